@@ -1,0 +1,173 @@
+//! The `zhihui` command line: argument parsing and printing, nothing else.
+//! Each command calls into the domain modules and returns an exit code;
+//! errors are printed with their chain of causes.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::content::load;
+use crate::content::{Document, FileProblem, Problem, Section, parse_document};
+use crate::search::{Engine, SyncReport};
+
+#[derive(Parser)]
+#[command(name = "zhihui", version, about = "智汇：创新工作室联盟成果知识库")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Paths {
+    /// Content folder (the Markdown files).
+    #[arg(long, default_value = "content")]
+    content: PathBuf,
+    /// Index folder (derived; safe to delete).
+    #[arg(long, default_value = "index")]
+    index: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Bring the index up to date, then serve the web app and JSON API.
+    Serve {
+        #[command(flatten)]
+        paths: Paths,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Bring the index up to date (only what changed), or rebuild it.
+    Index {
+        #[command(flatten)]
+        paths: Paths,
+        /// Start from an empty index.
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Validate every file; print each problem as path:line: field: message.
+    Check {
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("错误：{err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check { content } => check(&content),
+        Command::Index { paths, rebuild } => {
+            let engine = Engine::open(&paths.content, &paths.index).context("无法打开索引")?;
+            let report = engine.sync(rebuild, &progress_printer()).context("索引失败")?;
+            print_report(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { paths, addr } => {
+            let engine = Engine::open(&paths.content, &paths.index).context("无法打开索引")?;
+            let report = engine.sync(false, &progress_printer()).context("索引失败")?;
+            for problem in report.problems.iter().filter(|p| p.problem.is_error()) {
+                tracing::warn!("{problem}");
+            }
+            tracing::info!(
+                indexed = report.indexed,
+                unchanged = report.unchanged,
+                skipped = report.skipped,
+                ms = report.elapsed.as_millis() as u64,
+                "index up to date"
+            );
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(crate::web::serve(engine, addr))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Prints `done/total` on one line when stderr is a terminal and the
+/// folder is large enough for it to matter.
+fn progress_printer() -> impl Fn(usize, usize) {
+    let terminal = std::io::stderr().is_terminal();
+    move |done, total| {
+        if terminal && total >= 2000 {
+            eprint!("\r索引中 {done}/{total}");
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+fn print_report(report: &SyncReport) {
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    println!(
+        "{}：索引 {} 个文件，跳过 {} 个有错误的文件，删除 {} 个，未变 {} 个，用时 {:.2} 秒",
+        if report.rebuilt { "重建完成" } else { "更新完成" },
+        report.indexed,
+        report.skipped,
+        report.removed,
+        report.unchanged,
+        report.elapsed.as_secs_f64()
+    );
+}
+
+/// Checks every file of `content`, printing all problems; exit 1 on errors.
+fn check(content: &Path) -> anyhow::Result<ExitCode> {
+    let scan = load::scan(content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
+    let profiles = load::load_profiles(content, &scan);
+    let known = profiles.known_ids(Some(scan.record_ids()));
+    let mut problems: Vec<FileProblem> = scan.problems.clone();
+    problems.extend(profiles.problems.iter().cloned());
+    for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
+        let path = content.join(&file.rel);
+        let shown = path.display().to_string();
+        let found = match std::fs::read_to_string(&path) {
+            Ok(text) => match parse_document(&file.id, &text, &known) {
+                Ok((Document::Record(_), warnings)) => warnings,
+                Ok(_) => Vec::new(),
+                Err(errors) => errors,
+            },
+            Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
+        };
+        problems.extend(found.into_iter().map(|problem| FileProblem { path: shown.clone(), problem }));
+    }
+    problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
+    for p in &problems {
+        println!("{p}");
+    }
+    let errors = problems.iter().filter(|p| p.problem.is_error()).count();
+    let files_with_errors = {
+        let mut paths: Vec<&str> = problems.iter().filter(|p| p.problem.is_error()).map(|p| p.path.as_str()).collect();
+        paths.dedup();
+        paths.len()
+    };
+    println!(
+        "检查了 {} 个文件：{} 个错误（{} 个文件），{} 个警告",
+        scan.documents.len(),
+        errors,
+        files_with_errors,
+        problems.len() - errors
+    );
+    Ok(if errors == 0 && scan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

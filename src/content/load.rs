@@ -1,0 +1,248 @@
+//! Walking a content folder: which files are records, profiles, exhibits,
+//! attachments of a page bundle or staff configuration, with the id rules
+//! (no `..`, no absolute paths, no hidden files, no symlinks leaving the
+//! folder). Also loads the profiles, which every record is checked against.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, Section, Studio, parse_document};
+
+pub const DICTIONARY_FILE: &str = "dictionary.txt";
+pub const SYNONYMS_FILE: &str = "synonyms.txt";
+
+/// A Markdown document found under the content folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the content folder, `/`-separated.
+    pub rel: String,
+    pub id: String,
+    pub section: Section,
+}
+
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub documents: Vec<SourceFile>,
+    pub problems: Vec<FileProblem>,
+}
+
+impl Scan {
+    pub fn record_ids(&self) -> HashSet<String> {
+        self.documents.iter().filter(|d| d.section == Section::Records).map(|d| d.id.clone()).collect()
+    }
+}
+
+/// The id of the file at `rel` (relative, `/`-separated), or why it has none.
+pub fn id_for(rel: &str) -> Result<String, String> {
+    if rel.starts_with('/') || rel.contains('\\') || rel.as_bytes().get(1) == Some(&b':') {
+        return Err("不允许使用绝对路径".into());
+    }
+    let stem = rel.strip_suffix(".md").ok_or("只有 .md 文件才是记录")?;
+    let id = stem.strip_suffix("/index").unwrap_or(stem);
+    for part in id.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err("路径中不允许出现空段、“.” 或 “..”".into());
+        }
+        if part.starts_with('.') {
+            return Err("不允许隐藏文件或文件夹（以 . 开头）".into());
+        }
+        if part.chars().any(|c| c.is_control() || matches!(c, '?' | '#' | '%' | '"' | '<' | '>')) {
+            return Err("路径中含有不允许的字符（? # % \" < > 或控制字符）".into());
+        }
+    }
+    if id == "index" || id.is_empty() {
+        return Err("content/ 根目录下的 index.md 不是记录".into());
+    }
+    Ok(id.to_string())
+}
+
+fn problem(path: String, message: impl Into<String>) -> FileProblem {
+    FileProblem { path, problem: Problem::error(1, "path", message) }
+}
+
+/// Walks `root` and sorts its Markdown files into sections. `display` is how
+/// the root is named in messages (e.g. `content`).
+pub fn scan(root: &Path) -> std::io::Result<Scan> {
+    let canonical_root = root.canonicalize()?;
+    let mut out = Scan::default();
+    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+                out.problems.push(problem(path, format!("无法读取：{e}")));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let shown = path.display().to_string();
+        let Ok(rel_path) = path.strip_prefix(root) else { continue };
+        let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
+            out.problems.push(problem(shown, "文件名不是有效的 UTF-8"));
+            continue;
+        };
+        if !rel.ends_with(".md") {
+            continue;
+        }
+        if entry.path_is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
+                _ => {
+                    out.problems.push(problem(shown, "符号链接指向 content/ 之外（或已失效），已拒绝"));
+                    continue;
+                }
+            }
+        } else if !entry.file_type().is_file() {
+            continue;
+        }
+        // Markdown files inside a page bundle (other than index.md) are the
+        // bundle's attachments, not records.
+        if !rel.ends_with("/index.md") && in_bundle(root, rel_path) {
+            continue;
+        }
+        let id = match id_for(&rel) {
+            Ok(id) => id,
+            Err(message) => {
+                out.problems.push(problem(shown, message));
+                continue;
+            }
+        };
+        if let Some(first) = seen_ids.get(&id) {
+            out.problems.push(problem(shown, format!("与 {first} 的编号“{id}”重复，已跳过")));
+            continue;
+        }
+        seen_ids.insert(id.clone(), rel.clone());
+        let section = Section::of_id(&id);
+        out.documents.push(SourceFile { rel, id, section });
+    }
+    Ok(out)
+}
+
+fn in_bundle(root: &Path, rel: &Path) -> bool {
+    rel.ancestors().skip(1).take_while(|a| !a.as_os_str().is_empty()).any(|dir| root.join(dir).join("index.md").is_file())
+}
+
+/// Studios, alliances and exhibits: small, loaded whole, checked together.
+#[derive(Debug, Default, Clone)]
+pub struct Profiles {
+    pub studios: BTreeMap<String, Studio>,
+    pub alliances: BTreeMap<String, Alliance>,
+    pub exhibits: BTreeMap<String, Exhibit>,
+    pub problems: Vec<FileProblem>,
+}
+
+impl Profiles {
+    pub fn known_ids(&self, records: Option<HashSet<String>>) -> KnownIds {
+        KnownIds {
+            studios: self.studios.keys().cloned().collect(),
+            alliances: self.alliances.keys().cloned().collect(),
+            records,
+        }
+    }
+
+    /// The alliances a studio belongs to (only those that exist).
+    pub fn alliances_of(&self, studio: &str) -> Vec<&Alliance> {
+        self.studios
+            .get(studio)
+            .map(|s| s.alliances.iter().filter_map(|a| self.alliances.get(a)).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Reads and checks every profile and exhibit. Alliances are read first
+/// (they name a lead studio, checked against the studio files present),
+/// then studios, then exhibits against the record ids of `scan`.
+pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
+    let mut profiles = Profiles::default();
+    let files = |section| scan.documents.iter().filter(move |d: &&SourceFile| d.section == section);
+    let mut known = KnownIds {
+        studios: files(Section::Studios).map(|d| Section::local_id(&d.id).to_string()).collect(),
+        alliances: files(Section::Alliances).map(|d| Section::local_id(&d.id).to_string()).collect(),
+        records: Some(scan.record_ids()),
+    };
+    for section in [Section::Alliances, Section::Studios, Section::Exhibits] {
+        for file in files(section) {
+            let path = root.join(&file.rel).display().to_string();
+            let parsed = std::fs::read_to_string(root.join(&file.rel))
+                .map_err(|e| vec![Problem::error(1, "file", format!("无法读取：{e}"))])
+                .and_then(|text| parse_document(&file.id, &text, &known));
+            let problems = match parsed {
+                Ok((doc, warnings)) => {
+                    match doc {
+                        Document::Alliance(a) => {
+                            profiles.alliances.insert(a.id.clone(), a);
+                        }
+                        Document::Studio(s) => {
+                            profiles.studios.insert(s.id.clone(), s);
+                        }
+                        Document::Exhibit(e) => {
+                            profiles.exhibits.insert(e.id.clone(), e);
+                        }
+                        Document::Record(_) => {}
+                    }
+                    warnings
+                }
+                Err(errors) => errors,
+            };
+            profiles.problems.extend(problems.into_iter().map(|problem| FileProblem { path: path.clone(), problem }));
+        }
+        // Later sections are checked against the profiles that are valid.
+        known.alliances = profiles.alliances.keys().cloned().collect();
+        if section == Section::Studios {
+            known.studios = profiles.studios.keys().cloned().collect();
+        }
+    }
+    profiles
+}
+
+/// The folder a record's files live in, if it is a page bundle.
+pub fn bundle_dir(root: &Path, rel: &str) -> Option<PathBuf> {
+    rel.strip_suffix("/index.md").map(|dir| root.join(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_the_path_rules() {
+        assert_eq!(id_for("tunnel/segment-repair.md").unwrap(), "tunnel/segment-repair");
+        assert_eq!(id_for("tunnel/管片修复/index.md").unwrap(), "tunnel/管片修复");
+        assert!(id_for("../etc/passwd.md").is_err());
+        assert!(id_for("a/../b.md").is_err());
+        assert!(id_for("/abs.md").is_err());
+        assert!(id_for("a/.hidden.md").is_err());
+        assert!(id_for("a/b.txt").is_err());
+        assert!(id_for("index.md").is_err());
+    }
+
+    #[test]
+    fn scan_sorts_files_and_rejects_escaping_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("studios")).unwrap();
+        std::fs::create_dir_all(root.join("s/bundle")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join("studios/a.md"), "x").unwrap();
+        std::fs::write(root.join("s/r.md"), "x").unwrap();
+        std::fs::write(root.join("s/bundle/index.md"), "x").unwrap();
+        std::fs::write(root.join("s/bundle/notes.md"), "x").unwrap();
+        std::fs::write(root.join(".git/x.md"), "x").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), root.join("s/link.md")).unwrap();
+        let scan = scan(root).unwrap();
+        let ids: Vec<&str> = scan.documents.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, vec!["s/bundle", "s/r", "studios/a"]);
+        assert_eq!(scan.documents[2].section, Section::Studios);
+        #[cfg(unix)]
+        assert!(scan.problems.iter().any(|p| p.path.ends_with("link.md")), "{:?}", scan.problems);
+    }
+}

@@ -1,0 +1,734 @@
+//! The content contract: what a file under `content/` may say, and what it
+//! means. Parses front matter and Markdown from `&str`, validates fields
+//! (every problem with its line), and renders sanitised HTML.
+//!
+//! It reads no files itself except in `load`, which walks a content folder
+//! and applies the id rules. It knows nothing of the index or the web.
+
+mod fields;
+pub mod front_matter;
+pub mod load;
+pub mod render;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use fields::{FieldReader, map_int, map_str};
+
+pub const KINDS: &[&str] = &["achievement", "patent", "method", "problem"];
+pub const CATEGORIES: &[&str] = &["tech", "qc", "five-small", "management", "other"];
+pub const PATENT_TYPES: &[&str] = &["invention", "utility", "design"];
+pub const PATENT_STATUSES: &[&str] = &["pending", "granted", "expired", "rejected", "withdrawn"];
+pub const PROBLEM_STATUSES: &[&str] = &["open", "solved"];
+pub const METHOD_LEVELS: &[&str] = &["national", "provincial", "enterprise"];
+pub const AWARD_LEVELS: &[&str] = &["national", "provincial", "industry", "enterprise"];
+pub const VISIBILITIES: &[&str] = &["public", "members", "studio"];
+pub const STUDIO_TYPES: &[&str] =
+    &["research", "management", "five-small", "party-building", "overseas", "migrant-workforce"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One thing wrong with a file, located well enough for a person to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub severity: Severity,
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(severity: Severity, line: usize, field: &str, message: impl Into<String>) -> Self {
+        Problem { severity, line, field: field.to_string(), message: message.into() }
+    }
+
+    pub fn error(line: usize, field: &str, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, line, field, message)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// A problem with the file it belongs to: `path:line: field: message`.
+#[derive(Debug, Clone)]
+pub struct FileProblem {
+    pub path: String,
+    pub problem: Problem,
+}
+
+impl fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = &self.problem;
+        let warn = if p.is_error() { "" } else { "警告：" };
+        write!(f, "{}:{}: {}: {}{}", self.path, p.line, p.field, warn, p.message)
+    }
+}
+
+/// A calendar date as written in front matter (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    pub fn parse(text: &str) -> Option<Date> {
+        let mut parts = text.trim().splitn(3, '-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let (year, month, day) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1900..=2100).contains(&year).then_some(())?;
+        (1..=days).contains(&day).then_some(Date { year, month, day })
+    }
+
+    /// Sortable number, e.g. 20230618.
+    pub fn ordinal(&self) -> i64 {
+        self.year as i64 * 10_000 + self.month as i64 * 100 + self.day as i64
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Achievement,
+    Patent,
+    Method,
+    Problem,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "achievement" => Kind::Achievement,
+            "patent" => Kind::Patent,
+            "method" => Kind::Method,
+            "problem" => Kind::Problem,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Achievement => "achievement",
+            Kind::Patent => "patent",
+            Kind::Method => "method",
+            Kind::Problem => "problem",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Public,
+    Members,
+    Studio,
+}
+
+impl Visibility {
+    pub fn parse(s: &str) -> Option<Visibility> {
+        Some(match s {
+            "public" => Visibility::Public,
+            "members" => Visibility::Members,
+            "studio" => Visibility::Studio,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Members => "members",
+            Visibility::Studio => "studio",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Award {
+    pub name: String,
+    pub level: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Application {
+    pub project: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An achievement, patent, method or problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    pub id: String,
+    pub title: String,
+    pub kind: Kind,
+    pub studio: String,
+    pub date: Date,
+    pub authors: Vec<String>,
+    pub tags: Vec<String>,
+    /// As written, or the body's first paragraph.
+    pub summary: String,
+    pub visibility: Visibility,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<f64>,
+    pub awards: Vec<Award>,
+    pub applied_in: Vec<Application>,
+    pub related: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patent_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publication_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filing_date: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_date: Option<Date>,
+    /// Patent status or problem status, by kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ipc: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub solved_by: Vec<String>,
+    /// Fields this version does not know, kept as written.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
+    /// The Markdown body.
+    #[serde(skip)]
+    pub body: String,
+}
+
+impl Record {
+    /// The codes a record can be found by exactly.
+    pub fn codes(&self) -> Vec<&str> {
+        let mut codes: Vec<&str> = [&self.application_no, &self.publication_no, &self.method_code]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        codes.extend(self.ipc.iter().map(String::as_str));
+        codes
+    }
+
+    pub fn award_levels(&self) -> Vec<&str> {
+        let mut levels: Vec<&str> = self.awards.iter().map(|a| a.level.as_str()).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        levels
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Studio {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub leader: String,
+    pub stars: u8,
+    pub studio_type: String,
+    pub alliances: Vec<String>,
+    pub founded: Option<i64>,
+    #[serde(skip)]
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alliance {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub lead_studio: Option<String>,
+    pub lead_since: Option<i64>,
+    pub founded: Option<i64>,
+    #[serde(skip)]
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExhibitItem {
+    pub id: String,
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Exhibit {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<ExhibitItem>,
+    pub visibility: Visibility,
+    #[serde(skip)]
+    pub body: String,
+}
+
+/// Which part of `content/` a file sits in, and so what it must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Records,
+    Studios,
+    Alliances,
+    Exhibits,
+}
+
+impl Section {
+    pub fn of_id(id: &str) -> Section {
+        match id.split('/').next() {
+            Some("studios") if id.contains('/') => Section::Studios,
+            Some("alliances") if id.contains('/') => Section::Alliances,
+            Some("exhibits") if id.contains('/') => Section::Exhibits,
+            _ => Section::Records,
+        }
+    }
+
+    /// The id of a profile without its folder (`studios/x` → `x`).
+    pub fn local_id(id: &str) -> &str {
+        match Section::of_id(id) {
+            Section::Records => id,
+            _ => id.split_once('/').map(|(_, rest)| rest).unwrap_or(id),
+        }
+    }
+}
+
+/// The ids other files may point at, for cross-file checks.
+#[derive(Debug, Default, Clone)]
+pub struct KnownIds {
+    pub studios: HashSet<String>,
+    pub alliances: HashSet<String>,
+    /// `None` when unknown (a single file checked alone).
+    pub records: Option<HashSet<String>>,
+}
+
+/// The closest id to `wanted`, to suggest in an error.
+pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a String>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::levenshtein(wanted, c), c))
+        .filter(|(d, c)| *d <= wanted.chars().count().max(c.chars().count()) / 2 + 1)
+        .min()
+        .map(|(_, c)| c.as_str())
+}
+
+fn unknown_ref(kind: &str, wanted: &str, known: &HashSet<String>) -> String {
+    match closest(wanted, known) {
+        Some(best) => format!("找不到{kind}“{wanted}”，是否应为“{best}”？"),
+        None => format!("找不到{kind}“{wanted}”"),
+    }
+}
+
+fn yaml_to_json(value: serde_yaml_ng::Value) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// A parsed file of any section.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Record(Box<Record>),
+    Studio(Studio),
+    Alliance(Alliance),
+    Exhibit(Exhibit),
+}
+
+/// Parses one file. `Err` holds at least one error; `Ok` may hold warnings.
+pub fn parse_document(
+    id: &str,
+    text: &str,
+    known: &KnownIds,
+) -> Result<(Document, Vec<Problem>), Vec<Problem>> {
+    let (fm, body) = front_matter::split(text).map_err(|e| vec![Problem::error(e.line, "front matter", e.message)])?;
+    let mut r = FieldReader::new(&fm);
+    let section = Section::of_id(id);
+    let kind_line = r.line_of("kind");
+    let kind = r.required_string("kind", 40);
+    let expected: &[&str] = match section {
+        Section::Records => KINDS,
+        Section::Studios => &["studio"],
+        Section::Alliances => &["alliance"],
+        Section::Exhibits => &["exhibit"],
+    };
+    if let Some(k) = &kind
+        && !expected.contains(&k.as_str())
+    {
+        let hint = match section {
+            Section::Records => format!("应为 {} 之一", KINDS.join(" | ")),
+            _ => format!("此文件夹中的文件应写 kind: {}", expected[0]),
+        };
+        r.error("kind", kind_line, format!("“{k}”不是有效类型，{hint}"));
+    }
+    let local = Section::local_id(id).to_string();
+    let doc = match section {
+        Section::Records => read_record(&mut r, id, kind.as_deref().and_then(Kind::parse), body, known)
+            .map(|rec| Document::Record(Box::new(rec))),
+        Section::Studios => read_studio(&mut r, local, body, known).map(Document::Studio),
+        Section::Alliances => read_alliance(&mut r, local, body, known).map(Document::Alliance),
+        Section::Exhibits => read_exhibit(&mut r, local, body, known).map(Document::Exhibit),
+    };
+    let (problems, unknown) = r.finish();
+    match doc {
+        Some(mut doc) if !problems.iter().any(Problem::is_error) => {
+            if let Document::Record(rec) = &mut doc {
+                rec.extra = unknown.into_iter().map(|(k, v)| (k, yaml_to_json(v))).collect();
+            }
+            Ok((doc, problems))
+        }
+        _ => {
+            let mut problems = problems;
+            if !problems.iter().any(Problem::is_error) {
+                problems.push(Problem::error(1, "front matter", "文件无法解析"));
+            }
+            Err(problems)
+        }
+    }
+}
+
+fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, known: &KnownIds) -> Option<Record> {
+    let title = r.required_string("title", 200);
+    let studio_line = r.line_of("studio");
+    let studio = r.required_string("studio", 200);
+    if let Some(s) = &studio
+        && !known.studios.contains(s)
+    {
+        let message = unknown_ref("工作室", s, &known.studios);
+        r.error("studio", studio_line, message);
+    }
+    let date = r.required_date("date");
+    let authors = r.string_list("authors");
+    let tags = r.string_list("tags");
+    let summary = r.string("summary", 500);
+    let visibility = r.choice("visibility", VISIBILITIES).and_then(|v| Visibility::parse(&v));
+    let benefit = r.number("benefit");
+    let awards = r.object_list("awards", |r, map, line| {
+        let name = map_str(map, "name");
+        let level = map_str(map, "level");
+        match (&name, &level) {
+            (None, _) => r.error("awards", line, "每个奖项都需要 name（奖项名称）"),
+            (_, Some(l)) if !AWARD_LEVELS.contains(&l.as_str()) => r.error(
+                "awards",
+                line,
+                format!("奖项级别“{l}”无效，应为 {} 之一", AWARD_LEVELS.join(" | ")),
+            ),
+            (_, None) => r.error("awards", line, "每个奖项都需要 level（级别）"),
+            _ => {}
+        }
+        Some(Award { name: name?, level: level?, year: map_int(map, "year") })
+    });
+    let applied_in = r.object_list("applied_in", |r, map, line| {
+        let project = map_str(map, "project");
+        if project.is_none() {
+            r.error("applied_in", line, "每条应用记录都需要 project（项目名称）");
+        }
+        Some(Application { project: project?, year: map_int(map, "year"), note: map_str(map, "note") })
+    });
+    let related = r.string_list("related");
+    check_record_refs(r, "related", &related, known);
+
+    let mut record = Record {
+        id: id.to_string(),
+        title: title.clone().unwrap_or_default(),
+        kind: kind.unwrap_or(Kind::Achievement),
+        studio: studio.clone().unwrap_or_default(),
+        date: date.unwrap_or(Date { year: 1970, month: 1, day: 1 }),
+        authors,
+        tags,
+        summary: String::new(),
+        visibility: visibility.unwrap_or(Visibility::Members),
+        benefit,
+        awards,
+        applied_in,
+        related,
+        category: None,
+        patent_type: None,
+        application_no: None,
+        publication_no: None,
+        filing_date: None,
+        grant_date: None,
+        status: None,
+        assignee: None,
+        ipc: Vec::new(),
+        method_code: None,
+        level: None,
+        scope: None,
+        solved_by: Vec::new(),
+        extra: BTreeMap::new(),
+        body: body.to_string(),
+    };
+    match kind {
+        Some(Kind::Achievement) => record.category = r.choice("category", CATEGORIES),
+        Some(Kind::Patent) => {
+            record.patent_type = r.choice("patent_type", PATENT_TYPES);
+            let line = r.line_of("application_no");
+            record.application_no = r.string("application_no", 40);
+            if let Some(no) = &record.application_no
+                && !is_application_no(no)
+            {
+                r.error(
+                    "application_no",
+                    line,
+                    format!("申请号“{no}”格式不对，应形如 CN202110345678.9（CN + 12 位数字 + . + 校验位）"),
+                );
+            }
+            record.publication_no = r.string("publication_no", 40);
+            record.filing_date = r.date("filing_date");
+            record.grant_date = r.date("grant_date");
+            record.status = r.choice("status", PATENT_STATUSES);
+            record.assignee = r.string("assignee", 200);
+            record.ipc = r.string_list("ipc");
+        }
+        Some(Kind::Method) => {
+            record.method_code = r.string("method_code", 60);
+            record.level = r.choice("level", METHOD_LEVELS);
+            record.scope = r.string("scope", 500);
+        }
+        Some(Kind::Problem) => {
+            record.status = r.choice("status", PROBLEM_STATUSES);
+            record.solved_by = r.string_list("solved_by");
+            check_record_refs(r, "solved_by", &record.solved_by, known);
+        }
+        None => {}
+    }
+    record.summary = summary.unwrap_or_else(|| render::first_paragraph(body, 300));
+    (title.is_some() && studio.is_some() && date.is_some() && kind.is_some()).then_some(record)
+}
+
+fn is_application_no(no: &str) -> bool {
+    let Some(rest) = no.strip_prefix("CN") else { return false };
+    let Some((digits, check)) = rest.split_once('.') else { return false };
+    (digits.len() == 12 || digits.len() == 8)
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && check.len() == 1
+        && check.bytes().all(|b| b.is_ascii_digit() || b == b'X')
+}
+
+fn check_record_refs(r: &mut FieldReader, field: &'static str, ids: &[String], known: &KnownIds) {
+    let Some(records) = &known.records else { return };
+    let line = r.line_of(field);
+    for id in ids {
+        if !records.contains(id) {
+            let message = match closest(id, records) {
+                Some(best) => format!("警告：找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
+                None => format!("找不到记录“{id}”，此链接将不显示"),
+            };
+            r.problems.push(Problem::new(Severity::Warning, line, field, message));
+        }
+    }
+}
+
+fn read_studio(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -> Option<Studio> {
+    let name = r.required_string("name", 200);
+    let unit = r.string("unit", 200);
+    let leader = r.string("leader", 100);
+    let stars = r.integer("stars", 1, 5);
+    let studio_type = r.choice("studio_type", STUDIO_TYPES);
+    let alliances_line = r.line_of("alliances");
+    let alliances = r.string_list("alliances");
+    for a in &alliances {
+        if !known.alliances.contains(a) {
+            let message = unknown_ref("联盟", a, &known.alliances);
+            r.error("alliances", alliances_line, message);
+        }
+    }
+    let founded = r.integer("founded", 1900, 2100);
+    Some(Studio {
+        id,
+        name: name?,
+        unit: unit.unwrap_or_default(),
+        leader: leader.unwrap_or_default(),
+        stars: stars.unwrap_or(0) as u8,
+        studio_type: studio_type.unwrap_or_default(),
+        alliances,
+        founded,
+        body: body.to_string(),
+    })
+}
+
+fn read_alliance(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -> Option<Alliance> {
+    let name = r.required_string("name", 200);
+    let domain = r.string("domain", 100);
+    let lead_line = r.line_of("lead_studio");
+    let lead_studio = r.string("lead_studio", 200);
+    if let Some(s) = &lead_studio
+        && !known.studios.contains(s)
+    {
+        let message = unknown_ref("工作室", s, &known.studios);
+        r.error("lead_studio", lead_line, message);
+    }
+    let lead_since = r.integer("lead_since", 1900, 2100);
+    let founded = r.integer("founded", 1900, 2100);
+    Some(Alliance {
+        id,
+        name: name?,
+        domain: domain.unwrap_or_default(),
+        lead_studio,
+        lead_since,
+        founded,
+        body: body.to_string(),
+    })
+}
+
+fn read_exhibit(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -> Option<Exhibit> {
+    let title = r.required_string("title", 200);
+    let visibility = r.choice("visibility", VISIBILITIES).and_then(|v| Visibility::parse(&v));
+    let line = r.line_of("items");
+    let mut items = Vec::new();
+    r.mark_used("items");
+    match fm_value(r, "items") {
+        Some(serde_yaml_ng::Value::Sequence(seq)) => {
+            for item in seq {
+                match item {
+                    serde_yaml_ng::Value::String(s) => items.push(ExhibitItem { id: s.trim().to_string(), caption: None }),
+                    serde_yaml_ng::Value::Mapping(m) => match map_str(&m, "id") {
+                        Some(id) => items.push(ExhibitItem { id, caption: map_str(&m, "caption") }),
+                        None => r.error("items", line, "每个展项都需要 id（记录编号）"),
+                    },
+                    _ => r.error("items", line, "展项应为记录编号，或 {id: …, caption: …}"),
+                }
+            }
+        }
+        None => r.error("items", 1, "缺少必填字段"),
+        Some(_) => r.error("items", line, "应为记录编号的列表"),
+    }
+    let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    check_record_refs(r, "items", &ids, known);
+    Some(Exhibit { id, title: title?, items, visibility: visibility.unwrap_or(Visibility::Members), body: body.to_string() })
+}
+
+fn fm_value(r: &FieldReader, key: &str) -> Option<serde_yaml_ng::Value> {
+    r.raw(key).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> KnownIds {
+        KnownIds {
+            studios: ["tunnel-zhang".to_string(), "bridge-li".to_string()].into(),
+            alliances: ["tunnel".to_string()].into(),
+            records: Some(["tunnel-zhang/a".to_string()].into()),
+        }
+    }
+
+    const GOOD: &str = "---\ntitle: 盾构管片错台快速修复工法\nkind: method\nstudio: tunnel-zhang\ndate: 2023-06-18\ntags: [盾构, 管片]\nvisibility: public\nmethod_code: QB-SD-2023-07\nlevel: enterprise\nbenefit: 85.6\nawards:\n  - {name: 科技进步奖, level: enterprise, year: 2023}\napplied_in:\n  - {project: 深圳地铁14号线, year: 2023}\n---\n\n第一段正文。\n\n## 工艺原理\n";
+
+    #[test]
+    fn parses_a_valid_record() {
+        let (doc, problems) = parse_document("tunnel-zhang/x", GOOD, &known()).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let Document::Record(r) = doc else { panic!() };
+        assert_eq!(r.kind, Kind::Method);
+        assert_eq!(r.date.to_string(), "2023-06-18");
+        assert_eq!(r.summary, "第一段正文。");
+        assert_eq!(r.awards[0].level, "enterprise");
+        assert_eq!(r.codes(), vec!["QB-SD-2023-07"]);
+    }
+
+    #[test]
+    fn every_problem_has_field_and_line() {
+        let text = "---\ntitle: x\nkind: method\nstudio: tunel-zhang\ndate: 2023/06/18\nvisibility: everyone\nlevel: city\nbenefit: -3\ncolour: red\n---\n";
+        let problems = parse_document("a/b", text, &known()).unwrap_err();
+        let find = |f: &str| problems.iter().find(|p| p.field == f).unwrap_or_else(|| panic!("{f}: {problems:?}"));
+        assert_eq!(find("studio").line, 4);
+        assert!(find("studio").message.contains("tunnel-zhang"), "suggests the closest id");
+        assert_eq!(find("date").line, 5);
+        assert!(find("visibility").message.contains("public"));
+        assert_eq!(find("level").line, 7);
+        assert_eq!(find("benefit").line, 8);
+        assert_eq!(find("colour").severity, Severity::Warning);
+    }
+
+    #[test]
+    fn missing_required_fields_are_named() {
+        let problems = parse_document("a/b", "---\nkind: patent\n---\n", &known()).unwrap_err();
+        for f in ["title", "studio", "date"] {
+            assert!(problems.iter().any(|p| p.field == f && p.message.contains("必填")), "{f}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_warn_and_are_kept() {
+        let text = GOOD.replace("level: enterprise\n", "level: enterprise\nreviewer: 王\n");
+        let (doc, problems) = parse_document("a/b", &text, &known()).unwrap();
+        assert_eq!(problems.len(), 1);
+        let Document::Record(r) = doc else { panic!() };
+        assert_eq!(r.extra.get("reviewer"), Some(&serde_json::json!("王")));
+    }
+
+    #[test]
+    fn profiles_must_match_their_folder() {
+        let problems = parse_document("studios/x", GOOD, &known()).unwrap_err();
+        assert!(problems.iter().any(|p| p.field == "kind"));
+        let studio = "---\nkind: studio\nname: 张伟工作室\nstars: 5\nstudio_type: research\nalliances: [tunel]\n---\n";
+        let problems = parse_document("studios/tunnel-zhang", studio, &known()).unwrap_err();
+        assert!(problems[0].message.contains("“tunnel”"), "{problems:?}");
+    }
+
+    #[test]
+    fn patent_numbers_are_checked() {
+        let text = "---\ntitle: t\nkind: patent\nstudio: bridge-li\ndate: 2021-01-01\napplication_no: 2021103456\n---\n";
+        let problems = parse_document("a/b", text, &known()).unwrap_err();
+        assert_eq!(problems[0].field, "application_no");
+        assert!(is_application_no("CN202110345678.9"));
+    }
+
+    #[test]
+    fn dates_are_real_dates() {
+        assert!(Date::parse("2024-02-29").is_some());
+        assert!(Date::parse("2023-02-29").is_none());
+        assert!(Date::parse("2023-6-1").is_none());
+        assert_eq!(Date::parse("2023-06-18").map(|d| d.ordinal()), Some(20230618));
+    }
+
+    #[test]
+    fn exhibits_list_items() {
+        let text = "---\nkind: exhibit\ntitle: 成果展\nvisibility: public\nitems:\n  - tunnel-zhang/a\n  - {id: tunnel-zhang/a, caption: 说明}\n---\n介绍";
+        let (doc, _) = parse_document("exhibits/2024", text, &known()).unwrap();
+        let Document::Exhibit(e) = doc else { panic!() };
+        assert_eq!(e.id, "2024");
+        assert_eq!(e.items[1].caption.as_deref(), Some("说明"));
+    }
+}

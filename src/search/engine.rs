@@ -1,0 +1,663 @@
+//! The index under `index/`: keeping it in step with `content/` (only what
+//! changed, tracked by a manifest of content hashes), and answering
+//! searches, lookups, similar records and suggestions for a viewer.
+//!
+//! The index is derived data: if it is missing, from an older version or
+//! unreadable, it is rebuilt from the files.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use super::analysis::{Analyzer, Synonyms, ZhTokenizer};
+use super::facets::FacetCounts;
+use super::query::{self, Clause, Compiler, Notice};
+use super::schema::{self, FacetField, Fields};
+use super::snippet::{self, Needle};
+use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
+use crate::auth::Viewer;
+use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE};
+use crate::content::{Document, FileProblem, Problem, Record, Section, Visibility, parse_document, render};
+
+const MANIFEST_FILE: &str = "manifest.json";
+const VERSION_FILE: &str = "zhihui-version";
+/// How many best hits are re-ranked by proximity.
+const RERANK_DEPTH: usize = 50;
+const SNIPPET_CHARS: usize = 120;
+const WRITER_MEMORY: usize = 200_000_000;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Manifest {
+    analyzer: String,
+    files: BTreeMap<String, FileEntry>,
+    /// Studio id → signature of what records take from its profile.
+    studios: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct FileEntry {
+    id: String,
+    size: u64,
+    mtime_ns: u128,
+    hash: String,
+    studio: String,
+    indexed: bool,
+}
+
+/// What one sync did.
+#[derive(Debug, Default, Clone)]
+pub struct SyncReport {
+    pub indexed: usize,
+    pub removed: usize,
+    pub unchanged: usize,
+    /// Record files left out because of errors (all of them, not only new).
+    pub skipped: usize,
+    /// Problems of the files read in this sync, and of every profile.
+    pub problems: Vec<FileProblem>,
+    pub rebuilt: bool,
+    pub elapsed: Duration,
+}
+
+/// What searches read: replaced whole when profiles or staff files change.
+pub struct Snapshot {
+    pub analyzer: Arc<Analyzer>,
+    pub synonyms: Synonyms,
+    pub profiles: Profiles,
+}
+
+struct Writer {
+    writer: IndexWriter,
+    manifest: Manifest,
+}
+
+pub struct Engine {
+    content_root: PathBuf,
+    index_dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    writer: Mutex<Writer>,
+    snapshot: RwLock<Arc<Snapshot>>,
+}
+
+/// A record found by id, with where its file is.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub rel: String,
+    pub card: Card,
+}
+
+fn read_optional(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_default()
+}
+
+impl Engine {
+    /// Opens (or creates, or rebuilds when unusable) the index. Call
+    /// `sync` afterwards to bring it up to date.
+    pub fn open(content_root: &Path, index_dir: &Path) -> Result<Engine, SearchError> {
+        if !content_root.is_dir() {
+            return Err(SearchError::NoContent(content_root.to_path_buf()));
+        }
+        let analyzer = Arc::new(Analyzer::new(&read_optional(&content_root.join(DICTIONARY_FILE))));
+        let synonyms = Synonyms::parse(&read_optional(&content_root.join(SYNONYMS_FILE)));
+        let (schema, fields) = schema::build();
+        let version_ok = read_optional(&index_dir.join(VERSION_FILE)).trim() == schema::SCHEMA_VERSION;
+        let opened = if version_ok { Index::open_in_dir(index_dir).ok() } else { None };
+        let index = match opened {
+            Some(index) => index,
+            None => {
+                if index_dir.exists() {
+                    tracing::info!(dir = %index_dir.display(), "index missing, outdated or unreadable: rebuilding");
+                    fs::remove_dir_all(index_dir).map_err(|e| SearchError::io(index_dir, e))?;
+                }
+                fs::create_dir_all(index_dir).map_err(|e| SearchError::io(index_dir, e))?;
+                let index = Index::create_in_dir(index_dir, schema)?;
+                crate::atomic::write(&index_dir.join(VERSION_FILE), schema::SCHEMA_VERSION.as_bytes())
+                    .map_err(|e| SearchError::io(index_dir, e))?;
+                index
+            }
+        };
+        index.tokenizers().register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
+        let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let manifest: Manifest = fs::read(index_dir.join(MANIFEST_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Ok(Engine {
+            content_root: content_root.to_path_buf(),
+            index_dir: index_dir.to_path_buf(),
+            index,
+            reader,
+            fields,
+            writer: Mutex::new(Writer { writer, manifest }),
+            snapshot: RwLock::new(Arc::new(Snapshot { analyzer, synonyms, profiles: Profiles::default() })),
+        })
+    }
+
+    pub fn content_root(&self) -> &Path {
+        &self.content_root
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Brings the index in step with the files: re-reads only files whose
+    /// size, time or hash changed, plus records whose studio profile
+    /// changed; `rebuild` starts from nothing. `progress(done, total)`.
+    pub fn sync(&self, rebuild: bool, progress: &dyn Fn(usize, usize)) -> Result<SyncReport, SearchError> {
+        let started = Instant::now();
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let Writer { writer, manifest } = &mut *guard;
+        let mut report = SyncReport::default();
+
+        let old = self.snapshot();
+        let dictionary = read_optional(&self.content_root.join(DICTIONARY_FILE));
+        let mut analyzer = old.analyzer.clone();
+        let probe = Analyzer::new(&dictionary);
+        if probe.fingerprint() != analyzer.fingerprint() {
+            analyzer = Arc::new(probe);
+            self.index.tokenizers().register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
+        }
+        let rebuild = rebuild || manifest.analyzer != analyzer.fingerprint();
+        if rebuild {
+            writer.delete_all_documents()?;
+            *manifest = Manifest { analyzer: analyzer.fingerprint().to_string(), ..Manifest::default() };
+            report.rebuilt = true;
+        }
+
+        let scan = load::scan(&self.content_root).map_err(|e| SearchError::io(&self.content_root, e))?;
+        let profiles = load::load_profiles(&self.content_root, &scan);
+        report.problems.extend(scan.problems.iter().cloned());
+        report.problems.extend(profiles.problems.iter().cloned());
+        let signatures = studio_signatures(&profiles);
+        let changed_studios: HashSet<&String> = signatures
+            .iter()
+            .filter(|(id, sig)| manifest.studios.get(*id) != Some(sig))
+            .map(|(id, _)| id)
+            .chain(manifest.studios.keys().filter(|id| !signatures.contains_key(*id)))
+            .collect();
+        let profiles_changed = !changed_studios.is_empty();
+        let known = profiles.known_ids(Some(scan.record_ids()));
+
+        let records: Vec<_> = scan.documents.iter().filter(|d| d.section == Section::Records).collect();
+        let total = records.len();
+        let mut present = HashSet::with_capacity(total);
+        let mut changed = false;
+        for (done, file) in records.iter().enumerate() {
+            if done % 1000 == 0 {
+                progress(done, total);
+            }
+            present.insert(file.rel.clone());
+            let path = self.content_root.join(&file.rel);
+            let Ok(meta) = fs::metadata(&path) else { continue };
+            let mtime_ns = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+            let entry = manifest.files.get(&file.rel);
+            let needs_check = |e: &FileEntry| changed_studios.contains(&e.studio) || (!e.indexed && profiles_changed);
+            if let Some(e) = entry
+                && e.size == meta.len()
+                && e.mtime_ns == mtime_ns
+                && !needs_check(e)
+            {
+                report.unchanged += 1;
+                report.skipped += usize::from(!e.indexed);
+                continue;
+            }
+            let Ok(text) = fs::read_to_string(&path) else {
+                report.problems.push(FileProblem {
+                    path: path.display().to_string(),
+                    problem: Problem::error(1, "file", "无法读取，或不是 UTF-8 文本"),
+                });
+                continue;
+            };
+            let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
+            if let Some(e) = manifest.files.get_mut(&file.rel)
+                && e.hash == hash
+                && !needs_check(e)
+            {
+                e.size = meta.len();
+                e.mtime_ns = mtime_ns;
+                report.unchanged += 1;
+                report.skipped += usize::from(!e.indexed);
+                changed = true;
+                continue;
+            }
+            writer.delete_term(Term::from_field_text(self.fields.id, &file.id));
+            changed = true;
+            let shown = path.display().to_string();
+            let (indexed, studio) = match parse_document(&file.id, &text, &known) {
+                Ok((Document::Record(record), warnings)) => {
+                    writer.add_document(self.document(&record, &file.rel, &profiles))?;
+                    report.indexed += 1;
+                    report.problems.extend(warnings.into_iter().map(|problem| FileProblem { path: shown.clone(), problem }));
+                    (true, record.studio.clone())
+                }
+                Ok(_) => (false, String::new()),
+                Err(problems) => {
+                    report.skipped += 1;
+                    report.problems.extend(problems.into_iter().map(|problem| FileProblem { path: shown.clone(), problem }));
+                    (false, String::new())
+                }
+            };
+            manifest.files.insert(
+                file.rel.clone(),
+                FileEntry { id: file.id.clone(), size: meta.len(), mtime_ns, hash, studio, indexed },
+            );
+        }
+        progress(total, total);
+        let gone: Vec<String> = manifest.files.keys().filter(|rel| !present.contains(*rel)).cloned().collect();
+        for rel in gone {
+            if let Some(entry) = manifest.files.remove(&rel) {
+                writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
+                report.removed += 1;
+                changed = true;
+            }
+        }
+        if profiles_changed {
+            manifest.studios = signatures;
+            changed = true;
+        }
+        if changed || rebuild {
+            writer.commit()?;
+            self.reader.reload()?;
+            let bytes = serde_json::to_vec(&*manifest).map_err(|e| SearchError::Internal(e.to_string()))?;
+            crate::atomic::write(&self.index_dir.join(MANIFEST_FILE), &bytes)
+                .map_err(|e| SearchError::io(&self.index_dir, e))?;
+        }
+        let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot { analyzer, synonyms, profiles });
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    fn document(&self, record: &Record, rel: &str, profiles: &Profiles) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::new();
+        doc.add_text(f.id, &record.id);
+        doc.add_text(f.rel, rel);
+        doc.add_text(f.title, &record.title);
+        for code in record.codes() {
+            doc.add_text(f.codes, code);
+        }
+        for tag in &record.tags {
+            doc.add_text(f.tags, tag);
+            doc.add_text(f.facet(FacetField::Tag), tag);
+        }
+        let studio = profiles.studios.get(&record.studio);
+        let mut people: Vec<&str> = record.authors.iter().map(String::as_str).collect();
+        if let Some(s) = studio {
+            people.extend([s.name.as_str(), s.leader.as_str(), s.unit.as_str()]);
+        }
+        people.extend(record.assignee.as_deref());
+        for p in people.into_iter().filter(|p| !p.is_empty()) {
+            doc.add_text(f.people, p);
+        }
+        doc.add_text(f.summary, &record.summary);
+        let mut body = render::to_plain_text(&record.body);
+        if let Some(scope) = &record.scope {
+            body.push('\n');
+            body.push_str(scope);
+        }
+        for a in &record.applied_in {
+            body.push('\n');
+            body.push_str(&a.project);
+        }
+        for a in &record.awards {
+            body.push('\n');
+            body.push_str(&a.name);
+        }
+        doc.add_text(f.body, &body);
+        doc.add_i64(f.date, record.date.ordinal());
+        doc.add_f64(f.benefit, record.benefit.unwrap_or(0.0));
+        let mut facet = |which: FacetField, value: &str| doc.add_text(f.facet(which), value);
+        facet(FacetField::Kind, record.kind.as_str());
+        facet(FacetField::Studio, &record.studio);
+        facet(FacetField::Year, &record.date.year.to_string());
+        facet(FacetField::Visibility, record.visibility.as_str());
+        for a in profiles.alliances_of(&record.studio) {
+            facet(FacetField::Alliance, &a.id);
+        }
+        for level in record.award_levels() {
+            facet(FacetField::AwardLevel, level);
+        }
+        let optional = [
+            (FacetField::Category, &record.category),
+            (FacetField::PatentType, &record.patent_type),
+            (FacetField::Status, &record.status),
+            (FacetField::Level, &record.level),
+        ];
+        for (which, value) in optional {
+            if let Some(v) = value {
+                facet(which, v);
+            }
+        }
+        let card = Card::of(record, studio.map(|s| s.name.as_str()));
+        doc.add_text(f.card, serde_json::to_string(&card).unwrap_or_default());
+        doc
+    }
+
+    /// The clause every query carries: only what the viewer may see.
+    fn visibility_filter(&self, viewer: &Viewer) -> Box<dyn Query> {
+        let field = self.fields.facet(FacetField::Visibility);
+        let mut allowed: Vec<(Occur, Box<dyn Query>)> = viewer
+            .open_visibilities()
+            .iter()
+            .map(|v| (Occur::Should, exact(field, v.as_str())))
+            .collect();
+        if let Some(studio) = viewer.own_studio() {
+            let own = BooleanQuery::new(vec![
+                (Occur::Must, exact(field, Visibility::Studio.as_str())),
+                (Occur::Must, exact(self.fields.facet(FacetField::Studio), studio)),
+            ]);
+            allowed.push((Occur::Should, Box::new(own)));
+        }
+        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(allowed)), 0.0))
+    }
+
+    fn filter(&self, filters: &BTreeMap<FacetField, Vec<String>>) -> Vec<Box<dyn Query>> {
+        filters
+            .iter()
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(which, values)| {
+                let field = self.fields.facet(*which);
+                let any = BooleanQuery::new(values.iter().map(|v| (Occur::Should, exact(field, v))).collect());
+                Box::new(ConstScoreQuery::new(Box::new(any), 0.0)) as Box<dyn Query>
+            })
+            .collect()
+    }
+
+    pub fn search(&self, request: &SearchRequest, viewer: &Viewer) -> Result<SearchResults, SearchError> {
+        let started = Instant::now();
+        let snapshot = self.snapshot();
+        let parsed = query::parse(&request.q);
+        let mut notices = parsed.notices.clone();
+        let mut filters = request.filters.clone();
+        for (which, value) in &parsed.filters {
+            filters.entry(*which).or_default().push(value.clone());
+        }
+        let searched = self.fields.searched();
+        let compiler = Compiler { analyzer: &snapshot.analyzer, synonyms: &snapshot.synonyms, fields: &searched };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut positive = false;
+        for group in &parsed.required {
+            let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|c| compiler.clause(c)).collect();
+            if !alternatives.is_empty() {
+                positive = true;
+                let any = BooleanQuery::new(alternatives.into_iter().map(|q| (Occur::Should, q)).collect());
+                clauses.push((Occur::Must, Box::new(any)));
+            }
+        }
+        if !parsed.required.is_empty() && !positive {
+            notices.push(Notice::NothingSearchable);
+        }
+        if !positive {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        for clause in &parsed.excluded {
+            if let Some(q) = compiler.clause(clause) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        clauses.push((Occur::Must, self.visibility_filter(viewer)));
+        clauses.extend(self.filter(&filters).into_iter().map(|q| (Occur::Must, q)));
+        let query = BooleanQuery::new(clauses);
+
+        let per_page = request.per_page.clamp(1, 100);
+        let page = request.page.max(1);
+        let offset = (page - 1) * per_page;
+        let searcher = self.reader.searcher();
+        let facets = FacetCounts { fields: FacetField::ALL.iter().map(|f| f.name()).collect() };
+        let needles = compiler.needles(&parsed);
+        let (mut ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match request.sort {
+            Sort::Relevance => {
+                let depth = if positive { (offset + per_page).max(RERANK_DEPTH) } else { offset + per_page };
+                let top = TopDocs::with_limit(depth).order_by_score();
+                let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                (top, total, counts)
+            }
+            Sort::Newest => {
+                let top = TopDocs::with_limit(per_page).and_offset(offset).order_by_fast_field::<i64>("date", Order::Desc);
+                let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                (top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(), total, counts)
+            }
+            Sort::Benefit => {
+                let top = TopDocs::with_limit(per_page).and_offset(offset).order_by_fast_field::<f64>("benefit", Order::Desc);
+                let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                (top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(), total, counts)
+            }
+        };
+        let mut loaded: HashMap<DocAddress, Loaded> = HashMap::new();
+        if request.sort == Sort::Relevance && positive {
+            for (score, address) in &mut ranked {
+                let doc = self.load(&searcher, *address)?;
+                *score *= proximity_boost(&doc, &needles, &snapshot.analyzer);
+                loaded.insert(*address, doc);
+            }
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        }
+        let page_hits: Vec<(f32, DocAddress)> = match request.sort {
+            Sort::Relevance => ranked.into_iter().skip(offset).take(per_page).collect(),
+            _ => ranked,
+        };
+        let mut hits = Vec::with_capacity(page_hits.len());
+        for (score, address) in page_hits {
+            let doc = match loaded.remove(&address) {
+                Some(doc) => doc,
+                None => self.load(&searcher, address)?,
+            };
+            hits.push(doc.into_hit(score, &needles, &snapshot.analyzer));
+        }
+        let facets = FacetField::ALL
+            .iter()
+            .zip(counts)
+            .map(|(which, counts)| {
+                let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                FacetValues { field: *which, values }
+            })
+            .collect();
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+            notices,
+            filters,
+            page,
+            per_page,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Loaded, SearchError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let card: Card = serde_json::from_str(&text(self.fields.card)).map_err(|e| SearchError::Internal(e.to_string()))?;
+        Ok(Loaded { card, rel: text(self.fields.rel), body: text(self.fields.body) })
+    }
+
+    /// The record with this id, if it exists and the viewer may see it.
+    pub fn locate(&self, id: &str, viewer: &Viewer) -> Result<Option<Located>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, exact(self.fields.id, id)),
+            (Occur::Must, self.visibility_filter(viewer)),
+        ]);
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            Some((_, address)) => {
+                let doc = self.load(&searcher, *address)?;
+                Ok(Some(Located { rel: doc.rel, card: doc.card }))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Reads, checks and returns a visible record's file as it is now.
+    pub fn read_record(&self, id: &str, viewer: &Viewer) -> Result<Option<(Record, Located)>, SearchError> {
+        let Some(located) = self.locate(id, viewer)? else { return Ok(None) };
+        let path = self.content_root.join(&located.rel);
+        let Ok(text) = fs::read_to_string(&path) else { return Ok(None) };
+        let snapshot = self.snapshot();
+        let known = snapshot.profiles.known_ids(None);
+        match parse_document(id, &text, &known) {
+            Ok((Document::Record(record), _)) if viewer.may_see(record.visibility, &record.studio) => {
+                Ok(Some((*record, located)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Records like this one, among those the viewer may see.
+    pub fn similar(&self, id: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let Some(located) = self.locate(id, viewer)? else { return Ok(Vec::new()) };
+        let snapshot = self.snapshot();
+        let searcher = self.reader.searcher();
+        let card = &located.card;
+        let source = format!("{} {} {}", card.title, card.tags.join(" "), card.summary);
+        let mut words: Vec<String> = Vec::new();
+        for piece in snapshot.analyzer.query_pieces(&source) {
+            let surface = piece.surface();
+            if surface.chars().count() >= 2 && !words.contains(&surface) {
+                words.push(surface);
+            }
+        }
+        // Rare words say more about a record than common ones.
+        let body = self.fields.body;
+        let mut weighted: Vec<(f32, String)> = words
+            .into_iter()
+            .map(|w| {
+                let df = searcher.doc_freq(&Term::from_field_text(body, &w)).unwrap_or(0) as f32;
+                (1.0 / (1.0 + df), w)
+            })
+            .collect();
+        weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let searched = self.fields.searched();
+        let compiler = Compiler { analyzer: &snapshot.analyzer, synonyms: &snapshot.synonyms, fields: &searched };
+        let any: Vec<(Occur, Box<dyn Query>)> = weighted
+            .iter()
+            .take(16)
+            .filter_map(|(_, w)| compiler.clause(&Clause::Word(w.clone())))
+            .map(|q| (Occur::Should, q))
+            .collect();
+        if any.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(BooleanQuery::new(any)) as Box<dyn Query>),
+            (Occur::MustNot, exact(self.fields.id, id)),
+            (Occur::Must, self.visibility_filter(viewer)),
+        ]);
+        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        top.into_iter()
+            .map(|(score, address)| Ok(self.load(&searcher, address)?.into_hit(score, &[], &snapshot.analyzer)))
+            .collect()
+    }
+
+    /// Titles for search-as-you-type: every word of `prefix` in the title,
+    /// the last one possibly unfinished (its characters still match).
+    pub fn suggest(&self, prefix: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Card>, SearchError> {
+        let snapshot = self.snapshot();
+        let parsed = query::parse(prefix);
+        let title = [schema::Weighted { field: self.fields.title, boost: 1.0 }];
+        let compiler = Compiler { analyzer: &snapshot.analyzer, synonyms: &Synonyms::default(), fields: &title };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = parsed
+            .required
+            .iter()
+            .flatten()
+            .filter_map(|c| compiler.clause(c))
+            .map(|q| (Occur::Must, q))
+            .collect();
+        if clauses.is_empty() {
+            return Ok(Vec::new());
+        }
+        clauses.push((Occur::Must, self.visibility_filter(viewer)));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
+        top.into_iter().map(|(_, address)| Ok(self.load(&searcher, address)?.card)).collect()
+    }
+}
+
+fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+}
+
+/// What a record takes from its studio's profile (name, alliances): when it
+/// changes, the studio's records are indexed again.
+fn studio_signatures(profiles: &Profiles) -> BTreeMap<String, String> {
+    profiles
+        .studios
+        .values()
+        .map(|s| {
+            let alliances: Vec<&str> = profiles.alliances_of(&s.id).iter().map(|a| a.id.as_str()).collect();
+            let sig = format!("{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}", s.name, s.leader, s.unit, alliances.join(","), s.stars);
+            (s.id.clone(), blake3::hash(sig.as_bytes()).to_hex()[..16].to_string())
+        })
+        .collect()
+}
+
+struct Loaded {
+    card: Card,
+    rel: String,
+    body: String,
+}
+
+impl Loaded {
+    fn into_hit(self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
+        let stem = |w: &str| analyzer.query_pieces(w).first().map(|p| p.surface()).unwrap_or_default();
+        let spans = snippet::find_spans(&self.body, needles, &stem);
+        let snippet = if !spans.is_empty() || self.card.summary.is_empty() {
+            snippet::snippet(&self.body, &spans, SNIPPET_CHARS)
+        } else {
+            let spans = snippet::find_spans(&self.card.summary, needles, &stem);
+            snippet::snippet(&self.card.summary, &spans, SNIPPET_CHARS)
+        };
+        let title_spans = snippet::find_spans(&self.card.title, needles, &stem);
+        let title_html = snippet::snippet(&self.card.title, &title_spans, 500);
+        Hit { url: format!("/records/{}", self.card.id), card: self.card, score, snippet, title_html }
+    }
+}
+
+/// Rewards records whose body holds the query words close together, and
+/// whose title holds them all: a short precise record should not lose to a
+/// long one that merely repeats the words far apart.
+fn proximity_boost(doc: &Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32 {
+    if needles.is_empty() {
+        return 1.0;
+    }
+    let stem = |w: &str| analyzer.query_pieces(w).first().map(|p| p.surface()).unwrap_or_default();
+    let mut boost = 1.0;
+    let title_spans = snippet::find_spans(&doc.card.title, needles, &stem);
+    if let Some((_, distinct)) = snippet::tightest_window(&title_spans, needles.len())
+        && distinct == needles.len()
+    {
+        boost += 0.3;
+    }
+    if needles.len() >= 2 {
+        let spans = snippet::find_spans(&doc.body, needles, &stem);
+        if let Some((window, distinct)) = snippet::tightest_window(&spans, needles.len()) {
+            let needed: usize = needles
+                .iter()
+                .map(|n| match n {
+                    Needle::Text(t) | Needle::Latin(t) => t.chars().count(),
+                })
+                .sum();
+            let coverage = distinct as f32 / needles.len() as f32;
+            let tightness = (needed as f32 / window.max(1) as f32).min(1.0);
+            boost += 0.6 * coverage * coverage * tightness.sqrt();
+        }
+    }
+    boost
+}

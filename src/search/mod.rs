@@ -1,0 +1,186 @@
+//! Search: analysis, the index schema, keeping the index in step with the
+//! content, and queries with facets, snippets and visibility.
+//!
+//! Every search takes a `Viewer`, and the visibility rule is a clause of
+//! the query itself, so totals, facets, snippets, suggestions and similar
+//! records are computed only over what the viewer may see. It does not
+//! render pages or know HTTP.
+
+pub mod analysis;
+mod engine;
+mod facets;
+pub mod query;
+pub mod schema;
+pub mod snippet;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use engine::{Engine, Located, Snapshot, SyncReport};
+pub use schema::FacetField;
+
+use crate::content::Record;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("内容目录不存在：{0}")]
+    NoContent(PathBuf),
+    #[error("无法访问 {path}：{source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("索引错误：{0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl SearchError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        SearchError::Io { path: path.to_path_buf(), source }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Newest,
+    Benefit,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "relevance" | "" => Some(Sort::Relevance),
+            "newest" | "date" => Some(Sort::Newest),
+            "benefit" => Some(Sort::Benefit),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Newest => "newest",
+            Sort::Benefit => "benefit",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    /// Values of one field are alternatives; fields are all required.
+    pub filters: BTreeMap<FacetField, Vec<String>>,
+    pub sort: Sort,
+    pub page: usize,
+    pub per_page: usize,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        SearchRequest { q: String::new(), filters: BTreeMap::new(), sort: Sort::Relevance, page: 1, per_page: 10 }
+    }
+}
+
+impl SearchRequest {
+    pub fn filtered(field: FacetField, value: &str) -> Self {
+        let mut request = SearchRequest::default();
+        request.filters.insert(field, vec![value.to_string()]);
+        request
+    }
+}
+
+/// What a result card shows; stored in the index with each record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Card {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub studio: String,
+    pub studio_name: String,
+    pub date: String,
+    pub tags: Vec<String>,
+    pub summary: String,
+    pub visibility: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub benefit: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patent_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub authors: Vec<String>,
+}
+
+impl Card {
+    pub fn of(record: &Record, studio_name: Option<&str>) -> Card {
+        Card {
+            id: record.id.clone(),
+            title: record.title.clone(),
+            kind: record.kind.as_str().to_string(),
+            studio: record.studio.clone(),
+            studio_name: studio_name.unwrap_or(&record.studio).to_string(),
+            date: record.date.to_string(),
+            tags: record.tags.clone(),
+            summary: record.summary.clone(),
+            visibility: record.visibility.as_str().to_string(),
+            benefit: record.benefit,
+            category: record.category.clone(),
+            patent_type: record.patent_type.clone(),
+            status: record.status.clone(),
+            level: record.level.clone(),
+            code: record.application_no.clone().or_else(|| record.method_code.clone()),
+            authors: record.authors.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    #[serde(flatten)]
+    pub card: Card,
+    pub score: f32,
+    pub url: String,
+    /// HTML: escaped text with `<mark>`ed query words.
+    pub snippet: String,
+    /// HTML: the title with `<mark>`ed query words.
+    pub title_html: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FacetValues {
+    pub field: FacetField,
+    /// Most frequent first.
+    pub values: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Vec<FacetValues>,
+    pub notices: Vec<query::Notice>,
+    /// The filters applied, from the parameters and from `field:value`.
+    pub filters: BTreeMap<FacetField, Vec<String>>,
+    pub page: usize,
+    pub per_page: usize,
+    pub took_ms: f64,
+}
+
+impl SearchResults {
+    pub fn facet(&self, field: FacetField) -> &[(String, u64)] {
+        self.facets.iter().find(|f| f.field == field).map(|f| f.values.as_slice()).unwrap_or(&[])
+    }
+
+    pub fn pages(&self) -> usize {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}

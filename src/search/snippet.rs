@@ -1,0 +1,217 @@
+//! Finding query words in a stored text: the best passage (for the snippet
+//! and for the proximity part of ranking) and whole-word `<mark>`s.
+//!
+//! Works on the normalised text, which has the same characters at the same
+//! offsets as the original, so the marks land on the original words.
+
+use super::analysis::normalize;
+
+/// What to look for: a normalised surface (Chinese word, code, phrase) or a
+/// stemmed Latin word matched against each Latin word of the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Needle {
+    Text(String),
+    Latin(String),
+}
+
+/// One occurrence: character range and which needle it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub needle: usize,
+}
+
+/// All occurrences of the needles in `text`, longest first where they
+/// overlap, so 在建工程 is marked whole rather than 工程 inside it.
+pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String) -> Vec<Span> {
+    let normalized = normalize(text);
+    let char_at: Vec<usize> = {
+        let mut table = vec![0usize; normalized.len() + 1];
+        let mut count = 0;
+        for (byte, c) in normalized.char_indices() {
+            for slot in &mut table[byte..byte + c.len_utf8()] {
+                *slot = count;
+            }
+            count += 1;
+        }
+        table[normalized.len()] = count;
+        table
+    };
+    let mut spans = Vec::new();
+    for (i, needle) in needles.iter().enumerate() {
+        match needle {
+            Needle::Text(t) if !t.is_empty() => {
+                for (byte, m) in normalized.match_indices(t.as_str()) {
+                    spans.push(Span { start: char_at[byte], end: char_at[byte + m.len()], needle: i });
+                }
+            }
+            Needle::Latin(s) => {
+                let mut start = None;
+                for (byte, c) in normalized.char_indices().chain([(normalized.len(), ' ')]) {
+                    if c.is_ascii_alphanumeric() {
+                        start.get_or_insert(byte);
+                    } else if let Some(from) = start.take()
+                        && stem(&normalized[from..byte]) == *s
+                    {
+                        spans.push(Span { start: char_at[from], end: char_at[byte], needle: i });
+                    }
+                }
+            }
+            Needle::Text(_) => {}
+        }
+    }
+    spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if kept.last().is_none_or(|last| span.start >= last.end) {
+            kept.push(span);
+        }
+    }
+    kept
+}
+
+/// The smallest window (in characters) holding every needle that occurs,
+/// and how many distinct needles occur. Used for proximity ranking.
+pub fn tightest_window(spans: &[Span], needles: usize) -> Option<(usize, usize)> {
+    let distinct = {
+        let mut seen = vec![false; needles];
+        spans.iter().for_each(|s| seen[s.needle] = true);
+        seen.iter().filter(|&&b| b).count()
+    };
+    if distinct == 0 {
+        return None;
+    }
+    let mut counts = vec![0usize; needles];
+    let mut covered = 0;
+    let mut best = usize::MAX;
+    let mut left = 0;
+    for right in 0..spans.len() {
+        if counts[spans[right].needle] == 0 {
+            covered += 1;
+        }
+        counts[spans[right].needle] += 1;
+        while covered == distinct {
+            best = best.min(spans[right].end - spans[left].start);
+            counts[spans[left].needle] -= 1;
+            if counts[spans[left].needle] == 0 {
+                covered -= 1;
+            }
+            left += 1;
+        }
+    }
+    Some((best, distinct))
+}
+
+/// The passage of about `width` characters with the most distinct needles
+/// (then the most occurrences), as HTML with the needles marked.
+pub fn snippet(text: &str, spans: &[Span], width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let (from, to) = if spans.is_empty() {
+        (0, chars.len().min(width))
+    } else {
+        let mut best = (0usize, 0usize, 0usize);
+        for (i, first) in spans.iter().enumerate() {
+            let inside: Vec<&Span> = spans[i..].iter().take_while(|s| s.end <= first.start + width).collect();
+            let mut distinct: Vec<usize> = inside.iter().map(|s| s.needle).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let score = (distinct.len(), inside.len());
+            if (score.0, score.1) > (best.1, best.2) {
+                best = (i, score.0, score.1);
+            }
+        }
+        let first = spans[best.0].start;
+        // Start a little before the first word, at a sentence break if near.
+        let lead = width / 5;
+        let mut from = first.saturating_sub(lead);
+        if let Some(pos) = chars[from..first].iter().rposition(|c| matches!(c, '。' | '；' | '\n' | '！' | '？')) {
+            from += pos + 1;
+        }
+        (from, (from + width).min(chars.len()))
+    };
+    let mut html = String::with_capacity((to - from) * 4);
+    if from > 0 {
+        html.push('…');
+    }
+    let mut at = from;
+    for span in spans.iter().filter(|s| s.start >= from && s.end <= to) {
+        escape_into(&chars[at..span.start], &mut html);
+        html.push_str("<mark>");
+        escape_into(&chars[span.start..span.end], &mut html);
+        html.push_str("</mark>");
+        at = span.end;
+    }
+    escape_into(&chars[at..to], &mut html);
+    if to < chars.len() {
+        html.push('…');
+    }
+    html
+}
+
+fn escape_into(chars: &[char], out: &mut String) {
+    for &c in chars {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_stem(s: &str) -> String {
+        s.trim_end_matches('s').to_string()
+    }
+
+    #[test]
+    fn marks_whole_words_preferring_the_longest() {
+        let needles = vec![Needle::Text("工程".into()), Needle::Text("在建工程".into())];
+        let text = "本项目为在建工程，工程量大。";
+        let spans = find_spans(text, &needles, &no_stem);
+        let html = snippet(text, &spans, 50);
+        assert_eq!(html, "本项目为<mark>在建工程</mark>，<mark>工程</mark>量大。");
+    }
+
+    #[test]
+    fn traditional_text_is_marked_in_the_original_characters() {
+        let spans = find_spans("橋梁支座", &[Needle::Text("桥梁".into())], &no_stem);
+        assert_eq!(snippet("橋梁支座", &spans, 10), "<mark>橋梁</mark>支座");
+    }
+
+    #[test]
+    fn latin_words_match_by_stem_and_whole_word_only() {
+        let needles = vec![Needle::Latin("tunnel".into())];
+        let spans = find_spans("Tunnels and tunnelx", &needles, &no_stem);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(snippet("Tunnels and tunnelx", &spans, 40), "<mark>Tunnels</mark> and tunnelx");
+    }
+
+    #[test]
+    fn picks_the_passage_with_most_words_and_escapes() {
+        let text = format!("{}盾构<b>{}盾构管片错台", "甲".repeat(200), "乙".repeat(200));
+        let needles = vec![Needle::Text("盾构".into()), Needle::Text("错台".into())];
+        let spans = find_spans(&text, &needles, &no_stem);
+        let html = snippet(&text, &spans, 40);
+        assert!(html.contains("<mark>盾构</mark>管片<mark>错台</mark>"), "{html}");
+        assert!(html.starts_with('…'));
+        let html = snippet("a<b>盾构", &find_spans("a<b>盾构", &needles, &no_stem), 40);
+        assert!(html.starts_with("a&lt;b&gt;"));
+    }
+
+    #[test]
+    fn tightest_window_measures_proximity() {
+        let needles = vec![Needle::Text("盾构".into()), Needle::Text("错台".into())];
+        let near = find_spans("盾构错台", &needles, &no_stem);
+        let far = find_spans(&format!("盾构{}错台", "x".repeat(50)), &needles, &no_stem);
+        assert_eq!(tightest_window(&near, 2), Some((4, 2)));
+        assert_eq!(tightest_window(&far, 2), Some((54, 2)));
+        assert_eq!(tightest_window(&[], 2), None);
+    }
+}

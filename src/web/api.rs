@@ -1,0 +1,96 @@
+//! JSON routes: search, record, suggestions, similar records, health.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::i18n::{Lang, Tr};
+use super::{AppError, AppState, params};
+use crate::content::render;
+use crate::search::{Hit, SearchResults};
+
+#[derive(Serialize)]
+struct SearchBody<'a> {
+    total: usize,
+    took_ms: f64,
+    page: usize,
+    per_page: usize,
+    hits: &'a [Hit],
+    facets: BTreeMap<&'static str, BTreeMap<&'a str, u64>>,
+    notices: Vec<String>,
+}
+
+fn search_body<'a>(results: &'a SearchResults, tr: Tr) -> SearchBody<'a> {
+    SearchBody {
+        total: results.total,
+        took_ms: (results.took_ms * 100.0).round() / 100.0,
+        page: results.page,
+        per_page: results.per_page,
+        hits: &results.hits,
+        facets: results
+            .facets
+            .iter()
+            .map(|f| (f.field.name(), f.values.iter().map(|(k, n)| (k.as_str(), *n)).collect()))
+            .collect(),
+        notices: results.notices.iter().map(|n| tr.notice(n)).collect(),
+    }
+}
+
+pub async fn search(State(state): State<AppState>, lang: Lang, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+    let request = params::search_request(query.as_deref());
+    let viewer = state.viewer();
+    let engine = state.engine.clone();
+    let results = tokio::task::spawn_blocking(move || engine.search(&request, &viewer))
+        .await
+        .map_err(anyhow::Error::from)??;
+    Ok(Json(search_body(&results, Tr::new(lang))).into_response())
+}
+
+pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
+    let viewer = state.viewer();
+    let (record, located) = state.engine.read_record(&id, &viewer)?.ok_or(AppError::NotFound)?;
+    let mut value = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
+    let base = super::pages::files_base(&record.id, &located.rel);
+    if let Value::Object(map) = &mut value {
+        map.insert("html".into(), Value::String(render::to_html(&record.body, &base)));
+        map.insert("url".into(), Value::String(format!("/records/{}", record.id)));
+        map.insert("studio_name".into(), Value::String(located.card.studio_name.clone()));
+    }
+    Ok(Json(value))
+}
+
+pub async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, AppError> {
+    let q = params::search_request(query.as_deref()).q;
+    let suggestions = state.engine.suggest(&q, &state.viewer(), 8)?;
+    let items: Vec<Value> = suggestions
+        .into_iter()
+        .map(|c| json!({"id": c.id, "title": c.title, "kind": c.kind, "url": format!("/records/{}", c.id)}))
+        .collect();
+    Ok(Json(json!({ "q": q, "suggestions": items })))
+}
+
+pub async fn similar(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, AppError> {
+    let id = query
+        .as_deref()
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()))
+        .ok_or_else(|| AppError::BadRequest("缺少参数 id（记录编号）".into()))?;
+    let viewer = state.viewer();
+    if state.engine.locate(&id, &viewer)?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let hits = state.engine.similar(&id, &viewer, 5)?;
+    Ok(Json(json!({ "id": id, "hits": hits })))
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    (StatusCode::OK, Json(json!({"status": "ok", "records": state.engine.num_docs()}))).into_response()
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}

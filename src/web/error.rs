@@ -1,0 +1,82 @@
+//! The one error type of the web layer. It renders a friendly HTML page;
+//! under `/api/` the `json_errors` layer turns the same error into JSON.
+
+use axum::Json;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::search::SearchError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("找不到这个页面或记录")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<SearchError> for AppError {
+    fn from(e: SearchError) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+/// Carried on error responses so the API layer can answer in JSON.
+#[derive(Clone, Debug)]
+struct ErrorInfo {
+    message: String,
+}
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What a person is told: internal details go to the log, not the page.
+    fn public_message(&self) -> String {
+        match self {
+            AppError::Internal(_) => "服务器内部错误，请稍后再试（Internal error, please try again later）".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!("{e:#}");
+        }
+        let status = self.status();
+        let message = self.public_message();
+        let page = super::pages::error_page(status, &message);
+        let mut response = (status, Html(page)).into_response();
+        response.extensions_mut().insert(ErrorInfo { message });
+        response
+    }
+}
+
+/// Rewrites error pages under `/api/` as `{"error": "…"}`.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    match response.extensions().get::<ErrorInfo>().cloned() {
+        Some(info) => {
+            let status = response.status();
+            (status, Json(serde_json::json!({ "error": info.message }))).into_response()
+        }
+        None => response,
+    }
+}

@@ -1,0 +1,254 @@
+//! The words of the interface in Simplified Chinese (default) and English,
+//! and the labels of every enum value the content format defines.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::search::FacetField;
+use crate::search::query::Notice;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" | "zh-Hans" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// From `?lang=`, else the `lang` cookie, else Chinese.
+    pub fn from_parts(parts: &Parts) -> Lang {
+        let from_query = parts.uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").and_then(|(_, v)| Lang::parse(&v))
+        });
+        from_query
+            .or_else(|| {
+                parts
+                    .headers
+                    .get_all(axum::http::header::COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .flat_map(|v| v.split(';'))
+                    .filter_map(|c| c.trim().strip_prefix("lang="))
+                    .find_map(Lang::parse)
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_parts(parts))
+    }
+}
+
+/// Interface words, looked up by key in the current language.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    pub lang: Lang,
+}
+
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("site_name", "智汇", "Zhihui"),
+    ("tagline", "创新工作室联盟成果知识库", "Innovation studio alliance knowledge base"),
+    ("search", "搜索", "Search"),
+    ("placeholder", "搜索成果、专利、工法、难题，或输入专利号、工法编号", "Search achievements, patents, methods, problems, or a patent / method code"),
+    ("alliances", "联盟", "Alliances"),
+    ("studios", "工作室", "Studios"),
+    ("exhibits", "成果展", "Exhibits"),
+    ("other_lang", "English", "中文"),
+    ("results", "条结果", "results"),
+    ("took", "用时", "in"),
+    ("no_results", "没有找到符合条件的记录。", "No records match."),
+    ("no_results_hint", "试试更少或更短的词，去掉部分筛选条件，或换一种说法（如“城轨”与“地铁”）。", "Try fewer or shorter words, remove a filter, or another wording."),
+    ("filters", "筛选", "Filters"),
+    ("clear_filters", "清除全部筛选", "Clear all filters"),
+    ("remove_filter", "移除筛选", "Remove filter"),
+    ("sort", "排序", "Sort"),
+    ("sort_relevance", "相关度", "Relevance"),
+    ("sort_newest", "最新", "Newest"),
+    ("sort_benefit", "经济效益", "Benefit"),
+    ("prev", "上一页", "Previous"),
+    ("next", "下一页", "Next"),
+    ("page", "页", "Page"),
+    ("latest", "最新成果", "Latest records"),
+    ("all_records", "全部记录", "All records"),
+    ("studio", "工作室", "Studio"),
+    ("unit", "单位", "Unit"),
+    ("leader", "领衔人", "Leader"),
+    ("stars", "星级", "Stars"),
+    ("studio_type", "类型", "Type"),
+    ("founded", "成立", "Founded"),
+    ("domain", "领域", "Domain"),
+    ("lead_studio", "轮值牵头工作室", "Lead studio"),
+    ("lead_since", "牵头起始", "Leading since"),
+    ("members", "成员工作室", "Member studios"),
+    ("records_of", "成果与记录", "Records"),
+    ("date", "日期", "Date"),
+    ("authors", "完成人", "Authors"),
+    ("tags", "关键词", "Tags"),
+    ("summary", "摘要", "Summary"),
+    ("benefit", "经济效益", "Economic benefit"),
+    ("wan_yuan", "万元", "× 10,000 CNY"),
+    ("awards", "获奖", "Awards"),
+    ("applied_in", "应用推广", "Applied in"),
+    ("related", "相关记录", "Related records"),
+    ("similar", "相似成果", "Similar work"),
+    ("more_from_studio", "本工作室其他成果", "More from this studio"),
+    ("attachments", "附件", "Attachments"),
+    ("contents", "目录", "Contents"),
+    ("application_no", "申请号", "Application no."),
+    ("publication_no", "公开（公告）号", "Publication no."),
+    ("filing_date", "申请日", "Filing date"),
+    ("grant_date", "授权日", "Grant date"),
+    ("assignee", "专利权人", "Assignee"),
+    ("ipc", "IPC 分类号", "IPC"),
+    ("method_code", "工法编号", "Method code"),
+    ("scope", "适用范围", "Scope"),
+    ("solved_by", "解决方案", "Solved by"),
+    ("visibility", "可见范围", "Visibility"),
+    ("not_found", "页面不存在", "Page not found"),
+    ("not_found_text", "找不到这个页面：记录可能已被删除、改名，或您没有查看权限。", "This page does not exist: the record may have been removed or renamed, or you may not have access."),
+    ("back_home", "返回首页", "Back to search"),
+    ("error", "出错了", "Something went wrong"),
+    ("exhibit_items", "展项", "Items"),
+    ("print", "打印版", "Print layout"),
+    ("records_count", "条记录", "records"),
+    ("view_all", "查看全部", "View all"),
+    ("contact_studio", "联系工作室", "Contact the studio"),
+    ("browse_by", "按类型浏览", "Browse by kind"),
+];
+
+impl Tr {
+    pub fn new(lang: Lang) -> Self {
+        Tr { lang }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        TEXTS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, zh, en)| if self.lang == Lang::En { *en } else { *zh })
+            .unwrap_or("")
+    }
+
+    pub fn html_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+
+    /// The name of a facet (filter) field.
+    pub fn facet_name(&self, field: &FacetField) -> &'static str {
+        let (zh, en) = match field {
+            FacetField::Kind => ("类型", "Kind"),
+            FacetField::Category => ("成果类别", "Category"),
+            FacetField::Studio => ("工作室", "Studio"),
+            FacetField::Alliance => ("联盟", "Alliance"),
+            FacetField::Year => ("年份", "Year"),
+            FacetField::Tag => ("关键词", "Tag"),
+            FacetField::AwardLevel => ("获奖级别", "Award level"),
+            FacetField::PatentType => ("专利类型", "Patent type"),
+            FacetField::Status => ("状态", "Status"),
+            FacetField::Level => ("工法等级", "Method level"),
+            FacetField::Visibility => ("可见范围", "Visibility"),
+        };
+        if self.lang == Lang::En { en } else { zh }
+    }
+
+    /// The label of an enum value of the content format; unknown values
+    /// (ids, years, tags) are shown as they are.
+    pub fn label<'a>(&self, field: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
+        let found = LABELS.iter().find(|(f, v, _, _)| *f == field && *v == value);
+        match found {
+            Some((_, _, zh, en)) => (if self.lang == Lang::En { *en } else { *zh }).into(),
+            None => value.into(),
+        }
+    }
+
+    pub fn notice(&self, notice: &Notice) -> String {
+        let en = self.lang == Lang::En;
+        match notice {
+            Notice::Truncated => if en { "The query was long: only its first 200 characters were searched." } else { "查询过长，只搜索了前 200 个字符。" }.into(),
+            Notice::UnclosedQuote => if en { "A quote was not closed: the rest was searched as a phrase." } else { "引号未闭合，已将其后的内容作为短语搜索。" }.into(),
+            Notice::TooManyWords => if en { "Too many words: only the first 32 were used." } else { "词语过多，只使用了前 32 个。" }.into(),
+            Notice::OperatorIgnored(op) => if en { format!("“{op}”: wildcards and operators other than quotes, -, OR and field:value are not supported and were ignored.") } else { format!("“{op}”：不支持通配符等运算符（支持引号短语、-排除、OR、字段:值），已忽略。") },
+            Notice::UnknownField(f) => if en { format!("“{f}:” is not a field; it was searched as text. Fields: kind, category, studio, alliance, year, tag, level, status.") } else { format!("“{f}:”不是可用的字段，已按普通文字搜索。可用字段：kind、category、studio、alliance、year、tag、level、status。") },
+            Notice::NothingSearchable => if en { "The query holds no searchable words (only symbols); showing all records." } else { "查询中没有可搜索的文字（只有符号），已显示全部记录。" }.into(),
+        }
+    }
+}
+
+const LABELS: &[(&str, &str, &str, &str)] = &[
+    ("kind", "achievement", "创新成果", "Achievement"),
+    ("kind", "patent", "专利", "Patent"),
+    ("kind", "method", "工法", "Method"),
+    ("kind", "problem", "攻关难题", "Open problem"),
+    ("category", "tech", "技术创新", "Technical innovation"),
+    ("category", "qc", "QC成果", "QC result"),
+    ("category", "five-small", "五小成果", "Five-small innovation"),
+    ("category", "management", "管理创新", "Management innovation"),
+    ("category", "other", "其他", "Other"),
+    ("patent_type", "invention", "发明", "Invention"),
+    ("patent_type", "utility", "实用新型", "Utility model"),
+    ("patent_type", "design", "外观设计", "Design"),
+    ("status", "pending", "审查中", "Pending"),
+    ("status", "granted", "已授权", "Granted"),
+    ("status", "expired", "已失效", "Expired"),
+    ("status", "rejected", "已驳回", "Rejected"),
+    ("status", "withdrawn", "已撤回", "Withdrawn"),
+    ("status", "open", "待解决", "Open"),
+    ("status", "solved", "已解决", "Solved"),
+    ("level", "national", "国家级", "National"),
+    ("level", "provincial", "省部级", "Provincial"),
+    ("level", "enterprise", "企业级", "Enterprise"),
+    ("award_level", "national", "国家级", "National"),
+    ("award_level", "provincial", "省部级", "Provincial"),
+    ("award_level", "industry", "行业级", "Industry"),
+    ("award_level", "enterprise", "企业级", "Enterprise"),
+    ("visibility", "public", "公开", "Public"),
+    ("visibility", "members", "联盟成员可见", "Members"),
+    ("visibility", "studio", "仅本工作室", "Studio only"),
+    ("studio_type", "research", "研发创新型", "Research"),
+    ("studio_type", "management", "管理创新型", "Management"),
+    ("studio_type", "five-small", "五小创新型", "Five-small"),
+    ("studio_type", "party-building", "党建创新型", "Party building"),
+    ("studio_type", "overseas", "海外", "Overseas"),
+    ("studio_type", "migrant-workforce", "劳务工创新型", "Migrant workforce"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for (key, zh, en) in TEXTS {
+            assert!(!zh.is_empty() && !en.is_empty(), "{key}");
+        }
+        assert_eq!(Tr::new(Lang::En).t("search"), "Search");
+        assert_eq!(Tr::new(Lang::Zh).label("kind", "method"), "工法");
+        assert_eq!(Tr::new(Lang::Zh).label("tag", "盾构"), "盾构");
+    }
+}

@@ -1,0 +1,134 @@
+//! The HTTP adapter: the one route table, shared state, security headers,
+//! request logging, the content watcher and graceful shutdown. Handlers
+//! live in `pages` (HTML) and `api` (JSON) and only translate between HTTP
+//! and the domain modules.
+
+mod api;
+mod error;
+pub mod i18n;
+mod pages;
+mod params;
+mod watch;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+
+pub use error::AppError;
+
+use crate::auth::Viewer;
+use crate::search::Engine;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+}
+
+impl AppState {
+    /// Who is asking. Accounts come with publishing; until then everyone
+    /// is anonymous and sees only public records.
+    pub fn viewer(&self) -> Viewer {
+        Viewer::anonymous()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/search", get(api::search))
+        .route("/api/suggest", get(api::suggest))
+        .route("/api/similar", get(api::similar))
+        .route("/api/records/{*id}", get(api::record))
+        .fallback(api::not_found)
+        .layer(middleware::from_fn(error::json_errors));
+    Router::new()
+        .route("/", get(pages::search))
+        .route("/search", get(pages::search))
+        .route("/records/{*id}", get(pages::record_or_file))
+        .route("/studios", get(pages::studios))
+        .route("/studios/{id}", get(pages::studio))
+        .route("/alliances", get(pages::alliances))
+        .route("/alliances/{id}", get(pages::alliance))
+        .route("/exhibits", get(pages::exhibits))
+        .route("/exhibits/{id}", get(pages::exhibit))
+        .route("/static/{file}", get(pages::static_file))
+        .route("/healthz", get(api::health))
+        .fallback(pages::not_found)
+        .merge(api)
+        .layer(middleware::from_fn(remember_lang))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), log_requests))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C or SIGTERM, applying content edits as they happen.
+pub async fn serve(engine: Engine, addr: SocketAddr) -> anyhow::Result<()> {
+    let engine = Arc::new(engine);
+    let _watcher = watch::spawn(engine.clone())?;
+    let app = router(AppState { engine });
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;
+    tracing::info!("serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+async fn log_requests(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+    response
+}
+
+/// Defence in depth behind the sanitiser: even if some HTML slipped
+/// through, the browser runs no inline script and no script from elsewhere.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// `?lang=en` switches the interface and is remembered in a cookie.
+async fn remember_lang(request: Request, next: Next) -> Response {
+    let chosen = request.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").and_then(|(_, v)| i18n::Lang::parse(&v))
+    });
+    let mut response = next.run(request).await;
+    if let Some(lang) = chosen
+        && let Ok(cookie) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
+    {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}

@@ -1,0 +1,66 @@
+//! The command line as scripts use it: check, index.
+
+use crate::support::{fixture, run};
+
+#[test]
+fn check_reports_every_problem_with_its_line_and_exits_1() {
+    let dir = fixture("basic");
+    let out = run(&["check", "--content", "content"], &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("content/broken/bad-yaml.md:4: front matter: YAML"), "{stdout}");
+    assert!(stdout.contains("content/broken/unknown-studio.md:4: studio: 找不到工作室“tunnel-zhnag”，是否应为“tunnel-zhang”？"), "{stdout}");
+    assert!(!stdout.contains("segment-repair"), "valid files are quiet: {stdout}");
+    assert!(stdout.contains("2 个错误"), "{stdout}");
+}
+
+#[test]
+fn check_exits_0_on_valid_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    std::fs::create_dir_all(content.join("studios")).unwrap();
+    std::fs::write(content.join("studios/s.md"), "---\nkind: studio\nname: 工作室\n---\n").unwrap();
+    std::fs::write(content.join("r.md"), "---\ntitle: t\nkind: problem\nstudio: s\ndate: 2024-01-01\nstatus: open\n---\n").unwrap();
+    let out = run(&["check"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn index_is_incremental_and_rebuildable() {
+    let dir = tempfile::tempdir().unwrap();
+    let content = dir.path().join("content");
+    std::fs::create_dir_all(content.join("studios")).unwrap();
+    std::fs::write(content.join("studios/s.md"), "---\nkind: studio\nname: 工作室\n---\n").unwrap();
+    for i in 0..5 {
+        std::fs::write(content.join(format!("r{i}.md")), format!("---\ntitle: 记录{i}\nkind: problem\nstudio: s\ndate: 2024-01-01\nvisibility: public\n---\n正文{i}\n")).unwrap();
+    }
+    let first = run(&["index"], dir.path());
+    let text = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(first.status.success(), "{text}");
+    assert!(text.contains("索引 5 个文件"), "{text}");
+    let again = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
+    assert!(again.contains("索引 0 个文件") && again.contains("未变 5 个"), "{again}");
+    std::fs::write(content.join("r1.md"), "---\ntitle: 改过\nkind: problem\nstudio: s\ndate: 2024-01-01\n---\n").unwrap();
+    std::fs::remove_file(content.join("r2.md")).unwrap();
+    let changed = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
+    assert!(changed.contains("索引 1 个文件") && changed.contains("删除 1 个"), "{changed}");
+    let rebuilt = String::from_utf8_lossy(&run(&["index", "--rebuild"], dir.path()).stdout).to_string();
+    assert!(rebuilt.contains("重建完成") && rebuilt.contains("索引 4 个文件"), "{rebuilt}");
+    // Deleting the index is always safe.
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let fresh = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
+    assert!(fresh.contains("索引 4 个文件"), "{fresh}");
+    // A corrupt index is rebuilt, not fatal.
+    std::fs::write(dir.path().join("index/meta.json"), "garbage").unwrap();
+    let repaired = run(&["index"], dir.path());
+    assert!(repaired.status.success(), "{}", String::from_utf8_lossy(&repaired.stderr));
+    assert!(String::from_utf8_lossy(&repaired.stdout).contains("索引 4 个文件"));
+}
+
+#[test]
+fn missing_content_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["index", "--content", "nowhere"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("内容目录不存在"));
+}

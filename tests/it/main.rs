@@ -1,0 +1,8 @@
+//! Integration tests: the real `zhihui` binary over fixture content
+//! folders, driven over HTTP (and in headless Chromium where available).
+
+mod browser;
+mod cli;
+mod pages;
+mod search;
+mod support;
