@@ -10,7 +10,9 @@ pub enum Role {
     /// Reads `public` and `members` records.
     Member,
     /// Also reads and writes its own studio's records.
-    Publisher { studio: String },
+    Publisher {
+        studio: String,
+    },
     /// Union staff: reads everything.
     Staff,
 }
@@ -23,11 +25,17 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn anonymous() -> Self {
-        Viewer { name: None, role: Role::Anonymous }
+        Viewer {
+            name: None,
+            role: Role::Anonymous,
+        }
     }
 
     pub fn staff(name: &str) -> Self {
-        Viewer { name: Some(name.to_string()), role: Role::Staff }
+        Viewer {
+            name: Some(name.to_string()),
+            role: Role::Staff,
+        }
     }
 
     /// The visibilities this viewer sees for every studio's records.
@@ -58,8 +66,14 @@ mod tests {
 
     #[test]
     fn roles_see_what_the_spec_says() {
-        let publisher = Viewer { name: Some("p".into()), role: Role::Publisher { studio: "a".into() } };
-        let member = Viewer { name: Some("m".into()), role: Role::Member };
+        let publisher = Viewer {
+            name: Some("p".into()),
+            role: Role::Publisher { studio: "a".into() },
+        };
+        let member = Viewer {
+            name: Some("m".into()),
+            role: Role::Member,
+        };
         assert!(Viewer::anonymous().may_see(Visibility::Public, "a"));
         assert!(!Viewer::anonymous().may_see(Visibility::Members, "a"));
         assert!(member.may_see(Visibility::Members, "a"));

@@ -71,7 +71,10 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -150,7 +153,10 @@ fn check(content: &Path) -> anyhow::Result<ExitCode> {
             },
             Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
         };
-        problems.extend(found.into_iter().map(|problem| FileProblem { path: shown.clone(), problem }));
+        problems.extend(found.into_iter().map(|problem| FileProblem {
+            path: shown.clone(),
+            problem,
+        }));
     }
     problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
     for p in &problems {
@@ -158,7 +164,11 @@ fn check(content: &Path) -> anyhow::Result<ExitCode> {
     }
     let errors = problems.iter().filter(|p| p.problem.is_error()).count();
     let files_with_errors = {
-        let mut paths: Vec<&str> = problems.iter().filter(|p| p.problem.is_error()).map(|p| p.path.as_str()).collect();
+        let mut paths: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.problem.is_error())
+            .map(|p| p.path.as_str())
+            .collect();
         paths.dedup();
         paths.len()
     };
@@ -169,5 +179,9 @@ fn check(content: &Path) -> anyhow::Result<ExitCode> {
         files_with_errors,
         problems.len() - errors
     );
-    Ok(if errors == 0 && scan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if errors == 0 && scan.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

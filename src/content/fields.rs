@@ -16,7 +16,11 @@ pub struct FieldReader<'a> {
 
 impl<'a> FieldReader<'a> {
     pub fn new(fm: &'a FrontMatter) -> Self {
-        FieldReader { fm, used: BTreeSet::new(), problems: Vec::new() }
+        FieldReader {
+            fm,
+            used: BTreeSet::new(),
+            problems: Vec::new(),
+        }
     }
 
     pub fn error(&mut self, field: &str, line: usize, message: impl Into<String>) {
@@ -76,7 +80,11 @@ impl<'a> FieldReader<'a> {
         if allowed.contains(&text.as_str()) {
             Some(text)
         } else {
-            self.error(key, line, format!("“{text}”不是可选值，应为 {} 之一", allowed.join(" | ")));
+            self.error(
+                key,
+                line,
+                format!("“{text}”不是可选值，应为 {} 之一", allowed.join(" | ")),
+            );
             None
         }
     }
@@ -87,7 +95,11 @@ impl<'a> FieldReader<'a> {
         match Date::parse(&text) {
             Some(d) => Some(d),
             None => {
-                self.error(key, line, format!("“{text}”不是有效日期，应写成 YYYY-MM-DD，例如 2023-06-18"));
+                self.error(
+                    key,
+                    line,
+                    format!("“{text}”不是有效日期，应写成 YYYY-MM-DD，例如 2023-06-18"),
+                );
                 None
             }
         }
@@ -132,7 +144,9 @@ impl<'a> FieldReader<'a> {
 
     /// A list of strings; a single string is accepted as a list of one.
     pub fn string_list(&mut self, key: &'static str) -> Vec<String> {
-        let Some((value, line)) = self.value(key) else { return Vec::new() };
+        let Some((value, line)) = self.value(key) else {
+            return Vec::new();
+        };
         match value {
             Value::String(s) => vec![s.trim().to_string()],
             Value::Sequence(items) => {
@@ -159,7 +173,9 @@ impl<'a> FieldReader<'a> {
         key: &'static str,
         mut read: impl FnMut(&mut Self, &serde_yaml_ng::Mapping, usize) -> Option<T>,
     ) -> Vec<T> {
-        let Some((value, line)) = self.value(key) else { return Vec::new() };
+        let Some((value, line)) = self.value(key) else {
+            return Vec::new();
+        };
         let Value::Sequence(items) = value else {
             self.error(key, line, "应为列表，每项写成 {…} 或以“- ”开头的一组字段");
             return Vec::new();
@@ -168,7 +184,11 @@ impl<'a> FieldReader<'a> {
         for item in items {
             match item {
                 Value::Mapping(map) => out.extend(read(self, map, line)),
-                _ => self.error(key, line, "列表中的每一项都应为一组字段，例如 {name: …, level: …, year: 2023}"),
+                _ => self.error(
+                    key,
+                    line,
+                    "列表中的每一项都应为一组字段，例如 {name: …, level: …, year: 2023}",
+                ),
             }
         }
         out

@@ -45,7 +45,13 @@ pub fn split(text: &str) -> Result<(FrontMatter, &str), SyntaxError> {
             let yaml = &text[yaml_start..offset];
             let body = &text[offset + line.len()..];
             let fields = parse_yaml(yaml)?;
-            return Ok((FrontMatter { fields, body_line: line_no + 1 }, body));
+            return Ok((
+                FrontMatter {
+                    fields,
+                    body_line: line_no + 1,
+                },
+                body,
+            ));
         }
         offset += line.len();
     }
@@ -83,13 +89,17 @@ fn strip_location(message: &str) -> &str {
 
 /// The 1-based line (within the YAML) of a top-level key.
 fn key_line(yaml: &str, key: &str) -> Option<usize> {
-    yaml.lines().position(|l| {
-        let unquoted = l.trim_start_matches(['"', '\'']);
-        !l.starts_with([' ', '\t', '#', '-'])
-            && unquoted.starts_with(key)
-            && unquoted[key.len()..].trim_start_matches(['"', '\'']).trim_start().starts_with(':')
-    })
-    .map(|i| i + 1)
+    yaml.lines()
+        .position(|l| {
+            let unquoted = l.trim_start_matches(['"', '\'']);
+            !l.starts_with([' ', '\t', '#', '-'])
+                && unquoted.starts_with(key)
+                && unquoted[key.len()..]
+                    .trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with(':')
+        })
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]

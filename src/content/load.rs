@@ -28,7 +28,11 @@ pub struct Scan {
 
 impl Scan {
     pub fn record_ids(&self) -> HashSet<String> {
-        self.documents.iter().filter(|d| d.section == Section::Records).map(|d| d.id.clone()).collect()
+        self.documents
+            .iter()
+            .filter(|d| d.section == Section::Records)
+            .map(|d| d.id.clone())
+            .collect()
     }
 }
 
@@ -46,7 +50,10 @@ pub fn id_for(rel: &str) -> Result<String, String> {
         if part.starts_with('.') {
             return Err("不允许隐藏文件或文件夹（以 . 开头）".into());
         }
-        if part.chars().any(|c| c.is_control() || matches!(c, '?' | '#' | '%' | '"' | '<' | '>')) {
+        if part
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '?' | '#' | '%' | '"' | '<' | '>'))
+        {
             return Err("路径中含有不允许的字符（? # % \" < > 或控制字符）".into());
         }
     }
@@ -57,7 +64,10 @@ pub fn id_for(rel: &str) -> Result<String, String> {
 }
 
 fn problem(path: String, message: impl Into<String>) -> FileProblem {
-    FileProblem { path, problem: Problem::error(1, "path", message) }
+    FileProblem {
+        path,
+        problem: Problem::error(1, "path", message),
+    }
 }
 
 /// Walks `root` and sorts its Markdown files into sections. `display` is how
@@ -82,7 +92,9 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
         };
         let path = entry.path();
         let shown = path.display().to_string();
-        let Ok(rel_path) = path.strip_prefix(root) else { continue };
+        let Ok(rel_path) = path.strip_prefix(root) else {
+            continue;
+        };
         let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
             out.problems.push(problem(shown, "文件名不是有效的 UTF-8"));
             continue;
@@ -94,7 +106,8 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
             match path.canonicalize() {
                 Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
                 _ => {
-                    out.problems.push(problem(shown, "符号链接指向 content/ 之外（或已失效），已拒绝"));
+                    out.problems
+                        .push(problem(shown, "符号链接指向 content/ 之外（或已失效），已拒绝"));
                     continue;
                 }
             }
@@ -114,7 +127,8 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
             }
         };
         if let Some(first) = seen_ids.get(&id) {
-            out.problems.push(problem(shown, format!("与 {first} 的编号“{id}”重复，已跳过")));
+            out.problems
+                .push(problem(shown, format!("与 {first} 的编号“{id}”重复，已跳过")));
             continue;
         }
         seen_ids.insert(id.clone(), rel.clone());
@@ -125,7 +139,10 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
 }
 
 fn in_bundle(root: &Path, rel: &Path) -> bool {
-    rel.ancestors().skip(1).take_while(|a| !a.as_os_str().is_empty()).any(|dir| root.join(dir).join("index.md").is_file())
+    rel.ancestors()
+        .skip(1)
+        .take_while(|a| !a.as_os_str().is_empty())
+        .any(|dir| root.join(dir).join("index.md").is_file())
 }
 
 /// Studios, alliances and exhibits: small, loaded whole, checked together.
@@ -160,10 +177,18 @@ impl Profiles {
 /// then studios, then exhibits against the record ids of `scan`.
 pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
     let mut profiles = Profiles::default();
-    let files = |section| scan.documents.iter().filter(move |d: &&SourceFile| d.section == section);
+    let files = |section| {
+        scan.documents
+            .iter()
+            .filter(move |d: &&SourceFile| d.section == section)
+    };
     let mut known = KnownIds {
-        studios: files(Section::Studios).map(|d| Section::local_id(&d.id).to_string()).collect(),
-        alliances: files(Section::Alliances).map(|d| Section::local_id(&d.id).to_string()).collect(),
+        studios: files(Section::Studios)
+            .map(|d| Section::local_id(&d.id).to_string())
+            .collect(),
+        alliances: files(Section::Alliances)
+            .map(|d| Section::local_id(&d.id).to_string())
+            .collect(),
         records: Some(scan.record_ids()),
     };
     for section in [Section::Alliances, Section::Studios, Section::Exhibits] {
@@ -190,7 +215,12 @@ pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
                 }
                 Err(errors) => errors,
             };
-            profiles.problems.extend(problems.into_iter().map(|problem| FileProblem { path: path.clone(), problem }));
+            profiles
+                .problems
+                .extend(problems.into_iter().map(|problem| FileProblem {
+                    path: path.clone(),
+                    problem,
+                }));
         }
         // Later sections are checked against the profiles that are valid.
         known.alliances = profiles.alliances.keys().cloned().collect();
@@ -243,6 +273,10 @@ mod tests {
         assert_eq!(ids, vec!["s/bundle", "s/r", "studios/a"]);
         assert_eq!(scan.documents[2].section, Section::Studios);
         #[cfg(unix)]
-        assert!(scan.problems.iter().any(|p| p.path.ends_with("link.md")), "{:?}", scan.problems);
+        assert!(
+            scan.problems.iter().any(|p| p.path.ends_with("link.md")),
+            "{:?}",
+            scan.problems
+        );
     }
 }

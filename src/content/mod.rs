@@ -25,8 +25,14 @@ pub const PROBLEM_STATUSES: &[&str] = &["open", "solved"];
 pub const METHOD_LEVELS: &[&str] = &["national", "provincial", "enterprise"];
 pub const AWARD_LEVELS: &[&str] = &["national", "provincial", "industry", "enterprise"];
 pub const VISIBILITIES: &[&str] = &["public", "members", "studio"];
-pub const STUDIO_TYPES: &[&str] =
-    &["research", "management", "five-small", "party-building", "overseas", "migrant-workforce"];
+pub const STUDIO_TYPES: &[&str] = &[
+    "research",
+    "management",
+    "five-small",
+    "party-building",
+    "overseas",
+    "migrant-workforce",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -45,7 +51,12 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(severity: Severity, line: usize, field: &str, message: impl Into<String>) -> Self {
-        Problem { severity, line, field: field.to_string(), message: message.into() }
+        Problem {
+            severity,
+            line,
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     pub fn error(line: usize, field: &str, message: impl Into<String>) -> Self {
@@ -375,11 +386,7 @@ pub enum Document {
 }
 
 /// Parses one file. `Err` holds at least one error; `Ok` may hold warnings.
-pub fn parse_document(
-    id: &str,
-    text: &str,
-    known: &KnownIds,
-) -> Result<(Document, Vec<Problem>), Vec<Problem>> {
+pub fn parse_document(id: &str, text: &str, known: &KnownIds) -> Result<(Document, Vec<Problem>), Vec<Problem>> {
     let (fm, body) = front_matter::split(text).map_err(|e| vec![Problem::error(e.line, "front matter", e.message)])?;
     let mut r = FieldReader::new(&fm);
     let section = Section::of_id(id);
@@ -455,14 +462,22 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
             (_, None) => r.error("awards", line, "每个奖项都需要 level（级别）"),
             _ => {}
         }
-        Some(Award { name: name?, level: level?, year: map_int(map, "year") })
+        Some(Award {
+            name: name?,
+            level: level?,
+            year: map_int(map, "year"),
+        })
     });
     let applied_in = r.object_list("applied_in", |r, map, line| {
         let project = map_str(map, "project");
         if project.is_none() {
             r.error("applied_in", line, "每条应用记录都需要 project（项目名称）");
         }
-        Some(Application { project: project?, year: map_int(map, "year"), note: map_str(map, "note") })
+        Some(Application {
+            project: project?,
+            year: map_int(map, "year"),
+            note: map_str(map, "note"),
+        })
     });
     let related = r.string_list("related");
     check_record_refs(r, "related", &related, known);
@@ -472,7 +487,11 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         title: title.clone().unwrap_or_default(),
         kind: kind.unwrap_or(Kind::Achievement),
         studio: studio.clone().unwrap_or_default(),
-        date: date.unwrap_or(Date { year: 1970, month: 1, day: 1 }),
+        date: date.unwrap_or(Date {
+            year: 1970,
+            month: 1,
+            day: 1,
+        }),
         authors,
         tags,
         summary: String::new(),
@@ -536,8 +555,12 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
 }
 
 fn is_application_no(no: &str) -> bool {
-    let Some(rest) = no.strip_prefix("CN") else { return false };
-    let Some((digits, check)) = rest.split_once('.') else { return false };
+    let Some(rest) = no.strip_prefix("CN") else {
+        return false;
+    };
+    let Some((digits, check)) = rest.split_once('.') else {
+        return false;
+    };
     (digits.len() == 12 || digits.len() == 8)
         && digits.bytes().all(|b| b.is_ascii_digit())
         && check.len() == 1
@@ -620,9 +643,15 @@ fn read_exhibit(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -
         Some(serde_yaml_ng::Value::Sequence(seq)) => {
             for item in seq {
                 match item {
-                    serde_yaml_ng::Value::String(s) => items.push(ExhibitItem { id: s.trim().to_string(), caption: None }),
+                    serde_yaml_ng::Value::String(s) => items.push(ExhibitItem {
+                        id: s.trim().to_string(),
+                        caption: None,
+                    }),
                     serde_yaml_ng::Value::Mapping(m) => match map_str(&m, "id") {
-                        Some(id) => items.push(ExhibitItem { id, caption: map_str(&m, "caption") }),
+                        Some(id) => items.push(ExhibitItem {
+                            id,
+                            caption: map_str(&m, "caption"),
+                        }),
                         None => r.error("items", line, "每个展项都需要 id（记录编号）"),
                     },
                     _ => r.error("items", line, "展项应为记录编号，或 {id: …, caption: …}"),
@@ -634,7 +663,13 @@ fn read_exhibit(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -
     }
     let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     check_record_refs(r, "items", &ids, known);
-    Some(Exhibit { id, title: title?, items, visibility: visibility.unwrap_or(Visibility::Members), body: body.to_string() })
+    Some(Exhibit {
+        id,
+        title: title?,
+        items,
+        visibility: visibility.unwrap_or(Visibility::Members),
+        body: body.to_string(),
+    })
 }
 
 fn fm_value(r: &FieldReader, key: &str) -> Option<serde_yaml_ng::Value> {
@@ -671,9 +706,17 @@ mod tests {
     fn every_problem_has_field_and_line() {
         let text = "---\ntitle: x\nkind: method\nstudio: tunel-zhang\ndate: 2023/06/18\nvisibility: everyone\nlevel: city\nbenefit: -3\ncolour: red\n---\n";
         let problems = parse_document("a/b", text, &known()).unwrap_err();
-        let find = |f: &str| problems.iter().find(|p| p.field == f).unwrap_or_else(|| panic!("{f}: {problems:?}"));
+        let find = |f: &str| {
+            problems
+                .iter()
+                .find(|p| p.field == f)
+                .unwrap_or_else(|| panic!("{f}: {problems:?}"))
+        };
         assert_eq!(find("studio").line, 4);
-        assert!(find("studio").message.contains("tunnel-zhang"), "suggests the closest id");
+        assert!(
+            find("studio").message.contains("tunnel-zhang"),
+            "suggests the closest id"
+        );
         assert_eq!(find("date").line, 5);
         assert!(find("visibility").message.contains("public"));
         assert_eq!(find("level").line, 7);
@@ -685,7 +728,10 @@ mod tests {
     fn missing_required_fields_are_named() {
         let problems = parse_document("a/b", "---\nkind: patent\n---\n", &known()).unwrap_err();
         for f in ["title", "studio", "date"] {
-            assert!(problems.iter().any(|p| p.field == f && p.message.contains("必填")), "{f}");
+            assert!(
+                problems.iter().any(|p| p.field == f && p.message.contains("必填")),
+                "{f}"
+            );
         }
     }
 
@@ -709,7 +755,8 @@ mod tests {
 
     #[test]
     fn patent_numbers_are_checked() {
-        let text = "---\ntitle: t\nkind: patent\nstudio: bridge-li\ndate: 2021-01-01\napplication_no: 2021103456\n---\n";
+        let text =
+            "---\ntitle: t\nkind: patent\nstudio: bridge-li\ndate: 2021-01-01\napplication_no: 2021103456\n---\n";
         let problems = parse_document("a/b", text, &known()).unwrap_err();
         assert_eq!(problems[0].field, "application_no");
         assert!(is_application_no("CN202110345678.9"));

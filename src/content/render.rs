@@ -113,9 +113,9 @@ pub fn to_plain_text(markdown: &str) -> String {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableRow | TagEnd::CodeBlock) => {
-                out.push('\n')
-            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::TableRow | TagEnd::CodeBlock,
+            ) => out.push('\n'),
             Event::End(TagEnd::TableCell) => out.push(' '),
             _ => {}
         }
@@ -228,9 +228,30 @@ mod tests {
         for attack in attacks {
             let html = to_html(attack, "/records/x/").to_lowercase();
             // Only markup can run; the same words as escaped text are harmless.
-            let tags: String = html.split('<').skip(1).filter_map(|t| t.split('>').next()).collect::<Vec<_>>().join("<");
+            let tags: String = html
+                .split('<')
+                .skip(1)
+                .filter_map(|t| t.split('>').next())
+                .collect::<Vec<_>>()
+                .join("<");
             let html = format!("<{tags}");
-            for bad in ["<script", "onerror", "onload", "onfocus", "javascript:", "<iframe", "<object", "<embed", "<style", "<meta", "<base", "<link", "data:text", "formaction", "background"] {
+            for bad in [
+                "<script",
+                "onerror",
+                "onload",
+                "onfocus",
+                "javascript:",
+                "<iframe",
+                "<object",
+                "<embed",
+                "<style",
+                "<meta",
+                "<base",
+                "<link",
+                "data:text",
+                "formaction",
+                "background",
+            ] {
                 assert!(!html.contains(bad), "{attack} -> {html}");
             }
         }
@@ -238,7 +259,10 @@ mod tests {
 
     #[test]
     fn relative_urls_point_into_the_bundle() {
-        let html = to_html("![图](diagram.png) [书](./manual.pdf) [外](https://example.com) [锚](#a)", "/records/t/b/");
+        let html = to_html(
+            "![图](diagram.png) [书](./manual.pdf) [外](https://example.com) [锚](#a)",
+            "/records/t/b/",
+        );
         assert!(html.contains("src=\"/records/t/b/diagram.png\""), "{html}");
         assert!(html.contains("href=\"/records/t/b/manual.pdf\""));
         assert!(html.contains("href=\"https://example.com\""));

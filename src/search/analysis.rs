@@ -80,7 +80,9 @@ pub struct Analyzer {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("fingerprint", &self.fingerprint).finish()
+        f.debug_struct("Analyzer")
+            .field("fingerprint", &self.fingerprint)
+            .finish()
     }
 }
 
@@ -176,7 +178,11 @@ impl Analyzer {
         let fingerprint = blake3::hash(format!("{ANALYZER_VERSION}\n{dictionary}").as_bytes())
             .to_hex()
             .to_string();
-        Analyzer { jieba, stemmer: Stemmer::new(Algorithm::English), fingerprint }
+        Analyzer {
+            jieba,
+            stemmer: Stemmer::new(Algorithm::English),
+            fingerprint,
+        }
     }
 
     /// Changes whenever indexing the same text could give other terms.
@@ -238,11 +244,23 @@ impl Analyzer {
     fn alnum_tokens(&self, chars: &[char], start: usize, end: usize, unit: usize, out: &mut Vec<Tok>) -> usize {
         let whole: String = chars[start..end].iter().collect();
         if !whole.chars().any(is_connector) {
-            out.push(Tok { text: self.stem(&whole), kind: TokenKind::Latin, position: unit, start, end });
+            out.push(Tok {
+                text: self.stem(&whole),
+                kind: TokenKind::Latin,
+                position: unit,
+                start,
+                end,
+            });
             push_digits(&whole, unit, start, out);
             return 1;
         }
-        out.push(Tok { text: whole.clone(), kind: TokenKind::Code, position: unit, start, end });
+        out.push(Tok {
+            text: whole.clone(),
+            kind: TokenKind::Code,
+            position: unit,
+            start,
+            end,
+        });
         let mut offset = start;
         let mut parts = 0;
         for part in whole.split(is_connector) {
@@ -320,11 +338,19 @@ impl Analyzer {
 fn push_digits(token: &str, position: usize, start: usize, out: &mut Vec<Tok>) {
     let digits: String = token.chars().filter(char::is_ascii_digit).collect();
     if digits.len() >= 4 && digits.len() < token.len() {
-        let Some(first) = token.chars().position(|c| c.is_ascii_digit()) else { return };
+        let Some(first) = token.chars().position(|c| c.is_ascii_digit()) else {
+            return;
+        };
         let run: String = token.chars().skip(first).take_while(char::is_ascii_digit).collect();
         if run.len() >= 4 {
             let from = start + first;
-            out.push(Tok { end: from + run.len(), text: run, kind: TokenKind::CodePart, position, start: from });
+            out.push(Tok {
+                end: from + run.len(),
+                text: run,
+                kind: TokenKind::CodePart,
+                position,
+                start: from,
+            });
         }
     }
 }
@@ -453,7 +479,10 @@ mod tests {
     fn word_inside_compound_is_indexed() {
         let t = terms("在建工程");
         assert!(t.contains(&"工程".to_string()), "{t:?}");
-        assert!(t.contains(&"在建工程".to_string()) || t.contains(&"在建".to_string()), "{t:?}");
+        assert!(
+            t.contains(&"在建工程".to_string()) || t.contains(&"在建".to_string()),
+            "{t:?}"
+        );
         let t = terms("待处理事项");
         assert!(t.contains(&"处理".to_string()), "{t:?}");
     }
@@ -469,7 +498,12 @@ mod tests {
         let t = terms("更换接触网吊弦");
         assert!(t.contains(&"接触网".to_string()), "{t:?}");
         let pieces = analyzer().query_pieces("盾构机掘进");
-        assert!(pieces.iter().any(|p| matches!(p, QueryPiece::Word { word, .. } if word == "盾构机")), "{pieces:?}");
+        assert!(
+            pieces
+                .iter()
+                .any(|p| matches!(p, QueryPiece::Word { word, .. } if word == "盾构机")),
+            "{pieces:?}"
+        );
     }
 
     #[test]
@@ -482,7 +516,10 @@ mod tests {
     #[test]
     fn english_is_lowercased_and_stemmed() {
         assert_eq!(terms("Tunnels"), vec!["tunnel"]);
-        assert_eq!(analyzer().query_pieces("Monitoring"), vec![QueryPiece::Latin("monitor".into())]);
+        assert_eq!(
+            analyzer().query_pieces("Monitoring"),
+            vec![QueryPiece::Latin("monitor".into())]
+        );
     }
 
     #[test]
@@ -492,7 +529,10 @@ mod tests {
         assert!(t.contains(&"202110345678".to_string()), "{t:?}");
         let t = terms("GJEJGF008-2010");
         assert_eq!(t[0], "gjejgf008-2010");
-        assert_eq!(analyzer().query_pieces("QB-SD-2022-11"), vec![QueryPiece::Code("qb-sd-2022-11".into())]);
+        assert_eq!(
+            analyzer().query_pieces("QB-SD-2022-11"),
+            vec![QueryPiece::Code("qb-sd-2022-11".into())]
+        );
         assert!(terms("E21D 11/08").contains(&"11/08".to_string()));
     }
 
@@ -505,7 +545,15 @@ mod tests {
         let phrase = analyzer().phrase_terms("盾构，管片");
         assert_eq!(phrase.iter().find(|(_, t)| t == "管").map(|p| p.0), Some(3));
         let phrase = analyzer().phrase_terms("Shield TBM 掘进");
-        assert_eq!(phrase, vec![(0, "shield".into()), (1, "tbm".into()), (2, "掘".into()), (3, "进".into())]);
+        assert_eq!(
+            phrase,
+            vec![
+                (0, "shield".into()),
+                (1, "tbm".into()),
+                (2, "掘".into()),
+                (3, "进".into())
+            ]
+        );
     }
 
     #[test]

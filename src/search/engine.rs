@@ -110,7 +110,11 @@ impl Engine {
         let synonyms = Synonyms::parse(&read_optional(&content_root.join(SYNONYMS_FILE)));
         let (schema, fields) = schema::build();
         let version_ok = read_optional(&index_dir.join(VERSION_FILE)).trim() == schema::SCHEMA_VERSION;
-        let opened = if version_ok { Index::open_in_dir(index_dir).ok() } else { None };
+        let opened = if version_ok {
+            Index::open_in_dir(index_dir).ok()
+        } else {
+            None
+        };
         let index = match opened {
             Some(index) => index,
             None => {
@@ -125,7 +129,9 @@ impl Engine {
                 index
             }
         };
-        index.tokenizers().register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
+        index
+            .tokenizers()
+            .register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
         let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let manifest: Manifest = fs::read(index_dir.join(MANIFEST_FILE))
@@ -139,7 +145,11 @@ impl Engine {
             reader,
             fields,
             writer: Mutex::new(Writer { writer, manifest }),
-            snapshot: RwLock::new(Arc::new(Snapshot { analyzer, synonyms, profiles: Profiles::default() })),
+            snapshot: RwLock::new(Arc::new(Snapshot {
+                analyzer,
+                synonyms,
+                profiles: Profiles::default(),
+            })),
         })
     }
 
@@ -170,12 +180,17 @@ impl Engine {
         let probe = Analyzer::new(&dictionary);
         if probe.fingerprint() != analyzer.fingerprint() {
             analyzer = Arc::new(probe);
-            self.index.tokenizers().register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
+            self.index
+                .tokenizers()
+                .register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
         }
         let rebuild = rebuild || manifest.analyzer != analyzer.fingerprint();
         if rebuild {
             writer.delete_all_documents()?;
-            *manifest = Manifest { analyzer: analyzer.fingerprint().to_string(), ..Manifest::default() };
+            *manifest = Manifest {
+                analyzer: analyzer.fingerprint().to_string(),
+                ..Manifest::default()
+            };
             report.rebuilt = true;
         }
 
@@ -193,7 +208,11 @@ impl Engine {
         let profiles_changed = !changed_studios.is_empty();
         let known = profiles.known_ids(Some(scan.record_ids()));
 
-        let records: Vec<_> = scan.documents.iter().filter(|d| d.section == Section::Records).collect();
+        let records: Vec<_> = scan
+            .documents
+            .iter()
+            .filter(|d| d.section == Section::Records)
+            .collect();
         let total = records.len();
         let mut present = HashSet::with_capacity(total);
         let mut changed = false;
@@ -204,7 +223,11 @@ impl Engine {
             present.insert(file.rel.clone());
             let path = self.content_root.join(&file.rel);
             let Ok(meta) = fs::metadata(&path) else { continue };
-            let mtime_ns = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
             let entry = manifest.files.get(&file.rel);
             let needs_check = |e: &FileEntry| changed_studios.contains(&e.studio) || (!e.indexed && profiles_changed);
             if let Some(e) = entry
@@ -242,23 +265,41 @@ impl Engine {
                 Ok((Document::Record(record), warnings)) => {
                     writer.add_document(self.document(&record, &file.rel, &profiles))?;
                     report.indexed += 1;
-                    report.problems.extend(warnings.into_iter().map(|problem| FileProblem { path: shown.clone(), problem }));
+                    report.problems.extend(warnings.into_iter().map(|problem| FileProblem {
+                        path: shown.clone(),
+                        problem,
+                    }));
                     (true, record.studio.clone())
                 }
                 Ok(_) => (false, String::new()),
                 Err(problems) => {
                     report.skipped += 1;
-                    report.problems.extend(problems.into_iter().map(|problem| FileProblem { path: shown.clone(), problem }));
+                    report.problems.extend(problems.into_iter().map(|problem| FileProblem {
+                        path: shown.clone(),
+                        problem,
+                    }));
                     (false, String::new())
                 }
             };
             manifest.files.insert(
                 file.rel.clone(),
-                FileEntry { id: file.id.clone(), size: meta.len(), mtime_ns, hash, studio, indexed },
+                FileEntry {
+                    id: file.id.clone(),
+                    size: meta.len(),
+                    mtime_ns,
+                    hash,
+                    studio,
+                    indexed,
+                },
             );
         }
         progress(total, total);
-        let gone: Vec<String> = manifest.files.keys().filter(|rel| !present.contains(*rel)).cloned().collect();
+        let gone: Vec<String> = manifest
+            .files
+            .keys()
+            .filter(|rel| !present.contains(*rel))
+            .cloned()
+            .collect();
         for rel in gone {
             if let Some(entry) = manifest.files.remove(&rel) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
@@ -278,7 +319,11 @@ impl Engine {
                 .map_err(|e| SearchError::io(&self.index_dir, e))?;
         }
         let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot { analyzer, synonyms, profiles });
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
+            analyzer,
+            synonyms,
+            profiles,
+        });
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -389,7 +434,11 @@ impl Engine {
             filters.entry(*which).or_default().push(value.clone());
         }
         let searched = self.fields.searched();
-        let compiler = Compiler { analyzer: &snapshot.analyzer, synonyms: &snapshot.synonyms, fields: &searched };
+        let compiler = Compiler {
+            analyzer: &snapshot.analyzer,
+            synonyms: &snapshot.synonyms,
+            fields: &searched,
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positive = false;
         for group in &parsed.required {
@@ -419,24 +468,42 @@ impl Engine {
         let page = request.page.max(1);
         let offset = (page - 1) * per_page;
         let searcher = self.reader.searcher();
-        let facets = FacetCounts { fields: FacetField::ALL.iter().map(|f| f.name()).collect() };
+        let facets = FacetCounts {
+            fields: FacetField::ALL.iter().map(|f| f.name()).collect(),
+        };
         let needles = compiler.needles(&parsed);
         let (mut ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match request.sort {
             Sort::Relevance => {
-                let depth = if positive { (offset + per_page).max(RERANK_DEPTH) } else { offset + per_page };
+                let depth = if positive {
+                    (offset + per_page).max(RERANK_DEPTH)
+                } else {
+                    offset + per_page
+                };
                 let top = TopDocs::with_limit(depth).order_by_score();
                 let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
                 (top, total, counts)
             }
             Sort::Newest => {
-                let top = TopDocs::with_limit(per_page).and_offset(offset).order_by_fast_field::<i64>("date", Order::Desc);
+                let top = TopDocs::with_limit(per_page)
+                    .and_offset(offset)
+                    .order_by_fast_field::<i64>("date", Order::Desc);
                 let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                (top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(), total, counts)
+                (
+                    top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(),
+                    total,
+                    counts,
+                )
             }
             Sort::Benefit => {
-                let top = TopDocs::with_limit(per_page).and_offset(offset).order_by_fast_field::<f64>("benefit", Order::Desc);
+                let top = TopDocs::with_limit(per_page)
+                    .and_offset(offset)
+                    .order_by_fast_field::<f64>("benefit", Order::Desc);
                 let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                (top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(), total, counts)
+                (
+                    top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(),
+                    total,
+                    counts,
+                )
             }
         };
         let mut loaded: HashMap<DocAddress, Loaded> = HashMap::new();
@@ -484,8 +551,13 @@ impl Engine {
     fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Loaded, SearchError> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let card: Card = serde_json::from_str(&text(self.fields.card)).map_err(|e| SearchError::Internal(e.to_string()))?;
-        Ok(Loaded { card, rel: text(self.fields.rel), body: text(self.fields.body) })
+        let card: Card =
+            serde_json::from_str(&text(self.fields.card)).map_err(|e| SearchError::Internal(e.to_string()))?;
+        Ok(Loaded {
+            card,
+            rel: text(self.fields.rel),
+            body: text(self.fields.body),
+        })
     }
 
     /// The record with this id, if it exists and the viewer may see it.
@@ -499,7 +571,10 @@ impl Engine {
         match top.first() {
             Some((_, address)) => {
                 let doc = self.load(&searcher, *address)?;
-                Ok(Some(Located { rel: doc.rel, card: doc.card }))
+                Ok(Some(Located {
+                    rel: doc.rel,
+                    card: doc.card,
+                }))
             }
             None => Ok(None),
         }
@@ -507,9 +582,13 @@ impl Engine {
 
     /// Reads, checks and returns a visible record's file as it is now.
     pub fn read_record(&self, id: &str, viewer: &Viewer) -> Result<Option<(Record, Located)>, SearchError> {
-        let Some(located) = self.locate(id, viewer)? else { return Ok(None) };
+        let Some(located) = self.locate(id, viewer)? else {
+            return Ok(None);
+        };
         let path = self.content_root.join(&located.rel);
-        let Ok(text) = fs::read_to_string(&path) else { return Ok(None) };
+        let Ok(text) = fs::read_to_string(&path) else {
+            return Ok(None);
+        };
         let snapshot = self.snapshot();
         let known = snapshot.profiles.known_ids(None);
         match parse_document(id, &text, &known) {
@@ -522,7 +601,9 @@ impl Engine {
 
     /// Records like this one, among those the viewer may see.
     pub fn similar(&self, id: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Hit>, SearchError> {
-        let Some(located) = self.locate(id, viewer)? else { return Ok(Vec::new()) };
+        let Some(located) = self.locate(id, viewer)? else {
+            return Ok(Vec::new());
+        };
         let snapshot = self.snapshot();
         let searcher = self.reader.searcher();
         let card = &located.card;
@@ -545,7 +626,11 @@ impl Engine {
             .collect();
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
         let searched = self.fields.searched();
-        let compiler = Compiler { analyzer: &snapshot.analyzer, synonyms: &snapshot.synonyms, fields: &searched };
+        let compiler = Compiler {
+            analyzer: &snapshot.analyzer,
+            synonyms: &snapshot.synonyms,
+            fields: &searched,
+        };
         let any: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
             .take(16)
@@ -571,8 +656,15 @@ impl Engine {
     pub fn suggest(&self, prefix: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Card>, SearchError> {
         let snapshot = self.snapshot();
         let parsed = query::parse(prefix);
-        let title = [schema::Weighted { field: self.fields.title, boost: 1.0 }];
-        let compiler = Compiler { analyzer: &snapshot.analyzer, synonyms: &Synonyms::default(), fields: &title };
+        let title = [schema::Weighted {
+            field: self.fields.title,
+            boost: 1.0,
+        }];
+        let compiler = Compiler {
+            analyzer: &snapshot.analyzer,
+            synonyms: &Synonyms::default(),
+            fields: &title,
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = parsed
             .required
             .iter()
@@ -585,13 +677,21 @@ impl Engine {
         }
         clauses.push((Occur::Must, self.visibility_filter(viewer)));
         let searcher = self.reader.searcher();
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
-        top.into_iter().map(|(_, address)| Ok(self.load(&searcher, address)?.card)).collect()
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        top.into_iter()
+            .map(|(_, address)| Ok(self.load(&searcher, address)?.card))
+            .collect()
     }
 }
 
 fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
 }
 
 /// What a record takes from its studio's profile (name, alliances): when it
@@ -602,7 +702,14 @@ fn studio_signatures(profiles: &Profiles) -> BTreeMap<String, String> {
         .values()
         .map(|s| {
             let alliances: Vec<&str> = profiles.alliances_of(&s.id).iter().map(|a| a.id.as_str()).collect();
-            let sig = format!("{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}", s.name, s.leader, s.unit, alliances.join(","), s.stars);
+            let sig = format!(
+                "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
+                s.name,
+                s.leader,
+                s.unit,
+                alliances.join(","),
+                s.stars
+            );
             (s.id.clone(), blake3::hash(sig.as_bytes()).to_hex()[..16].to_string())
         })
         .collect()
@@ -616,7 +723,13 @@ struct Loaded {
 
 impl Loaded {
     fn into_hit(self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
-        let stem = |w: &str| analyzer.query_pieces(w).first().map(|p| p.surface()).unwrap_or_default();
+        let stem = |w: &str| {
+            analyzer
+                .query_pieces(w)
+                .first()
+                .map(|p| p.surface())
+                .unwrap_or_default()
+        };
         let spans = snippet::find_spans(&self.body, needles, &stem);
         let snippet = if !spans.is_empty() || self.card.summary.is_empty() {
             snippet::snippet(&self.body, &spans, SNIPPET_CHARS)
@@ -626,7 +739,13 @@ impl Loaded {
         };
         let title_spans = snippet::find_spans(&self.card.title, needles, &stem);
         let title_html = snippet::snippet(&self.card.title, &title_spans, 500);
-        Hit { url: format!("/records/{}", self.card.id), card: self.card, score, snippet, title_html }
+        Hit {
+            url: format!("/records/{}", self.card.id),
+            card: self.card,
+            score,
+            snippet,
+            title_html,
+        }
     }
 }
 
@@ -637,7 +756,13 @@ fn proximity_boost(doc: &Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32
     if needles.is_empty() {
         return 1.0;
     }
-    let stem = |w: &str| analyzer.query_pieces(w).first().map(|p| p.surface()).unwrap_or_default();
+    let stem = |w: &str| {
+        analyzer
+            .query_pieces(w)
+            .first()
+            .map(|p| p.surface())
+            .unwrap_or_default()
+    };
     let mut boost = 1.0;
     let title_spans = snippet::find_spans(&doc.card.title, needles, &stem);
     if let Some((_, distinct)) = snippet::tightest_window(&title_spans, needles.len())

@@ -37,7 +37,10 @@ pub enum SearchError {
 
 impl SearchError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        SearchError::Io { path: path.to_path_buf(), source }
+        SearchError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
@@ -81,7 +84,13 @@ pub struct SearchRequest {
 
 impl Default for SearchRequest {
     fn default() -> Self {
-        SearchRequest { q: String::new(), filters: BTreeMap::new(), sort: Sort::Relevance, page: 1, per_page: 10 }
+        SearchRequest {
+            q: String::new(),
+            filters: BTreeMap::new(),
+            sort: Sort::Relevance,
+            page: 1,
+            per_page: 10,
+        }
     }
 }
 
@@ -177,7 +186,11 @@ pub struct SearchResults {
 
 impl SearchResults {
     pub fn facet(&self, field: FacetField) -> &[(String, u64)] {
-        self.facets.iter().find(|f| f.field == field).map(|f| f.values.as_slice()).unwrap_or(&[])
+        self.facets
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.values.as_slice())
+            .unwrap_or(&[])
     }
 
     pub fn pages(&self) -> usize {

@@ -91,7 +91,10 @@ pub fn parse(input: &str) -> ParsedQuery {
             let end = end.unwrap_or(chars.len());
             let phrase: String = chars[start..end].iter().collect::<String>().trim().to_string();
             if !phrase.is_empty() {
-                items.push(Item::Clause { clause: Clause::Phrase(phrase), negated: negate_next });
+                items.push(Item::Clause {
+                    clause: Clause::Phrase(phrase),
+                    negated: negate_next,
+                });
             }
             negate_next = false;
             i = end + 1;
@@ -112,7 +115,10 @@ pub fn parse(input: &str) -> ParsedQuery {
                 if rest.is_empty() {
                     continue;
                 }
-                items.push(Item::Clause { clause: Clause::Word(rest.to_string()), negated: true });
+                items.push(Item::Clause {
+                    clause: Clause::Word(rest.to_string()),
+                    negated: true,
+                });
                 negate_next = false;
             }
             _ => {
@@ -125,7 +131,10 @@ pub fn parse(input: &str) -> ParsedQuery {
                         Some(_) => {}
                         None => {
                             parsed.notices.push(Notice::UnknownField(name.to_string()));
-                            items.push(Item::Clause { clause: Clause::Word(value.to_string()), negated: negate_next });
+                            items.push(Item::Clause {
+                                clause: Clause::Word(value.to_string()),
+                                negated: negate_next,
+                            });
                         }
                     }
                     negate_next = false;
@@ -136,7 +145,10 @@ pub fn parse(input: &str) -> ParsedQuery {
                     parsed.notices.push(Notice::OperatorIgnored(word.clone()));
                 }
                 if !cleaned.is_empty() {
-                    items.push(Item::Clause { clause: Clause::Word(cleaned.to_string()), negated: negate_next });
+                    items.push(Item::Clause {
+                        clause: Clause::Word(cleaned.to_string()),
+                        negated: negate_next,
+                    });
                 }
                 negate_next = false;
             }
@@ -174,21 +186,28 @@ pub struct Compiler<'a> {
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqsAndPositions))
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqsAndPositions,
+    ))
 }
 
 fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if queries.len() == 1 {
         return queries.into_iter().next().expect("one query");
     }
-    Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Should, q)).collect()))
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
 }
 
 fn all_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if queries.len() == 1 {
         return queries.into_iter().next().expect("one query");
     }
-    Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Must, q)).collect()))
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
 }
 
 impl Compiler<'_> {
@@ -230,7 +249,10 @@ impl Compiler<'_> {
                             .enumerate()
                             .map(|(i, c)| (i, Term::from_field_text(w.field, c)))
                             .collect();
-                        any_of(vec![term_query(w.field, word), Box::new(PhraseQuery::new_with_offset(terms))])
+                        any_of(vec![
+                            term_query(w.field, word),
+                            Box::new(PhraseQuery::new_with_offset(terms)),
+                        ])
                     }
                     QueryPiece::Char(t) | QueryPiece::Latin(t) | QueryPiece::Code(t) => term_query(w.field, t),
                 };
@@ -249,7 +271,10 @@ impl Compiler<'_> {
                 self.fields
                     .iter()
                     .map(|w| {
-                        let terms = terms.iter().map(|(pos, t)| (*pos, Term::from_field_text(w.field, t))).collect();
+                        let terms = terms
+                            .iter()
+                            .map(|(pos, t)| (*pos, Term::from_field_text(w.field, t)))
+                            .collect();
                         Box::new(BoostQuery::new(Box::new(PhraseQuery::new_with_offset(terms)), w.boost))
                             as Box<dyn Query>
                     })
@@ -319,8 +344,14 @@ mod tests {
         let q = parse("\"盾构 管片\" -爆破 NOT 焊接 接触网 OR 四电 kind:method tag:盾构 AND");
         assert_eq!(q.required[0], vec![Clause::Phrase("盾构 管片".into())]);
         assert_eq!(words(&q.required[1]), vec!["接触网", "四电"]);
-        assert_eq!(q.excluded, vec![Clause::Word("爆破".into()), Clause::Word("焊接".into())]);
-        assert_eq!(q.filters, vec![(FacetField::Kind, "method".into()), (FacetField::Tag, "盾构".into())]);
+        assert_eq!(
+            q.excluded,
+            vec![Clause::Word("爆破".into()), Clause::Word("焊接".into())]
+        );
+        assert_eq!(
+            q.filters,
+            vec![(FacetField::Kind, "method".into()), (FacetField::Tag, "盾构".into())]
+        );
     }
 
     #[test]

@@ -95,18 +95,40 @@ pub struct Fields {
 
 impl Fields {
     pub fn facet(&self, which: FacetField) -> Field {
-        self.facets.iter().find(|(f, _)| *f == which).map(|(_, field)| *field).expect("every facet has a field")
+        self.facets
+            .iter()
+            .find(|(f, _)| *f == which)
+            .map(|(_, field)| *field)
+            .expect("every facet has a field")
     }
 
     /// Every searched field with its weight.
     pub fn searched(&self) -> [Weighted; 6] {
         [
-            Weighted { field: self.title, boost: 5.0 },
-            Weighted { field: self.codes, boost: 4.0 },
-            Weighted { field: self.tags, boost: 3.0 },
-            Weighted { field: self.people, boost: 2.0 },
-            Weighted { field: self.summary, boost: 2.0 },
-            Weighted { field: self.body, boost: 1.0 },
+            Weighted {
+                field: self.title,
+                boost: 5.0,
+            },
+            Weighted {
+                field: self.codes,
+                boost: 4.0,
+            },
+            Weighted {
+                field: self.tags,
+                boost: 3.0,
+            },
+            Weighted {
+                field: self.people,
+                boost: 2.0,
+            },
+            Weighted {
+                field: self.summary,
+                boost: 2.0,
+            },
+            Weighted {
+                field: self.body,
+                boost: 1.0,
+            },
         ]
     }
 }
@@ -131,7 +153,23 @@ pub fn build() -> (Schema, Fields) {
     let card = b.add_text_field("card", STORED);
     let date = b.add_i64_field("date", INDEXED | FAST);
     let benefit = b.add_f64_field("benefit", FAST);
-    let facets = FacetField::ALL.iter().map(|&f| (f, b.add_text_field(f.name(), STRING | FAST))).collect();
-    let fields = Fields { id, rel, title, codes, tags, people, summary, body, card, date, benefit, facets };
+    let facets = FacetField::ALL
+        .iter()
+        .map(|&f| (f, b.add_text_field(f.name(), STRING | FAST)))
+        .collect();
+    let fields = Fields {
+        id,
+        rel,
+        title,
+        codes,
+        tags,
+        people,
+        summary,
+        body,
+        card,
+        date,
+        benefit,
+        facets,
+    };
     (b.build(), fields)
 }

@@ -43,7 +43,11 @@ pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String)
         match needle {
             Needle::Text(t) if !t.is_empty() => {
                 for (byte, m) in normalized.match_indices(t.as_str()) {
-                    spans.push(Span { start: char_at[byte], end: char_at[byte + m.len()], needle: i });
+                    spans.push(Span {
+                        start: char_at[byte],
+                        end: char_at[byte + m.len()],
+                        needle: i,
+                    });
                 }
             }
             Needle::Latin(s) => {
@@ -54,7 +58,11 @@ pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String)
                     } else if let Some(from) = start.take()
                         && stem(&normalized[from..byte]) == *s
                     {
-                        spans.push(Span { start: char_at[from], end: char_at[byte], needle: i });
+                        spans.push(Span {
+                            start: char_at[from],
+                            end: char_at[byte],
+                            needle: i,
+                        });
                     }
                 }
             }
@@ -125,7 +133,10 @@ pub fn snippet(text: &str, spans: &[Span], width: usize) -> String {
         // Start a little before the first word, at a sentence break if near.
         let lead = width / 5;
         let mut from = first.saturating_sub(lead);
-        if let Some(pos) = chars[from..first].iter().rposition(|c| matches!(c, '。' | '；' | '\n' | '！' | '？')) {
+        if let Some(pos) = chars[from..first]
+            .iter()
+            .rposition(|c| matches!(c, '。' | '；' | '\n' | '！' | '？'))
+        {
             from += pos + 1;
         }
         (from, (from + width).min(chars.len()))
@@ -134,13 +145,21 @@ pub fn snippet(text: &str, spans: &[Span], width: usize) -> String {
     if from > 0 {
         html.push('…');
     }
-    let mut at = from;
+    // Words that touch are one mark: 在建 + 工程 reads as <mark>在建工程</mark>.
+    let mut merged: Vec<(usize, usize)> = Vec::new();
     for span in spans.iter().filter(|s| s.start >= from && s.end <= to) {
-        escape_into(&chars[at..span.start], &mut html);
+        match merged.last_mut() {
+            Some(last) if last.1 == span.start => last.1 = span.end,
+            _ => merged.push((span.start, span.end)),
+        }
+    }
+    let mut at = from;
+    for (start, end) in merged {
+        escape_into(&chars[at..start], &mut html);
         html.push_str("<mark>");
-        escape_into(&chars[span.start..span.end], &mut html);
+        escape_into(&chars[start..end], &mut html);
         html.push_str("</mark>");
-        at = span.end;
+        at = end;
     }
     escape_into(&chars[at..to], &mut html);
     if to < chars.len() {
@@ -190,7 +209,10 @@ mod tests {
         let needles = vec![Needle::Latin("tunnel".into())];
         let spans = find_spans("Tunnels and tunnelx", &needles, &no_stem);
         assert_eq!(spans.len(), 1);
-        assert_eq!(snippet("Tunnels and tunnelx", &spans, 40), "<mark>Tunnels</mark> and tunnelx");
+        assert_eq!(
+            snippet("Tunnels and tunnelx", &spans, 40),
+            "<mark>Tunnels</mark> and tunnelx"
+        );
     }
 
     #[test]
@@ -200,6 +222,12 @@ mod tests {
         let spans = find_spans(&text, &needles, &no_stem);
         let html = snippet(&text, &spans, 40);
         assert!(html.contains("<mark>盾构</mark>管片<mark>错台</mark>"), "{html}");
+        let spans = find_spans(
+            "在建工程",
+            &[Needle::Text("在建".into()), Needle::Text("工程".into())],
+            &no_stem,
+        );
+        assert_eq!(snippet("在建工程", &spans, 40), "<mark>在建工程</mark>");
         assert!(html.starts_with('…'));
         let html = snippet("a<b>盾构", &find_spans("a<b>盾构", &needles, &no_stem), 40);
         assert!(html.starts_with("a&lt;b&gt;"));

@@ -41,7 +41,11 @@ fn search_body<'a>(results: &'a SearchResults, tr: Tr) -> SearchBody<'a> {
     }
 }
 
-pub async fn search(State(state): State<AppState>, lang: Lang, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+pub async fn search(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let request = params::search_request(query.as_deref());
     let viewer = state.viewer();
     let engine = state.engine.clone();
@@ -77,7 +81,11 @@ pub async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -
 pub async fn similar(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, AppError> {
     let id = query
         .as_deref()
-        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()))
+        .and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "id")
+                .map(|(_, v)| v.into_owned())
+        })
         .ok_or_else(|| AppError::BadRequest("缺少参数 id（记录编号）".into()))?;
     let viewer = state.viewer();
     if state.engine.locate(&id, &viewer)?.is_none() {
@@ -88,9 +96,9 @@ pub async fn similar(State(state): State<AppState>, RawQuery(query): RawQuery) -
 }
 
 pub async fn health(State(state): State<AppState>) -> Response {
-    (StatusCode::OK, Json(json!({"status": "ok", "records": state.engine.num_docs()}))).into_response()
-}
-
-pub async fn not_found() -> AppError {
-    AppError::NotFound
+    (
+        StatusCode::OK,
+        Json(json!({"status": "ok", "records": state.engine.num_docs()})),
+    )
+        .into_response()
 }

@@ -71,7 +71,11 @@ impl IntoResponse for AppError {
 
 /// Rewrites error pages under `/api/` as `{"error": "…"}`.
 pub async fn json_errors(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
+    if !api {
+        return response;
+    }
     match response.extensions().get::<ErrorInfo>().cloned() {
         Some(info) => {
             let status = response.status();

@@ -33,7 +33,9 @@ impl Lang {
     /// From `?lang=`, else the `lang` cookie, else Chinese.
     pub fn from_parts(parts: &Parts) -> Lang {
         let from_query = parts.uri.query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").and_then(|(_, v)| Lang::parse(&v))
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "lang")
+                .and_then(|(_, v)| Lang::parse(&v))
         });
         from_query
             .or_else(|| {
@@ -66,9 +68,17 @@ pub struct Tr {
 
 const TEXTS: &[(&str, &str, &str)] = &[
     ("site_name", "智汇", "Zhihui"),
-    ("tagline", "创新工作室联盟成果知识库", "Innovation studio alliance knowledge base"),
+    (
+        "tagline",
+        "创新工作室联盟成果知识库",
+        "Innovation studio alliance knowledge base",
+    ),
     ("search", "搜索", "Search"),
-    ("placeholder", "搜索成果、专利、工法、难题，或输入专利号、工法编号", "Search achievements, patents, methods, problems, or a patent / method code"),
+    (
+        "placeholder",
+        "搜索成果、专利、工法、难题，或输入专利号、工法编号",
+        "Search achievements, patents, methods, problems, or a patent / method code",
+    ),
     ("alliances", "联盟", "Alliances"),
     ("studios", "工作室", "Studios"),
     ("exhibits", "成果展", "Exhibits"),
@@ -76,7 +86,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("results", "条结果", "results"),
     ("took", "用时", "in"),
     ("no_results", "没有找到符合条件的记录。", "No records match."),
-    ("no_results_hint", "试试更少或更短的词，去掉部分筛选条件，或换一种说法（如“城轨”与“地铁”）。", "Try fewer or shorter words, remove a filter, or another wording."),
+    (
+        "no_results_hint",
+        "试试更少或更短的词，去掉部分筛选条件，或换一种说法（如“城轨”与“地铁”）。",
+        "Try fewer or shorter words, remove a filter, or another wording.",
+    ),
     ("filters", "筛选", "Filters"),
     ("clear_filters", "清除全部筛选", "Clear all filters"),
     ("remove_filter", "移除筛选", "Remove filter"),
@@ -124,7 +138,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("solved_by", "解决方案", "Solved by"),
     ("visibility", "可见范围", "Visibility"),
     ("not_found", "页面不存在", "Page not found"),
-    ("not_found_text", "找不到这个页面：记录可能已被删除、改名，或您没有查看权限。", "This page does not exist: the record may have been removed or renamed, or you may not have access."),
+    (
+        "not_found_text",
+        "找不到这个页面：记录可能已被删除、改名，或您没有查看权限。",
+        "This page does not exist: the record may have been removed or renamed, or you may not have access.",
+    ),
     ("back_home", "返回首页", "Back to search"),
     ("error", "出错了", "Something went wrong"),
     ("exhibit_items", "展项", "Items"),
@@ -190,12 +208,50 @@ impl Tr {
     pub fn notice(&self, notice: &Notice) -> String {
         let en = self.lang == Lang::En;
         match notice {
-            Notice::Truncated => if en { "The query was long: only its first 200 characters were searched." } else { "查询过长，只搜索了前 200 个字符。" }.into(),
-            Notice::UnclosedQuote => if en { "A quote was not closed: the rest was searched as a phrase." } else { "引号未闭合，已将其后的内容作为短语搜索。" }.into(),
-            Notice::TooManyWords => if en { "Too many words: only the first 32 were used." } else { "词语过多，只使用了前 32 个。" }.into(),
-            Notice::OperatorIgnored(op) => if en { format!("“{op}”: wildcards and operators other than quotes, -, OR and field:value are not supported and were ignored.") } else { format!("“{op}”：不支持通配符等运算符（支持引号短语、-排除、OR、字段:值），已忽略。") },
-            Notice::UnknownField(f) => if en { format!("“{f}:” is not a field; it was searched as text. Fields: kind, category, studio, alliance, year, tag, level, status.") } else { format!("“{f}:”不是可用的字段，已按普通文字搜索。可用字段：kind、category、studio、alliance、year、tag、level、status。") },
-            Notice::NothingSearchable => if en { "The query holds no searchable words (only symbols); showing all records." } else { "查询中没有可搜索的文字（只有符号），已显示全部记录。" }.into(),
+            Notice::Truncated => if en {
+                "The query was long: only its first 200 characters were searched."
+            } else {
+                "查询过长，只搜索了前 200 个字符。"
+            }
+            .into(),
+            Notice::UnclosedQuote => if en {
+                "A quote was not closed: the rest was searched as a phrase."
+            } else {
+                "引号未闭合，已将其后的内容作为短语搜索。"
+            }
+            .into(),
+            Notice::TooManyWords => if en {
+                "Too many words: only the first 32 were used."
+            } else {
+                "词语过多，只使用了前 32 个。"
+            }
+            .into(),
+            Notice::OperatorIgnored(op) => {
+                if en {
+                    format!(
+                        "“{op}”: wildcards and operators other than quotes, -, OR and field:value are not supported and were ignored."
+                    )
+                } else {
+                    format!("“{op}”：不支持通配符等运算符（支持引号短语、-排除、OR、字段:值），已忽略。")
+                }
+            }
+            Notice::UnknownField(f) => {
+                if en {
+                    format!(
+                        "“{f}:” is not a field; it was searched as text. Fields: kind, category, studio, alliance, year, tag, level, status."
+                    )
+                } else {
+                    format!(
+                        "“{f}:”不是可用的字段，已按普通文字搜索。可用字段：kind、category、studio、alliance、year、tag、level、status。"
+                    )
+                }
+            }
+            Notice::NothingSearchable => if en {
+                "The query holds no searchable words (only symbols); showing all records."
+            } else {
+                "查询中没有可搜索的文字（只有符号），已显示全部记录。"
+            }
+            .into(),
         }
     }
 }

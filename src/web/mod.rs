@@ -40,13 +40,6 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/search", get(api::search))
-        .route("/api/suggest", get(api::suggest))
-        .route("/api/similar", get(api::similar))
-        .route("/api/records/{*id}", get(api::record))
-        .fallback(api::not_found)
-        .layer(middleware::from_fn(error::json_errors));
     Router::new()
         .route("/", get(pages::search))
         .route("/search", get(pages::search))
@@ -59,8 +52,12 @@ pub fn router(state: AppState) -> Router {
         .route("/exhibits/{id}", get(pages::exhibit))
         .route("/static/{file}", get(pages::static_file))
         .route("/healthz", get(api::health))
+        .route("/api/search", get(api::search))
+        .route("/api/suggest", get(api::suggest))
+        .route("/api/similar", get(api::similar))
+        .route("/api/records/{*id}", get(api::record))
         .fallback(pages::not_found)
-        .merge(api)
+        .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(remember_lang))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
@@ -72,9 +69,13 @@ pub async fn serve(engine: Engine, addr: SocketAddr) -> anyhow::Result<()> {
     let engine = Arc::new(engine);
     let _watcher = watch::spawn(engine.clone())?;
     let app = router(AppState { engine });
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -122,11 +123,14 @@ async fn security_headers(request: Request, next: Next) -> Response {
 /// `?lang=en` switches the interface and is remembered in a cookie.
 async fn remember_lang(request: Request, next: Next) -> Response {
     let chosen = request.uri().query().and_then(|q| {
-        form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").and_then(|(_, v)| i18n::Lang::parse(&v))
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| i18n::Lang::parse(&v))
     });
     let mut response = next.run(request).await;
     if let Some(lang) = chosen
-        && let Ok(cookie) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
+        && let Ok(cookie) =
+            HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
     {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }

@@ -33,7 +33,11 @@ impl Chrome {
             }
         }
         query.append_pair("lang", other);
-        Chrome { tr: Tr::new(lang), switch_url: format!("{}?{}", uri.path(), query.finish()), q: q.to_string() }
+        Chrome {
+            tr: Tr::new(lang),
+            switch_url: format!("{}?{}", uri.path(), query.finish()),
+            q: q.to_string(),
+        }
     }
 }
 
@@ -95,7 +99,11 @@ fn card_view(tr: Tr, hit: Hit) -> CardView {
     if c.visibility != "public" {
         badges.push(tr.label("visibility", &c.visibility).into_owned());
     }
-    CardView { kind_label: tr.label("kind", &c.kind).into_owned(), badges, hit }
+    CardView {
+        kind_label: tr.label("kind", &c.kind).into_owned(),
+        badges,
+        hit,
+    }
 }
 
 fn card_views(tr: Tr, hits: Vec<Hit>) -> Vec<CardView> {
@@ -166,10 +174,20 @@ pub async fn search(
     render_page(&page)
 }
 
-fn search_page(state: &AppState, lang: Lang, uri: &axum::http::Uri, request: &SearchRequest, results: SearchResults, home: bool) -> SearchPage {
+fn search_page(
+    state: &AppState,
+    lang: Lang,
+    uri: &axum::http::Uri,
+    request: &SearchRequest,
+    results: SearchResults,
+    home: bool,
+) -> SearchPage {
     let tr = Tr::new(lang);
     // Filters typed as field:value count as active too.
-    let effective = SearchRequest { filters: results.filters.clone(), ..request.clone() };
+    let effective = SearchRequest {
+        filters: results.filters.clone(),
+        ..request.clone()
+    };
     let links = Links { request: &effective };
     let facets = SIDEBAR
         .iter()
@@ -189,7 +207,10 @@ fn search_page(state: &AppState, lang: Lang, uri: &axum::http::Uri, request: &Se
                     active: links.is_active(&field, value),
                 })
                 .collect();
-            Some(FacetView { name: tr.facet_name(&field), items })
+            Some(FacetView {
+                name: tr.facet_name(&field),
+                items,
+            })
         })
         .collect();
     let chips = effective
@@ -201,14 +222,26 @@ fn search_page(state: &AppState, lang: Lang, uri: &axum::http::Uri, request: &Se
             url: links.toggle(&field, value),
         })
         .collect();
-    let sorts = [("relevance", "sort_relevance"), ("newest", "sort_newest"), ("benefit", "sort_benefit")]
-        .into_iter()
-        .map(|(key, label)| SortOption { label: tr.t(label), url: links.sort(key), active: request.sort.as_str() == key })
-        .collect();
+    let sorts = [
+        ("relevance", "sort_relevance"),
+        ("newest", "sort_newest"),
+        ("benefit", "sort_benefit"),
+    ]
+    .into_iter()
+    .map(|(key, label)| SortOption {
+        label: tr.t(label),
+        url: links.sort(key),
+        active: request.sort.as_str() == key,
+    })
+    .collect();
     let last = results.pages();
     let current = results.page;
     let pages = (current.saturating_sub(3).max(1)..=(current + 3).min(last))
-        .map(|n| PageLink { number: n, url: links.page(&n), current: n == current })
+        .map(|n| PageLink {
+            number: n,
+            url: links.page(&n),
+            current: n == current,
+        })
         .collect();
     SearchPage {
         chrome: Chrome::new(lang, uri, &request.q),
@@ -292,57 +325,114 @@ fn record_page(
 ) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
     let base = files_base(&record.id, rel);
-    let mut meta = vec![MetaRow { label: tr.t("date"), value: record.date.to_string() }];
+    let mut meta = vec![MetaRow {
+        label: tr.t("date"),
+        value: record.date.to_string(),
+    }];
     let push = |meta: &mut Vec<MetaRow>, label: &'static str, value: Option<String>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            meta.push(MetaRow { label: tr.t(label), value });
+            meta.push(MetaRow {
+                label: tr.t(label),
+                value,
+            });
         }
     };
     push(&mut meta, "authors", Some(record.authors.join("、")));
     if let Some(c) = &record.category {
-        meta.push(MetaRow { label: tr.facet_name(&FacetField::Category), value: tr.label("category", c).into_owned() });
+        meta.push(MetaRow {
+            label: tr.facet_name(&FacetField::Category),
+            value: tr.label("category", c).into_owned(),
+        });
     }
     if let Some(t) = &record.patent_type {
-        meta.push(MetaRow { label: tr.facet_name(&FacetField::PatentType), value: tr.label("patent_type", t).into_owned() });
+        meta.push(MetaRow {
+            label: tr.facet_name(&FacetField::PatentType),
+            value: tr.label("patent_type", t).into_owned(),
+        });
     }
     push(&mut meta, "application_no", record.application_no.clone());
     push(&mut meta, "publication_no", record.publication_no.clone());
     push(&mut meta, "filing_date", record.filing_date.map(|d| d.to_string()));
     push(&mut meta, "grant_date", record.grant_date.map(|d| d.to_string()));
     if let Some(s) = &record.status {
-        meta.push(MetaRow { label: tr.facet_name(&FacetField::Status), value: tr.label("status", s).into_owned() });
+        meta.push(MetaRow {
+            label: tr.facet_name(&FacetField::Status),
+            value: tr.label("status", s).into_owned(),
+        });
     }
     push(&mut meta, "assignee", record.assignee.clone());
     push(&mut meta, "ipc", Some(record.ipc.join("；")));
     push(&mut meta, "method_code", record.method_code.clone());
     if let Some(l) = &record.level {
-        meta.push(MetaRow { label: tr.facet_name(&FacetField::Level), value: tr.label("level", l).into_owned() });
+        meta.push(MetaRow {
+            label: tr.facet_name(&FacetField::Level),
+            value: tr.label("level", l).into_owned(),
+        });
     }
     push(&mut meta, "scope", record.scope.clone());
-    push(&mut meta, "benefit", record.benefit.map(|b| format!("{b} {}", tr.t("wan_yuan"))));
-    meta.push(MetaRow { label: tr.t("visibility"), value: tr.label("visibility", record.visibility.as_str()).into_owned() });
+    push(
+        &mut meta,
+        "benefit",
+        record.benefit.map(|b| format!("{b} {}", tr.t("wan_yuan"))),
+    );
+    meta.push(MetaRow {
+        label: tr.t("visibility"),
+        value: tr.label("visibility", record.visibility.as_str()).into_owned(),
+    });
 
     let engine = &state.engine;
     let link = |id: &String| -> Result<Option<LinkItem>, AppError> {
-        Ok(engine.locate(id, viewer)?.map(|l| LinkItem { title: l.card.title, url: format!("/records/{id}") }))
+        Ok(engine.locate(id, viewer)?.map(|l| LinkItem {
+            title: l.card.title,
+            url: format!("/records/{id}"),
+        }))
     };
-    let related = record.related.iter().map(link).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
-    let solved_by = record.solved_by.iter().map(link).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect();
+    let related = record
+        .related
+        .iter()
+        .map(link)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let solved_by = record
+        .solved_by
+        .iter()
+        .map(link)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let attachments = crate::content::load::bundle_dir(engine.content_root(), rel)
         .map(|dir| list_files(&dir))
         .unwrap_or_default()
         .into_iter()
-        .map(|name| LinkItem { url: format!("{base}{name}"), title: name })
+        .map(|name| LinkItem {
+            url: format!("{base}{name}"),
+            title: name,
+        })
         .collect();
     let similar = card_views(tr, engine.similar(&record.id, viewer, 5)?);
     let mut more_request = SearchRequest::filtered(FacetField::Studio, &record.studio);
     more_request.sort = Sort::Newest;
     more_request.per_page = 6;
-    let more_hits = engine.search(&more_request, viewer)?.hits.into_iter().filter(|h| h.card.id != record.id).take(5).collect();
+    let more_hits = engine
+        .search(&more_request, viewer)?
+        .hits
+        .into_iter()
+        .filter(|h| h.card.id != record.id)
+        .take(5)
+        .collect();
     let awards = record
         .awards
         .iter()
-        .map(|a| (a.name.clone(), tr.label("award_level", &a.level).into_owned(), a.year.map(|y| y.to_string()).unwrap_or_default()))
+        .map(|a| {
+            (
+                a.name.clone(),
+                tr.label("award_level", &a.level).into_owned(),
+                a.year.map(|y| y.to_string()).unwrap_or_default(),
+            )
+        })
         .collect();
     let page = RecordPage {
         chrome: Chrome::new(lang, uri, ""),
@@ -350,7 +440,10 @@ fn record_page(
         studio_name: card.studio_name.clone(),
         meta,
         html: render::to_html(&record.body, &base),
-        toc: render::headings(&record.body).into_iter().filter(|(depth, _, _)| *depth <= 3).collect(),
+        toc: render::headings(&record.body)
+            .into_iter()
+            .filter(|(depth, _, _)| *depth <= 3)
+            .collect(),
         awards,
         attachments,
         related,
@@ -390,7 +483,10 @@ fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response
         return Err(AppError::NotFound);
     }
     let bytes = std::fs::read(dir.join(name)).map_err(|_| AppError::NotFound)?;
-    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     let (content_type, inline) = match extension.as_str() {
         "png" => ("image/png", true),
         "jpg" | "jpeg" => ("image/jpeg", true),
@@ -404,7 +500,10 @@ fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
+    );
     if !inline {
         headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
     }
@@ -438,11 +537,18 @@ fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
     }
 }
 
-pub async fn studios(State(state): State<AppState>, lang: Lang, OriginalUri(uri): OriginalUri) -> Result<Response, AppError> {
+pub async fn studios(
+    State(state): State<AppState>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
     let snapshot = state.engine.snapshot();
     let studios = snapshot.profiles.studios.values().map(|s| studio_item(tr, s)).collect();
-    render_page(&StudiosPage { chrome: Chrome::new(lang, &uri, ""), studios })
+    render_page(&StudiosPage {
+        chrome: Chrome::new(lang, &uri, ""),
+        studios,
+    })
 }
 
 #[derive(Template)]
@@ -459,7 +565,13 @@ pub struct StudioPage {
 }
 
 /// The newest records matching a filter, with the link to all of them.
-fn records_of(state: &AppState, viewer: &Viewer, tr: Tr, field: FacetField, value: &str) -> Result<(usize, String, Vec<CardView>), AppError> {
+fn records_of(
+    state: &AppState,
+    viewer: &Viewer,
+    tr: Tr,
+    field: FacetField,
+    value: &str,
+) -> Result<(usize, String, Vec<CardView>), AppError> {
     let mut request = SearchRequest::filtered(field, value);
     request.sort = Sort::Newest;
     request.per_page = 20;
@@ -468,7 +580,12 @@ fn records_of(state: &AppState, viewer: &Viewer, tr: Tr, field: FacetField, valu
     Ok((results.total, url, card_views(tr, results.hits)))
 }
 
-pub async fn studio(State(state): State<AppState>, lang: Lang, OriginalUri(uri): OriginalUri, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn studio(
+    State(state): State<AppState>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
     let snapshot = state.engine.snapshot();
     let studio = snapshot.profiles.studios.get(&id).ok_or(AppError::NotFound)?;
@@ -477,7 +594,10 @@ pub async fn studio(State(state): State<AppState>, lang: Lang, OriginalUri(uri):
         .profiles
         .alliances_of(&id)
         .into_iter()
-        .map(|a| LinkItem { title: a.name.clone(), url: format!("/alliances/{}", a.id) })
+        .map(|a| LinkItem {
+            title: a.name.clone(),
+            url: format!("/alliances/{}", a.id),
+        })
         .collect();
     render_page(&StudioPage {
         chrome: Chrome::new(lang, &uri, ""),
@@ -505,7 +625,11 @@ pub struct AlliancesPage {
     pub alliances: Vec<AllianceItem>,
 }
 
-pub async fn alliances(State(state): State<AppState>, lang: Lang, OriginalUri(uri): OriginalUri) -> Result<Response, AppError> {
+pub async fn alliances(
+    State(state): State<AppState>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, AppError> {
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
     let alliances = profiles
@@ -515,10 +639,17 @@ pub async fn alliances(State(state): State<AppState>, lang: Lang, OriginalUri(ur
             id: a.id.clone(),
             name: a.name.clone(),
             domain: a.domain.clone(),
-            members: profiles.studios.values().filter(|s| s.alliances.contains(&a.id)).count(),
+            members: profiles
+                .studios
+                .values()
+                .filter(|s| s.alliances.contains(&a.id))
+                .count(),
         })
         .collect();
-    render_page(&AlliancesPage { chrome: Chrome::new(lang, &uri, ""), alliances })
+    render_page(&AlliancesPage {
+        chrome: Chrome::new(lang, &uri, ""),
+        alliances,
+    })
 }
 
 #[derive(Template)]
@@ -537,7 +668,12 @@ pub struct AlliancePage {
     pub cards: Vec<CardView>,
 }
 
-pub async fn alliance(State(state): State<AppState>, lang: Lang, OriginalUri(uri): OriginalUri, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn alliance(
+    State(state): State<AppState>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
@@ -547,7 +683,10 @@ pub async fn alliance(State(state): State<AppState>, lang: Lang, OriginalUri(uri
         .lead_studio
         .as_ref()
         .and_then(|s| profiles.studios.get(s))
-        .map(|s| LinkItem { title: s.name.clone(), url: format!("/studios/{}", s.id) });
+        .map(|s| LinkItem {
+            title: s.name.clone(),
+            url: format!("/studios/{}", s.id),
+        });
     render_page(&AlliancePage {
         chrome: Chrome::new(lang, &uri, ""),
         name: alliance.name.clone(),
@@ -555,7 +694,12 @@ pub async fn alliance(State(state): State<AppState>, lang: Lang, OriginalUri(uri
         founded: alliance.founded.map(|y| y.to_string()).unwrap_or_default(),
         lead,
         lead_since: alliance.lead_since.map(|y| y.to_string()).unwrap_or_default(),
-        studios: profiles.studios.values().filter(|s| s.alliances.contains(&id)).map(|s| studio_item(tr, s)).collect(),
+        studios: profiles
+            .studios
+            .values()
+            .filter(|s| s.alliances.contains(&id))
+            .map(|s| studio_item(tr, s))
+            .collect(),
         html: render::to_html(&alliance.body, "/alliances/"),
         total,
         all_url,
@@ -570,7 +714,11 @@ pub struct ExhibitsPage {
     pub exhibits: Vec<LinkItem>,
 }
 
-pub async fn exhibits(State(state): State<AppState>, lang: Lang, OriginalUri(uri): OriginalUri) -> Result<Response, AppError> {
+pub async fn exhibits(
+    State(state): State<AppState>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, AppError> {
     let viewer = state.viewer();
     let snapshot = state.engine.snapshot();
     let exhibits = snapshot
@@ -578,9 +726,15 @@ pub async fn exhibits(State(state): State<AppState>, lang: Lang, OriginalUri(uri
         .exhibits
         .values()
         .filter(|e| viewer.may_see(e.visibility, ""))
-        .map(|e| LinkItem { title: e.title.clone(), url: format!("/exhibits/{}", e.id) })
+        .map(|e| LinkItem {
+            title: e.title.clone(),
+            url: format!("/exhibits/{}", e.id),
+        })
         .collect();
-    render_page(&ExhibitsPage { chrome: Chrome::new(lang, &uri, ""), exhibits })
+    render_page(&ExhibitsPage {
+        chrome: Chrome::new(lang, &uri, ""),
+        exhibits,
+    })
 }
 
 pub struct ExhibitItemView {
@@ -597,11 +751,21 @@ pub struct ExhibitPage {
     pub items: Vec<ExhibitItemView>,
 }
 
-pub async fn exhibit(State(state): State<AppState>, lang: Lang, OriginalUri(uri): OriginalUri, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn exhibit(
+    State(state): State<AppState>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
     let viewer = state.viewer();
     let snapshot = state.engine.snapshot();
-    let exhibit = snapshot.profiles.exhibits.get(&id).filter(|e| viewer.may_see(e.visibility, "")).ok_or(AppError::NotFound)?;
+    let exhibit = snapshot
+        .profiles
+        .exhibits
+        .get(&id)
+        .filter(|e| viewer.may_see(e.visibility, ""))
+        .ok_or(AppError::NotFound)?;
     let mut items = Vec::new();
     // Items the viewer may not see are left out, not shown as gaps.
     for item in &exhibit.items {
@@ -613,7 +777,10 @@ pub async fn exhibit(State(state): State<AppState>, lang: Lang, OriginalUri(uri)
                 score: 0.0,
                 card: located.card,
             };
-            items.push(ExhibitItemView { card: card_view(tr, hit), caption: item.caption.clone().unwrap_or_default() });
+            items.push(ExhibitItemView {
+                card: card_view(tr, hit),
+                caption: item.caption.clone().unwrap_or_default(),
+            });
         }
     }
     render_page(&ExhibitPage {
@@ -635,10 +802,18 @@ pub struct ErrorPage<'a> {
 /// The body of every error page (404, 400, 500). Bilingual, since the
 /// error path does not know the visitor's language choice.
 pub fn error_page(status: StatusCode, message: &str) -> String {
-    let chrome = Chrome { tr: Tr::new(Lang::Zh), switch_url: "/?lang=en".into(), q: String::new() };
-    ErrorPage { chrome, status: status.as_u16(), message }
-        .render()
-        .unwrap_or_else(|_| format!("<!doctype html><title>{status}</title><p>{status}</p>"))
+    let chrome = Chrome {
+        tr: Tr::new(Lang::Zh),
+        switch_url: "/?lang=en".into(),
+        q: String::new(),
+    };
+    ErrorPage {
+        chrome,
+        status: status.as_u16(),
+        message,
+    }
+    .render()
+    .unwrap_or_else(|_| format!("<!doctype html><title>{status}</title><p>{status}</p>"))
 }
 
 pub async fn not_found() -> AppError {
@@ -654,5 +829,12 @@ pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError>
         "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
-    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response())
 }

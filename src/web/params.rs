@@ -10,7 +10,10 @@ pub const DEFAULT_PER_PAGE: usize = 10;
 /// Reads `q`, filters, `sort`, `page`, `per_page`. Values that make no
 /// sense fall back to the default instead of failing the search.
 pub fn search_request(query: Option<&str>) -> SearchRequest {
-    let mut request = SearchRequest { per_page: DEFAULT_PER_PAGE, ..SearchRequest::default() };
+    let mut request = SearchRequest {
+        per_page: DEFAULT_PER_PAGE,
+        ..SearchRequest::default()
+    };
     let Some(query) = query else { return request };
     let mut filters: BTreeMap<FacetField, Vec<String>> = BTreeMap::new();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
@@ -65,7 +68,10 @@ impl Links<'_> {
     }
 
     pub fn is_active(&self, field: &FacetField, value: &str) -> bool {
-        self.request.filters.get(field).is_some_and(|vs| vs.iter().any(|v| v == value))
+        self.request
+            .filters
+            .get(field)
+            .is_some_and(|vs| vs.iter().any(|v| v == value))
     }
 
     /// Adds the filter, or removes it when already on.
@@ -100,7 +106,9 @@ mod tests {
 
     #[test]
     fn repeated_filters_and_bad_values() {
-        let r = search_request(Some("q=%E7%9B%BE%E6%9E%84&tag=a&tag=b&tag=a&kind=method&page=x&per_page=1000&sort=bogus&foo=1"));
+        let r = search_request(Some(
+            "q=%E7%9B%BE%E6%9E%84&tag=a&tag=b&tag=a&kind=method&page=x&per_page=1000&sort=bogus&foo=1",
+        ));
         assert_eq!(r.q, "盾构");
         assert_eq!(r.filters[&FacetField::Tag], vec!["a", "b"]);
         assert_eq!(r.page, 1);
@@ -113,7 +121,10 @@ mod tests {
         let r = search_request(Some("q=x&tag=a&sort=newest&page=3"));
         let links = Links { request: &r };
         assert_eq!(links.toggle(&FacetField::Tag, "a"), "/search?q=x&sort=newest");
-        assert_eq!(links.toggle(&FacetField::Kind, "patent"), "/search?q=x&kind=patent&tag=a&sort=newest");
+        assert_eq!(
+            links.toggle(&FacetField::Kind, "patent"),
+            "/search?q=x&kind=patent&tag=a&sort=newest"
+        );
         assert_eq!(links.page(&2), "/search?q=x&tag=a&sort=newest&page=2");
     }
 }

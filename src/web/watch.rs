@@ -37,7 +37,12 @@ pub fn spawn(engine: Arc<Engine>) -> anyhow::Result<notify::RecommendedWatcher> 
                     for problem in report.problems.iter().filter(|p| p.problem.is_error()) {
                         tracing::warn!("{problem}");
                     }
-                    tracing::info!(indexed = report.indexed, removed = report.removed, ms = report.elapsed.as_millis() as u64, "content change applied");
+                    tracing::info!(
+                        indexed = report.indexed,
+                        removed = report.removed,
+                        ms = report.elapsed.as_millis() as u64,
+                        "content change applied"
+                    );
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::error!("could not apply content change: {e}"),
@@ -51,6 +56,7 @@ pub fn spawn(engine: Arc<Engine>) -> anyhow::Result<notify::RecommendedWatcher> 
 /// Hidden files and folders (`.git`, editor swap files, our temp files).
 fn is_ignored(root: &std::path::Path, path: &std::path::Path) -> bool {
     let path = path.strip_prefix(root).unwrap_or(path);
-    path.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+    path.components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
         || path.extension().is_some_and(|e| e == "tmp" || e == "swp")
 }

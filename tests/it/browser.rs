@@ -8,9 +8,14 @@ use std::process::Command;
 use crate::support::{TestApp, enc};
 
 fn chromium() -> Option<&'static str> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists());
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
     if found.is_none() {
-        assert!(std::env::var("ZHIHUI_REQUIRE_BROWSER").is_err(), "chromium is required (ZHIHUI_REQUIRE_BROWSER is set) but not installed");
+        assert!(
+            std::env::var("ZHIHUI_REQUIRE_BROWSER").is_err(),
+            "chromium is required (ZHIHUI_REQUIRE_BROWSER is set) but not installed"
+        );
         eprintln!("skipping browser test: chromium not installed");
     }
     found

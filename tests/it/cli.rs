@@ -8,8 +8,16 @@ fn check_reports_every_problem_with_its_line_and_exits_1() {
     let out = run(&["check", "--content", "content"], &dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("content/broken/bad-yaml.md:4: front matter: YAML"), "{stdout}");
-    assert!(stdout.contains("content/broken/unknown-studio.md:4: studio: 找不到工作室“tunnel-zhnag”，是否应为“tunnel-zhang”？"), "{stdout}");
+    assert!(
+        stdout.contains("content/broken/bad-yaml.md:5: front matter: YAML 语法错误"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "content/broken/unknown-studio.md:4: studio: 找不到工作室“tunnel-zhnag”，是否应为“tunnel-zhang”？"
+        ),
+        "{stdout}"
+    );
     assert!(!stdout.contains("segment-repair"), "valid files are quiet: {stdout}");
     assert!(stdout.contains("2 个错误"), "{stdout}");
 }
@@ -20,7 +28,11 @@ fn check_exits_0_on_valid_content() {
     let content = dir.path().join("content");
     std::fs::create_dir_all(content.join("studios")).unwrap();
     std::fs::write(content.join("studios/s.md"), "---\nkind: studio\nname: 工作室\n---\n").unwrap();
-    std::fs::write(content.join("r.md"), "---\ntitle: t\nkind: problem\nstudio: s\ndate: 2024-01-01\nstatus: open\n---\n").unwrap();
+    std::fs::write(
+        content.join("r.md"),
+        "---\ntitle: t\nkind: problem\nstudio: s\ndate: 2024-01-01\nstatus: open\n---\n",
+    )
+    .unwrap();
     let out = run(&["check"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
@@ -32,20 +44,39 @@ fn index_is_incremental_and_rebuildable() {
     std::fs::create_dir_all(content.join("studios")).unwrap();
     std::fs::write(content.join("studios/s.md"), "---\nkind: studio\nname: 工作室\n---\n").unwrap();
     for i in 0..5 {
-        std::fs::write(content.join(format!("r{i}.md")), format!("---\ntitle: 记录{i}\nkind: problem\nstudio: s\ndate: 2024-01-01\nvisibility: public\n---\n正文{i}\n")).unwrap();
+        std::fs::write(
+            content.join(format!("r{i}.md")),
+            format!(
+                "---\ntitle: 记录{i}\nkind: problem\nstudio: s\ndate: 2024-01-01\nvisibility: public\n---\n正文{i}\n"
+            ),
+        )
+        .unwrap();
     }
     let first = run(&["index"], dir.path());
     let text = String::from_utf8_lossy(&first.stdout).to_string();
     assert!(first.status.success(), "{text}");
     assert!(text.contains("索引 5 个文件"), "{text}");
     let again = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
-    assert!(again.contains("索引 0 个文件") && again.contains("未变 5 个"), "{again}");
-    std::fs::write(content.join("r1.md"), "---\ntitle: 改过\nkind: problem\nstudio: s\ndate: 2024-01-01\n---\n").unwrap();
+    assert!(
+        again.contains("索引 0 个文件") && again.contains("未变 5 个"),
+        "{again}"
+    );
+    std::fs::write(
+        content.join("r1.md"),
+        "---\ntitle: 改过\nkind: problem\nstudio: s\ndate: 2024-01-01\n---\n",
+    )
+    .unwrap();
     std::fs::remove_file(content.join("r2.md")).unwrap();
     let changed = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
-    assert!(changed.contains("索引 1 个文件") && changed.contains("删除 1 个"), "{changed}");
+    assert!(
+        changed.contains("索引 1 个文件") && changed.contains("删除 1 个"),
+        "{changed}"
+    );
     let rebuilt = String::from_utf8_lossy(&run(&["index", "--rebuild"], dir.path()).stdout).to_string();
-    assert!(rebuilt.contains("重建完成") && rebuilt.contains("索引 4 个文件"), "{rebuilt}");
+    assert!(
+        rebuilt.contains("重建完成") && rebuilt.contains("索引 4 个文件"),
+        "{rebuilt}"
+    );
     // Deleting the index is always safe.
     std::fs::remove_dir_all(dir.path().join("index")).unwrap();
     let fresh = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
@@ -53,7 +84,11 @@ fn index_is_incremental_and_rebuildable() {
     // A corrupt index is rebuilt, not fatal.
     std::fs::write(dir.path().join("index/meta.json"), "garbage").unwrap();
     let repaired = run(&["index"], dir.path());
-    assert!(repaired.status.success(), "{}", String::from_utf8_lossy(&repaired.stderr));
+    assert!(
+        repaired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&repaired.stderr)
+    );
     assert!(String::from_utf8_lossy(&repaired.stdout).contains("索引 4 个文件"));
 }
 

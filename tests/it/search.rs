@@ -14,8 +14,14 @@ fn search_finds_words_compounds_codes_and_mixed_text() {
     let app = TestApp::start("basic");
     assert_eq!(ids(&q(&app, "管片错台"))[0], "tunnel-zhang/segment-repair");
     // A word inside a longer compound.
-    assert!(ids(&q(&app, "工程")).contains(&"tunnel-zhang/segment-repair".to_string()), "工程 in 在建工程");
-    assert!(ids(&q(&app, "处理")).contains(&"bridge-li/hanging-basket".to_string()), "处理 in 待处理");
+    assert!(
+        ids(&q(&app, "工程")).contains(&"tunnel-zhang/segment-repair".to_string()),
+        "工程 in 在建工程"
+    );
+    assert!(
+        ids(&q(&app, "处理")).contains(&"bridge-li/hanging-basket".to_string()),
+        "处理 in 待处理"
+    );
     // Whole codes.
     assert_eq!(ids(&q(&app, "CN202110345678.9")), vec!["bridge-li/anchor-patent"]);
     assert_eq!(ids(&q(&app, "GJEJGF008-2010")), vec!["bridge-li/hanging-basket"]);
@@ -39,7 +45,10 @@ fn every_word_matters_and_operators_work() {
     assert_eq!(q(&app, "盾构 挂篮")["total"], 0, "both words required");
     let phrase = ids(&q(&app, "\"管片错台\""));
     assert!(phrase.contains(&"tunnel-zhang/segment-repair".to_string()));
-    assert!(!phrase.contains(&"bridge-li/long-method".to_string()), "phrase needs the words together");
+    assert!(
+        !phrase.contains(&"bridge-li/long-method".to_string()),
+        "phrase needs the words together"
+    );
     let excluded = ids(&q(&app, "盾构 -工法"));
     assert!(!excluded.contains(&"tunnel-zhang/segment-repair".to_string()));
     assert!(excluded.contains(&"tunnel-zhang/grouting-qc".to_string()));
@@ -90,13 +99,26 @@ fn filters_facets_sort_and_pages() {
 fn snippets_mark_whole_words_from_the_best_passage() {
     let app = TestApp::start("basic");
     let result = q(&app, "在建工程");
-    let hit = result["hits"].as_array().unwrap().iter().find(|h| h["id"] == "tunnel-zhang/segment-repair").unwrap();
+    let hit = result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "tunnel-zhang/segment-repair")
+        .unwrap();
     let snippet = hit["snippet"].as_str().unwrap();
     assert!(snippet.contains("<mark>在建工程</mark>"), "{snippet}");
     let result = q(&app, "错台");
-    let long = result["hits"].as_array().unwrap().iter().find(|h| h["id"] == "bridge-li/long-method").unwrap();
+    let long = result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "bridge-li/long-method")
+        .unwrap();
     let snippet = long["snippet"].as_str().unwrap();
-    assert!(snippet.contains("<mark>错台</mark>") && snippet.starts_with('…'), "best passage, not the start: {snippet}");
+    assert!(
+        snippet.contains("<mark>错台</mark>") && snippet.starts_with('…'),
+        "best passage, not the start: {snippet}"
+    );
 }
 
 #[test]
@@ -106,13 +128,20 @@ fn anonymous_sees_only_public_everywhere() {
         let r = q(&app, secret);
         assert_eq!(r["total"], 0, "{secret}: {r}");
         let all = app.search("");
-        assert!(!all["facets"]["tag"].as_object().unwrap().contains_key(secret), "facet leaks {secret}");
+        assert!(
+            !all["facets"]["tag"].as_object().unwrap().contains_key(secret),
+            "facet leaks {secret}"
+        );
         let suggest = app.get(&format!("/api/suggest?q={}", enc("内部"))).json();
         assert_eq!(suggest["suggestions"].as_array().unwrap().len(), 0, "{suggest}");
     }
     let visibility = &app.search("")["facets"]["visibility"];
     assert_eq!(visibility.as_object().unwrap().len(), 1, "{visibility}");
-    for id in ["tunnel-zhang/members-only", "tunnel-zhang/studio-only", "tunnel-zhang/default-visibility"] {
+    for id in [
+        "tunnel-zhang/members-only",
+        "tunnel-zhang/studio-only",
+        "tunnel-zhang/default-visibility",
+    ] {
         assert_eq!(app.get(&format!("/records/{id}")).status, 404);
         assert_eq!(app.get(&format!("/api/records/{id}")).status, 404);
         assert_eq!(app.get(&format!("/api/similar?id={id}")).status, 404);
@@ -122,7 +151,10 @@ fn anonymous_sees_only_public_everywhere() {
         assert_eq!(hit["visibility"], "public");
     }
     let exhibit = app.get("/exhibits/show");
-    assert!(!exhibit.body.contains("联盟内部盾构掘进参数库"), "exhibit leaks a members record");
+    assert!(
+        !exhibit.body.contains("联盟内部盾构掘进参数库"),
+        "exhibit leaks a members record"
+    );
     assert!(exhibit.body.contains("一种桥梁支座锚栓定位装置"));
     let studio = app.get("/studios/tunnel-zhang");
     assert!(!studio.body.contains("工作室内部管片配方"));
@@ -132,7 +164,10 @@ fn anonymous_sees_only_public_everywhere() {
 fn odd_queries_get_results_or_a_message() {
     let app = TestApp::start("basic");
     let long = "隧道".repeat(250);
-    for odd in ["\"", "((", "AND", "OR", "NOT", "*", "-", "盾构*", "\"盾构", "😀", "a:b", ":", "%", "<script>", &long, "kind:", "-\"\"", "||"] {
+    for odd in [
+        "\"", "((", "AND", "OR", "NOT", "*", "-", "盾构*", "\"盾构", "😀", "a:b", ":", "%", "<script>", &long, "kind:",
+        "-\"\"", "||",
+    ] {
         let r = app.get(&format!("/api/search?q={}", enc(odd)));
         assert_eq!(r.status, 200, "{odd}: {}", r.body);
         let page = app.get(&format!("/search?q={}", enc(odd)));
@@ -140,9 +175,24 @@ fn odd_queries_get_results_or_a_message() {
         assert!(!page.body.contains("<script>"), "{odd} is escaped");
     }
     let notices = q(&app, "\"盾构")["notices"].clone();
-    assert!(notices.as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("引号")), "{notices}");
+    assert!(
+        notices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("引号")),
+        "{notices}"
+    );
     assert!(q(&app, &long)["notices"][0].as_str().unwrap().contains("200"));
-    for bad in ["page=-1", "page=abc", "per_page=0", "per_page=100000", "sort=sideways", "kind=", "year=abcd"] {
+    for bad in [
+        "page=-1",
+        "page=abc",
+        "per_page=0",
+        "per_page=100000",
+        "sort=sideways",
+        "kind=",
+        "year=abcd",
+    ] {
         assert_eq!(app.get(&format!("/api/search?{bad}")).status, 200, "{bad}");
     }
 }
@@ -154,18 +204,27 @@ fn edits_to_files_are_searchable_within_a_second() {
     let text = "---\ntitle: 新增的隧道防水记录\nkind: achievement\ncategory: tech\nstudio: tunnel-zhang\ndate: 2025-05-05\nvisibility: public\n---\n\n防水卷材新词汇甲。\n";
     std::fs::write(&path, text).unwrap();
     let started = std::time::Instant::now();
-    assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇甲")["total"] == 1), "new file not indexed");
+    assert!(
+        app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇甲")["total"] == 1),
+        "new file not indexed"
+    );
     let took = started.elapsed();
     assert!(took < Duration::from_millis(1500), "took {took:?}");
     std::fs::write(&path, text.replace("新词汇甲", "新词汇乙")).unwrap();
-    assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇乙")["total"] == 1 && q(a, "新词汇甲")["total"] == 0));
+    assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇乙")["total"] == 1
+        && q(a, "新词汇甲")["total"] == 0));
     std::fs::remove_file(&path).unwrap();
     assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇乙")["total"] == 0));
     // A studio profile change re-indexes that studio's records.
     let studio = app.content().join("studios/bridge-li.md");
-    let profile = std::fs::read_to_string(&studio).unwrap().replace("alliances: [tunnel]", "alliances: [four-electric]");
+    let profile = std::fs::read_to_string(&studio)
+        .unwrap()
+        .replace("alliances: [tunnel]", "alliances: [four-electric]");
     std::fs::write(&studio, profile).unwrap();
-    assert!(app.wait_for(Duration::from_secs(5), |a| a.search("alliance=four-electric")["total"] == 5));
+    assert!(
+        app.wait_for(Duration::from_secs(5), |a| a.search("alliance=four-electric")["total"]
+            == 5)
+    );
 }
 
 #[test]

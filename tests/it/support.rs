@@ -29,7 +29,12 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Runs `zhihui` with `args` and returns its output.
 pub fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN).args(args).current_dir(dir).env("RUST_LOG", "warn").output().unwrap()
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
 }
 
 pub struct Response {
@@ -44,7 +49,10 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -75,7 +83,12 @@ impl TestApp {
             .spawn()
             .unwrap();
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let app = TestApp { dir, base: format!("http://{addr}"), child, agent };
+        let app = TestApp {
+            dir,
+            base: format!("http://{addr}"),
+            child,
+            agent,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if app.try_get("/healthz").is_some_and(|r| r.status == 200) {
@@ -124,13 +137,6 @@ impl TestApp {
         }
         false
     }
-
-    pub fn stop(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
-        dir
-    }
 }
 
 impl Drop for TestApp {
@@ -141,7 +147,12 @@ impl Drop for TestApp {
 }
 
 pub fn ids(result: &Value) -> Vec<String> {
-    result["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+    result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 pub fn enc(s: &str) -> String {
