@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use crate::auth::accounts::{Accounts, NewRole};
+use crate::auth::sessions::Sessions;
 use crate::content::load;
 use crate::content::{Document, FileProblem, Problem, Section, parse_document};
 use crate::search::{Engine, SyncReport};
@@ -40,6 +42,12 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Accounts, sessions, version history and audit log.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Mark the session cookie Secure (set when served over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Bring the index up to date (only what changed), or rebuild it.
     Index {
@@ -54,6 +62,54 @@ enum Command {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
+    /// Manage accounts (passwords are read from standard input).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        #[arg(long, default_value = "data", global = true)]
+        data: PathBuf,
+    },
+    /// Manage API tokens (`Authorization: Bearer TOKEN`).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        #[arg(long, default_value = "data", global = true)]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account; reads the password from standard input.
+    Add {
+        name: String,
+        /// member | publisher | staff
+        #[arg(long)]
+        role: String,
+        /// The studio a publisher writes for.
+        #[arg(long)]
+        studio: Option<String>,
+    },
+    /// List accounts.
+    List,
+    /// Remove an account (and sign it out).
+    Remove { name: String },
+    /// Set a new password, read from standard input.
+    Passwd { name: String },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Print a new API token for the account (shown once).
+    New {
+        name: String,
+        #[arg(long, default_value = "default")]
+        label: String,
+    },
+    /// List an account's tokens (labels and prefixes, never the tokens).
+    List { name: String },
+    /// Revoke a token by label or prefix.
+    Revoke { name: String, label: String },
 }
 
 pub fn main() -> ExitCode {
@@ -86,7 +142,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_report(&report);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { paths, addr } => {
+        Command::User { action, data } => user(action, &data),
+        Command::Token { action, data } => token(action, &data),
+        Command::Serve {
+            paths,
+            addr,
+            data,
+            secure_cookies,
+        } => {
             let engine = Engine::open(&paths.content, &paths.index).context("无法打开索引")?;
             let report = engine.sync(false, &progress_printer()).context("索引失败")?;
             for problem in report.problems.iter().filter(|p| p.problem.is_error()) {
@@ -100,7 +163,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "index up to date"
             );
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::web::serve(engine, addr))?;
+            runtime.block_on(crate::web::serve(engine, addr, &data, secure_cookies))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -133,6 +196,60 @@ fn print_report(report: &SyncReport) {
         report.unchanged,
         report.elapsed.as_secs_f64()
     );
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        eprint!("密码：");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("无法从标准输入读取密码")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn user(action: UserAction, data: &Path) -> anyhow::Result<ExitCode> {
+    let accounts = Accounts::open(data)?;
+    match action {
+        UserAction::Add { name, role, studio } => {
+            let role = NewRole::parse(&role, studio.as_deref())?;
+            accounts.add(&name, role, &read_password()?)?;
+            println!("已创建账号 {name}");
+        }
+        UserAction::List => {
+            for a in accounts.list() {
+                println!("{}\t{}\t{}", a.name, a.role, a.studio.unwrap_or_default());
+            }
+        }
+        UserAction::Remove { name } => {
+            accounts.remove(&name)?;
+            let signed_out = Sessions::open(data)?.remove_account(&name)?;
+            println!("已删除账号 {name}（结束 {signed_out} 个登录会话）");
+        }
+        UserAction::Passwd { name } => {
+            accounts.set_password(&name, &read_password()?)?;
+            println!("已修改 {name} 的密码");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
+    let accounts = Accounts::open(data)?;
+    match action {
+        TokenAction::New { name, label } => println!("{}", accounts.new_token(&name, &label)?),
+        TokenAction::List { name } => {
+            for t in accounts.list_tokens(&name)? {
+                println!("{}\t{}", t.label, t.prefix);
+            }
+        }
+        TokenAction::Revoke { name, label } => {
+            accounts.revoke_token(&name, &label)?;
+            println!("已撤销令牌 {label}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks every file of `content`, printing all problems; exit 1 on errors.

@@ -9,5 +9,6 @@ pub mod atomic;
 pub mod auth;
 pub mod cli;
 pub mod content;
+pub mod publish;
 pub mod search;
 pub mod web;

@@ -25,6 +25,8 @@ pub const PROBLEM_STATUSES: &[&str] = &["open", "solved"];
 pub const METHOD_LEVELS: &[&str] = &["national", "provincial", "enterprise"];
 pub const AWARD_LEVELS: &[&str] = &["national", "provincial", "industry", "enterprise"];
 pub const VISIBILITIES: &[&str] = &["public", "members", "studio"];
+/// Review state of a publisher's submission (an extension of the spec).
+pub const REVIEW_STATES: &[&str] = &["pending", "returned"];
 pub const STUDIO_TYPES: &[&str] = &[
     "research",
     "management",
@@ -248,6 +250,12 @@ pub struct Record {
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub solved_by: Vec<String>,
+    /// `pending` or `returned` while staff have not approved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
+    /// Staff's comment when returning a submission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_comment: Option<String>,
     /// Fields this version does not know, kept as written.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -266,6 +274,16 @@ impl Record {
             .collect();
         codes.extend(self.ipc.iter().map(String::as_str));
         codes
+    }
+
+    /// Who may see it now: a submission awaiting review is seen only by
+    /// its studio and staff, whatever visibility it asks for.
+    pub fn effective_visibility(&self) -> Visibility {
+        if self.review.is_some() {
+            Visibility::Studio
+        } else {
+            self.visibility
+        }
     }
 
     pub fn award_levels(&self) -> Vec<&str> {
@@ -481,6 +499,8 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
     });
     let related = r.string_list("related");
     check_record_refs(r, "related", &related, known);
+    let review = r.choice("review", REVIEW_STATES);
+    let review_comment = r.string("review_comment", 2000);
 
     let mut record = Record {
         id: id.to_string(),
@@ -513,6 +533,8 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         level: None,
         scope: None,
         solved_by: Vec::new(),
+        review: None,
+        review_comment: None,
         extra: BTreeMap::new(),
         body: body.to_string(),
     };
@@ -550,6 +572,8 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         }
         None => {}
     }
+    record.review = review;
+    record.review_comment = review_comment;
     record.summary = summary.unwrap_or_else(|| render::first_paragraph(body, 300));
     (title.is_some() && studio.is_some() && date.is_some() && kind.is_some()).then_some(record)
 }

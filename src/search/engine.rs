@@ -24,8 +24,8 @@ use super::schema::{self, FacetField, Fields};
 use super::snippet::{self, Needle};
 use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
-use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE};
-use crate::content::{Document, FileProblem, Problem, Record, Section, Visibility, parse_document, render};
+use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE, SourceFile};
+use crate::content::{Document, FileProblem, KnownIds, Problem, Record, Section, Visibility, parse_document, render};
 
 const MANIFEST_FILE: &str = "manifest.json";
 const VERSION_FILE: &str = "zhihui-version";
@@ -199,11 +199,12 @@ impl Engine {
         report.problems.extend(scan.problems.iter().cloned());
         report.problems.extend(profiles.problems.iter().cloned());
         let signatures = studio_signatures(&profiles);
-        let changed_studios: HashSet<&String> = signatures
+        let changed_studios: HashSet<String> = signatures
             .iter()
             .filter(|(id, sig)| manifest.studios.get(*id) != Some(sig))
             .map(|(id, _)| id)
             .chain(manifest.studios.keys().filter(|id| !signatures.contains_key(*id)))
+            .cloned()
             .collect();
         let profiles_changed = !changed_studios.is_empty();
         let known = profiles.known_ids(Some(scan.record_ids()));
@@ -221,77 +222,15 @@ impl Engine {
                 progress(done, total);
             }
             present.insert(file.rel.clone());
-            let path = self.content_root.join(&file.rel);
-            let Ok(meta) = fs::metadata(&path) else { continue };
-            let mtime_ns = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            let entry = manifest.files.get(&file.rel);
-            let needs_check = |e: &FileEntry| changed_studios.contains(&e.studio) || (!e.indexed && profiles_changed);
-            if let Some(e) = entry
-                && e.size == meta.len()
-                && e.mtime_ns == mtime_ns
-                && !needs_check(e)
-            {
-                report.unchanged += 1;
-                report.skipped += usize::from(!e.indexed);
-                continue;
-            }
-            let Ok(text) = fs::read_to_string(&path) else {
-                report.problems.push(FileProblem {
-                    path: path.display().to_string(),
-                    problem: Problem::error(1, "file", "无法读取，或不是 UTF-8 文本"),
-                });
-                continue;
+            let force = manifest
+                .files
+                .get(&file.rel)
+                .is_some_and(|e| changed_studios.contains(&e.studio) || (!e.indexed && profiles_changed));
+            let index = IndexInput {
+                known: &known,
+                profiles: &profiles,
             };
-            let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
-            if let Some(e) = manifest.files.get_mut(&file.rel)
-                && e.hash == hash
-                && !needs_check(e)
-            {
-                e.size = meta.len();
-                e.mtime_ns = mtime_ns;
-                report.unchanged += 1;
-                report.skipped += usize::from(!e.indexed);
-                changed = true;
-                continue;
-            }
-            writer.delete_term(Term::from_field_text(self.fields.id, &file.id));
-            changed = true;
-            let shown = path.display().to_string();
-            let (indexed, studio) = match parse_document(&file.id, &text, &known) {
-                Ok((Document::Record(record), warnings)) => {
-                    writer.add_document(self.document(&record, &file.rel, &profiles))?;
-                    report.indexed += 1;
-                    report.problems.extend(warnings.into_iter().map(|problem| FileProblem {
-                        path: shown.clone(),
-                        problem,
-                    }));
-                    (true, record.studio.clone())
-                }
-                Ok(_) => (false, String::new()),
-                Err(problems) => {
-                    report.skipped += 1;
-                    report.problems.extend(problems.into_iter().map(|problem| FileProblem {
-                        path: shown.clone(),
-                        problem,
-                    }));
-                    (false, String::new())
-                }
-            };
-            manifest.files.insert(
-                file.rel.clone(),
-                FileEntry {
-                    id: file.id.clone(),
-                    size: meta.len(),
-                    mtime_ns,
-                    hash,
-                    studio,
-                    indexed,
-                },
-            );
+            changed |= self.index_file(writer, manifest, file, &index, force, &mut report)?;
         }
         progress(total, total);
         let gone: Vec<String> = manifest
@@ -312,11 +251,7 @@ impl Engine {
             changed = true;
         }
         if changed || rebuild {
-            writer.commit()?;
-            self.reader.reload()?;
-            let bytes = serde_json::to_vec(&*manifest).map_err(|e| SearchError::Internal(e.to_string()))?;
-            crate::atomic::write(&self.index_dir.join(MANIFEST_FILE), &bytes)
-                .map_err(|e| SearchError::io(&self.index_dir, e))?;
+            self.commit(writer, manifest)?;
         }
         let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
@@ -326,6 +261,132 @@ impl Engine {
         });
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+
+    /// Indexes one record file if it changed (always when `force`), or
+    /// records it as skipped with its problems. Returns whether the index
+    /// or the manifest changed.
+    fn index_file(
+        &self,
+        writer: &mut IndexWriter,
+        manifest: &mut Manifest,
+        file: &SourceFile,
+        input: &IndexInput,
+        force: bool,
+        report: &mut SyncReport,
+    ) -> Result<bool, SearchError> {
+        let path = self.content_root.join(&file.rel);
+        let Ok(meta) = fs::metadata(&path) else {
+            return Ok(false);
+        };
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        if let Some(e) = manifest.files.get(&file.rel)
+            && e.size == meta.len()
+            && e.mtime_ns == mtime_ns
+            && !force
+        {
+            report.unchanged += 1;
+            report.skipped += usize::from(!e.indexed);
+            return Ok(false);
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            report.problems.push(FileProblem {
+                path: path.display().to_string(),
+                problem: Problem::error(1, "file", "无法读取，或不是 UTF-8 文本"),
+            });
+            return Ok(false);
+        };
+        let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
+        if let Some(e) = manifest.files.get_mut(&file.rel)
+            && e.hash == hash
+            && !force
+        {
+            e.size = meta.len();
+            e.mtime_ns = mtime_ns;
+            report.unchanged += 1;
+            report.skipped += usize::from(!e.indexed);
+            return Ok(true);
+        }
+        writer.delete_term(Term::from_field_text(self.fields.id, &file.id));
+        let shown = path.display().to_string();
+        let (indexed, studio) = match parse_document(&file.id, &text, input.known) {
+            Ok((Document::Record(record), warnings)) => {
+                writer.add_document(self.document(&record, &file.rel, input.profiles))?;
+                report.indexed += 1;
+                report.problems.extend(warnings.into_iter().map(|problem| FileProblem {
+                    path: shown.clone(),
+                    problem,
+                }));
+                (true, record.studio.clone())
+            }
+            Ok(_) => (false, String::new()),
+            Err(problems) => {
+                report.skipped += 1;
+                report.problems.extend(problems.into_iter().map(|problem| FileProblem {
+                    path: shown.clone(),
+                    problem,
+                }));
+                (false, String::new())
+            }
+        };
+        let entry = FileEntry {
+            id: file.id.clone(),
+            size: meta.len(),
+            mtime_ns,
+            hash,
+            studio,
+            indexed,
+        };
+        manifest.files.insert(file.rel.clone(), entry);
+        Ok(true)
+    }
+
+    /// Applies a known set of changed record files (relative paths) at
+    /// once, without walking the folder: what a publish needs to be
+    /// searchable before it is acknowledged.
+    pub fn sync_paths(&self, rels: &[String]) -> Result<SyncReport, SearchError> {
+        let started = Instant::now();
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let Writer { writer, manifest } = &mut *guard;
+        let mut report = SyncReport::default();
+        let snapshot = self.snapshot();
+        let known = snapshot.profiles.known_ids(None);
+        let input = IndexInput {
+            known: &known,
+            profiles: &snapshot.profiles,
+        };
+        for rel in rels {
+            if self.content_root.join(rel).is_file() {
+                let id = load::id_for(rel).map_err(SearchError::Internal)?;
+                let file = SourceFile {
+                    rel: rel.clone(),
+                    section: Section::of_id(&id),
+                    id,
+                };
+                self.index_file(writer, manifest, &file, &input, true, &mut report)?;
+            } else if let Some(entry) = manifest.files.remove(rel) {
+                writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
+                report.removed += 1;
+            }
+        }
+        self.commit(writer, manifest)?;
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// Makes the writes visible and durable, then records them in the
+    /// manifest (after the commit, so a crash in between only means the
+    /// next start indexes those files again).
+    fn commit(&self, writer: &mut IndexWriter, manifest: &Manifest) -> Result<(), SearchError> {
+        writer.commit()?;
+        self.reader.reload()?;
+        let bytes = serde_json::to_vec(manifest).map_err(|e| SearchError::Internal(e.to_string()))?;
+        crate::atomic::write(&self.index_dir.join(MANIFEST_FILE), &bytes)
+            .map_err(|e| SearchError::io(&self.index_dir, e))
     }
 
     fn document(&self, record: &Record, rel: &str, profiles: &Profiles) -> TantivyDocument {
@@ -371,7 +432,10 @@ impl Engine {
         facet(FacetField::Kind, record.kind.as_str());
         facet(FacetField::Studio, &record.studio);
         facet(FacetField::Year, &record.date.year.to_string());
-        facet(FacetField::Visibility, record.visibility.as_str());
+        facet(FacetField::Visibility, record.effective_visibility().as_str());
+        if let Some(review) = &record.review {
+            facet(FacetField::Review, review);
+        }
         for a in profiles.alliances_of(&record.studio) {
             facet(FacetField::Alliance, &a.id);
         }
@@ -592,7 +656,7 @@ impl Engine {
         let snapshot = self.snapshot();
         let known = snapshot.profiles.known_ids(None);
         match parse_document(id, &text, &known) {
-            Ok((Document::Record(record), _)) if viewer.may_see(record.visibility, &record.studio) => {
+            Ok((Document::Record(record), _)) if viewer.may_see(record.effective_visibility(), &record.studio) => {
                 Ok(Some((*record, located)))
             }
             _ => Ok(None),
@@ -604,27 +668,50 @@ impl Engine {
         let Some(located) = self.locate(id, viewer)? else {
             return Ok(Vec::new());
         };
-        let snapshot = self.snapshot();
-        let searcher = self.reader.searcher();
         let card = &located.card;
         let source = format!("{} {} {}", card.title, card.tags.join(" "), card.summary);
+        Ok(self
+            .like_text(&source, Some(id), viewer, limit)?
+            .into_iter()
+            .map(|(hit, _)| hit)
+            .collect())
+    }
+
+    /// Records resembling a text (首创预检: a draft against what exists),
+    /// each with the share (0–1) of the text's distinctive words it holds.
+    pub fn like_text(
+        &self,
+        text: &str,
+        exclude: Option<&str>,
+        viewer: &Viewer,
+        limit: usize,
+    ) -> Result<Vec<(Hit, f32)>, SearchError> {
+        let snapshot = self.snapshot();
+        let searcher = self.reader.searcher();
+        let total = searcher.num_docs().max(1) as f32;
         let mut words: Vec<String> = Vec::new();
-        for piece in snapshot.analyzer.query_pieces(&source) {
+        for piece in snapshot.analyzer.query_pieces(&render::truncate_chars(text, 4000)) {
             let surface = piece.surface();
             if surface.chars().count() >= 2 && !words.contains(&surface) {
                 words.push(surface);
             }
         }
-        // Rare words say more about a record than common ones.
-        let body = self.fields.body;
+        // Rare words say more about a record than common ones; words no
+        // record has cannot make two records alike.
         let mut weighted: Vec<(f32, String)> = words
             .into_iter()
-            .map(|w| {
-                let df = searcher.doc_freq(&Term::from_field_text(body, &w)).unwrap_or(0) as f32;
-                (1.0 / (1.0 + df), w)
+            .filter_map(|w| {
+                let df = searcher
+                    .doc_freq(&Term::from_field_text(self.fields.body, &w))
+                    .unwrap_or(0) as f32
+                    + searcher
+                        .doc_freq(&Term::from_field_text(self.fields.title, &w))
+                        .unwrap_or(0) as f32;
+                (df > 0.0).then(|| ((1.0 + total / df).ln(), w))
             })
             .collect();
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        weighted.truncate(16);
         let searched = self.fields.searched();
         let compiler = Compiler {
             analyzer: &snapshot.analyzer,
@@ -633,21 +720,39 @@ impl Engine {
         };
         let any: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
-            .take(16)
             .filter_map(|(_, w)| compiler.clause(&Clause::Word(w.clone())))
             .map(|q| (Occur::Should, q))
             .collect();
         if any.is_empty() {
             return Ok(Vec::new());
         }
-        let query = BooleanQuery::new(vec![
+        let mut clauses = vec![
             (Occur::Must, Box::new(BooleanQuery::new(any)) as Box<dyn Query>),
-            (Occur::MustNot, exact(self.fields.id, id)),
             (Occur::Must, self.visibility_filter(viewer)),
-        ]);
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        ];
+        if let Some(id) = exclude {
+            clauses.push((Occur::MustNot, exact(self.fields.id, id)));
+        }
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        let all: f32 = weighted.iter().map(|(w, _)| w).sum();
         top.into_iter()
-            .map(|(score, address)| Ok(self.load(&searcher, address)?.into_hit(score, &[], &snapshot.analyzer)))
+            .map(|(score, address)| {
+                let doc = self.load(&searcher, address)?;
+                let haystack =
+                    super::analysis::normalize(&format!("{} {} {}", doc.card.title, doc.card.summary, doc.body));
+                let held: f32 = weighted
+                    .iter()
+                    .filter(|(_, w)| haystack.contains(w.as_str()))
+                    .map(|(w, _)| w)
+                    .sum();
+                Ok((
+                    doc.into_hit(score, &[], &snapshot.analyzer),
+                    held / all.max(f32::EPSILON),
+                ))
+            })
             .collect()
     }
 
@@ -713,6 +818,12 @@ fn studio_signatures(profiles: &Profiles) -> BTreeMap<String, String> {
             (s.id.clone(), blake3::hash(sig.as_bytes()).to_hex()[..16].to_string())
         })
         .collect()
+}
+
+/// What record files are checked against while indexing.
+struct IndexInput<'a> {
+    known: &'a KnownIds,
+    profiles: &'a Profiles,
 }
 
 struct Loaded {

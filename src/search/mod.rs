@@ -127,6 +127,8 @@ pub struct Card {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     pub authors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
 }
 
 impl Card {
@@ -148,6 +150,7 @@ impl Card {
             level: record.level.clone(),
             code: record.application_no.clone().or_else(|| record.method_code.clone()),
             authors: record.authors.clone(),
+            review: record.review.clone(),
         }
     }
 }

@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-3";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-4";
 
 pub const TOKENIZER: &str = "zh";
 
@@ -25,10 +25,12 @@ pub enum FacetField {
     Status,
     Level,
     Visibility,
+    /// Review state of submissions (`pending`, `returned`); approved records have none.
+    Review,
 }
 
 impl FacetField {
-    pub const ALL: [FacetField; 11] = [
+    pub const ALL: [FacetField; 12] = [
         FacetField::Kind,
         FacetField::Category,
         FacetField::Studio,
@@ -40,6 +42,7 @@ impl FacetField {
         FacetField::Status,
         FacetField::Level,
         FacetField::Visibility,
+        FacetField::Review,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +58,7 @@ impl FacetField {
             FacetField::Status => "status",
             FacetField::Level => "level",
             FacetField::Visibility => "visibility",
+            FacetField::Review => "review",
         }
     }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::i18n::{Lang, Tr};
+use super::session::Current;
 use super::{AppError, AppState, params};
 use crate::content::render;
 use crate::search::{Hit, SearchResults};
@@ -43,11 +44,12 @@ fn search_body<'a>(results: &'a SearchResults, tr: Tr) -> SearchBody<'a> {
 
 pub async fn search(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let request = params::search_request(query.as_deref());
-    let viewer = state.viewer();
+    let viewer = current.viewer.clone();
     let engine = state.engine.clone();
     let results = tokio::task::spawn_blocking(move || engine.search(&request, &viewer))
         .await
@@ -55,8 +57,12 @@ pub async fn search(
     Ok(Json(search_body(&results, Tr::new(lang))).into_response())
 }
 
-pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, AppError> {
-    let viewer = state.viewer();
+pub async fn record(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let viewer = current.viewer.clone();
     let (record, located) = state.engine.read_record(&id, &viewer)?.ok_or(AppError::NotFound)?;
     let mut value = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
     let base = super::pages::files_base(&record.id, &located.rel);
@@ -68,9 +74,13 @@ pub async fn record(State(state): State<AppState>, Path(id): Path<String>) -> Re
     Ok(Json(value))
 }
 
-pub async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, AppError> {
+pub async fn suggest(
+    State(state): State<AppState>,
+    current: Current,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, AppError> {
     let q = params::search_request(query.as_deref()).q;
-    let suggestions = state.engine.suggest(&q, &state.viewer(), 8)?;
+    let suggestions = state.engine.suggest(&q, &current.viewer, 8)?;
     let items: Vec<Value> = suggestions
         .into_iter()
         .map(|c| json!({"id": c.id, "title": c.title, "kind": c.kind, "url": format!("/records/{}", c.id)}))
@@ -78,7 +88,11 @@ pub async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -
     Ok(Json(json!({ "q": q, "suggestions": items })))
 }
 
-pub async fn similar(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, AppError> {
+pub async fn similar(
+    State(state): State<AppState>,
+    current: Current,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, AppError> {
     let id = query
         .as_deref()
         .and_then(|q| {
@@ -87,7 +101,7 @@ pub async fn similar(State(state): State<AppState>, RawQuery(query): RawQuery) -
                 .map(|(_, v)| v.into_owned())
         })
         .ok_or_else(|| AppError::BadRequest("缺少参数 id（记录编号）".into()))?;
-    let viewer = state.viewer();
+    let viewer = current.viewer.clone();
     if state.engine.locate(&id, &viewer)?.is_none() {
         return Err(AppError::NotFound);
     }

@@ -15,6 +15,16 @@ pub enum AppError {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("登录尝试过多，请 {0} 秒后再试")]
+    TooManyRequests(u64),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -22,6 +32,20 @@ pub enum AppError {
 impl From<SearchError> for AppError {
     fn from(e: SearchError) -> Self {
         AppError::Internal(e.into())
+    }
+}
+
+impl From<crate::publish::PublishError> for AppError {
+    fn from(e: crate::publish::PublishError) -> Self {
+        use crate::publish::PublishError as P;
+        match e {
+            P::Unauthorized => AppError::Unauthorized(e.to_string()),
+            P::Forbidden(m) => AppError::Forbidden(m),
+            P::NotFound(_) => AppError::NotFound,
+            P::Conflict { .. } => AppError::Conflict(e.to_string()),
+            P::BadId(_) | P::Invalid(_) => AppError::BadRequest(e.to_string()),
+            P::Io(_) | P::Search(_) => AppError::Internal(e.into()),
+        }
     }
 }
 
@@ -38,10 +62,15 @@ struct ErrorInfo {
 }
 
 impl AppError {
-    fn status(&self) -> StatusCode {
+    pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +93,11 @@ impl IntoResponse for AppError {
         let message = self.public_message();
         let page = super::pages::error_page(status, &message);
         let mut response = (status, Html(page)).into_response();
+        if let AppError::TooManyRequests(secs) = &self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
         response.extensions_mut().insert(ErrorInfo { message });
         response
     }
@@ -78,8 +112,15 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     }
     match response.extensions().get::<ErrorInfo>().cloned() {
         Some(info) => {
-            let status = response.status();
-            (status, Json(serde_json::json!({ "error": info.message }))).into_response()
+            let (parts, _) = response.into_parts();
+            let mut json = (parts.status, Json(serde_json::json!({ "error": info.message }))).into_response();
+            // Keep what the error said besides its body (Retry-After, ETag…).
+            for (name, value) in &parts.headers {
+                if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+                    json.headers_mut().insert(name.clone(), value.clone());
+                }
+            }
+            json
         }
         None => response,
     }

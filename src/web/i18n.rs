@@ -151,6 +151,68 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("view_all", "查看全部", "View all"),
     ("contact_studio", "联系工作室", "Contact the studio"),
     ("browse_by", "按类型浏览", "Browse by kind"),
+    ("publish", "发布成果", "Publish"),
+    ("review", "审核", "Review"),
+    ("my_submissions", "我的提交", "My submissions"),
+    ("login", "登录", "Sign in"),
+    ("logout", "退出", "Sign out"),
+    ("username", "用户名", "User name"),
+    ("password", "密码", "Password"),
+    (
+        "login_hint",
+        "账号由工会工作人员用 zhihui user add 创建。",
+        "Accounts are created by union staff with zhihui user add.",
+    ),
+    ("edit", "修改", "Edit"),
+    (
+        "fix_errors",
+        "有字段需要修改，请查看下方红色提示。",
+        "Some fields need fixing: see the messages below.",
+    ),
+    ("kind", "类型", "Kind"),
+    ("title", "成果名称", "Title"),
+    ("slug", "记录编号（网址的一部分）", "Record id (part of its URL)"),
+    ("body", "正文", "Body"),
+    ("preview_check", "预览并查重", "Preview and check"),
+    ("submit", "提交", "Submit"),
+    (
+        "novelty",
+        "首创预检：相似的已有记录",
+        "Novelty check: similar existing records",
+    ),
+    (
+        "novelty_hint",
+        "填写名称和正文后，这里会列出最相似的已有记录及相似度。",
+        "Once title and body are filled in, the most similar existing records appear here.",
+    ),
+    ("preview", "预览", "Preview"),
+    ("queue_empty", "没有待审核的提交。", "No submissions waiting."),
+    (
+        "change_of_published",
+        "对已发布记录的修改",
+        "Change to a published record",
+    ),
+    ("review_comment", "审核意见", "Reviewer's comment"),
+    ("approve", "通过并发布", "Approve and publish"),
+    ("send_back", "退回修改", "Return for changes"),
+    ("diff", "修改对比", "Changes"),
+    ("new_record", "新记录", "New record"),
+    ("history", "版本历史", "History"),
+    (
+        "no_history",
+        "这条记录还没有通过网站保存过的版本（直接编辑文件的修改不在此列）。",
+        "No versions saved through the site yet (direct file edits are not listed).",
+    ),
+    (
+        "pending_banner",
+        "这条记录正在等待工会审核，目前只有本工作室和工会工作人员可见。",
+        "This record awaits review: only its studio and union staff can see it.",
+    ),
+    (
+        "returned_banner",
+        "这条记录被退回修改",
+        "This record was returned for changes",
+    ),
 ];
 
 impl Tr {
@@ -178,7 +240,7 @@ impl Tr {
     }
 
     /// The name of a facet (filter) field.
-    pub fn facet_name(&self, field: &FacetField) -> &'static str {
+    pub fn facet_name(&self, field: FacetField) -> &'static str {
         let (zh, en) = match field {
             FacetField::Kind => ("类型", "Kind"),
             FacetField::Category => ("成果类别", "Category"),
@@ -191,6 +253,7 @@ impl Tr {
             FacetField::Status => ("状态", "Status"),
             FacetField::Level => ("工法等级", "Method level"),
             FacetField::Visibility => ("可见范围", "Visibility"),
+            FacetField::Review => ("审核状态", "Review"),
         };
         if self.lang == Lang::En { en } else { zh }
     }
@@ -286,6 +349,14 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("visibility", "public", "公开", "Public"),
     ("visibility", "members", "联盟成员可见", "Members"),
     ("visibility", "studio", "仅本工作室", "Studio only"),
+    ("review", "pending", "待审核", "Pending review"),
+    ("action", "create", "新建", "Created"),
+    ("action", "update", "修改", "Updated"),
+    ("action", "submit", "提交审核", "Submitted"),
+    ("action", "approve", "审核通过", "Approved"),
+    ("action", "return", "退回", "Returned"),
+    ("action", "delete", "删除", "Deleted"),
+    ("review", "returned", "已退回", "Returned"),
     ("studio_type", "research", "研发创新型", "Research"),
     ("studio_type", "management", "管理创新型", "Management"),
     ("studio_type", "five-small", "五小创新型", "Five-small"),

@@ -8,34 +8,52 @@ mod error;
 pub mod i18n;
 mod pages;
 mod params;
+mod publish;
+mod session;
 mod watch;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use error::AppError;
 
-use crate::auth::Viewer;
+use crate::auth::accounts::Accounts;
+use crate::auth::limits::SignInLimiter;
+use crate::auth::sessions::Sessions;
+use crate::publish::Publisher;
 use crate::search::Engine;
 
 #[derive(Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    pub accounts: Arc<Accounts>,
+    pub sessions: Arc<Sessions>,
+    pub limiter: Arc<SignInLimiter>,
+    pub publisher: Arc<Publisher>,
+    /// Mark the session cookie `Secure` (when served behind TLS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
-    /// Who is asking. Accounts come with publishing; until then everyone
-    /// is anonymous and sees only public records.
-    pub fn viewer(&self) -> Viewer {
-        Viewer::anonymous()
+    /// Opens accounts and sessions under `data_dir` beside the engine.
+    pub fn new(engine: Arc<Engine>, data_dir: &Path, secure_cookies: bool) -> anyhow::Result<AppState> {
+        Ok(AppState {
+            accounts: Arc::new(Accounts::open(data_dir)?),
+            sessions: Arc::new(Sessions::open(data_dir)?),
+            limiter: Arc::new(SignInLimiter::new(5, Duration::from_secs(300))),
+            publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
+            engine,
+            secure_cookies,
+        })
     }
 }
 
@@ -55,7 +73,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
-        .route("/api/records/{*id}", get(api::record))
+        .route(
+            "/api/records/{*id}",
+            get(api::record)
+                .put(publish::put_record)
+                .delete(publish::delete_record)
+                .post(publish::review_action),
+        )
+        .route("/api/session", post(session::create).delete(session::delete))
+        .route("/api/preview", post(publish::preview))
+        .route("/api/novelty", post(publish::novelty))
+        .route("/login", get(pages::login).post(session::login_form))
+        .route("/logout", post(session::logout_form))
+        .route("/publish", get(publish::form_page).post(publish::form_submit))
+        .route("/review", get(publish::review_list))
+        .route("/review/{*id}", get(publish::review_show).post(publish::review_submit))
+        .route("/history/{*id}", get(publish::history))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(remember_lang))
@@ -65,15 +98,15 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until Ctrl-C or SIGTERM, applying content edits as they happen.
-pub async fn serve(engine: Engine, addr: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(engine: Engine, addr: SocketAddr, data_dir: &Path, secure_cookies: bool) -> anyhow::Result<()> {
     let engine = Arc::new(engine);
     let _watcher = watch::spawn(engine.clone())?;
-    let app = router(AppState { engine });
+    let app = router(AppState::new(engine, data_dir, secure_cookies)?);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;
     tracing::info!("serving on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");

@@ -9,8 +9,9 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::i18n::{Lang, Tr};
 use super::params::{self, Links};
+use super::session::Current;
 use super::{AppError, AppState};
-use crate::auth::Viewer;
+use crate::auth::{Role, Viewer};
 use crate::content::{Record, render};
 use crate::search::{Card, FacetField, Hit, SearchRequest, SearchResults, Sort};
 
@@ -21,10 +22,18 @@ pub struct Chrome {
     pub switch_url: String,
     /// The query, kept in the header's search box.
     pub q: String,
+    /// The signed-in account, if any.
+    pub user: Option<String>,
+    pub can_publish: bool,
+    pub is_staff: bool,
+    /// The session's CSRF token for forms that change something.
+    pub csrf: String,
+    /// Where to come back after signing in.
+    pub here: String,
 }
 
 impl Chrome {
-    fn new(lang: Lang, uri: &axum::http::Uri, q: &str) -> Chrome {
+    pub fn new(lang: Lang, uri: &axum::http::Uri, q: &str, current: &Current) -> Chrome {
         let other = if lang == Lang::En { "zh" } else { "en" };
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(existing) = uri.query() {
@@ -33,10 +42,19 @@ impl Chrome {
             }
         }
         query.append_pair("lang", other);
+        let role = &current.viewer.role;
         Chrome {
             tr: Tr::new(lang),
             switch_url: format!("{}?{}", uri.path(), query.finish()),
             q: q.to_string(),
+            user: current.viewer.name.clone(),
+            can_publish: matches!(role, Role::Publisher { .. } | Role::Staff),
+            is_staff: matches!(role, Role::Staff),
+            csrf: current.csrf().to_string(),
+            here: uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
         }
     }
 }
@@ -155,6 +173,7 @@ const SIDEBAR: [FacetField; 10] = [
 
 pub async fn search(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     RawQuery(query): RawQuery,
@@ -164,13 +183,13 @@ pub async fn search(
     if request.q.trim().is_empty() && query.as_deref().is_none_or(|q| !q.contains("sort=")) {
         request.sort = Sort::Newest;
     }
-    let viewer = state.viewer();
+    let viewer = current.viewer.clone();
     let engine = state.engine.clone();
     let for_search = request.clone();
     let results = tokio::task::spawn_blocking(move || engine.search(&for_search, &viewer))
         .await
         .map_err(anyhow::Error::from)??;
-    let page = search_page(&state, lang, &uri, &request, results, home);
+    let page = search_page(&state, lang, &uri, &request, results, home, &current);
     render_page(&page)
 }
 
@@ -181,6 +200,7 @@ fn search_page(
     request: &SearchRequest,
     results: SearchResults,
     home: bool,
+    current: &Current,
 ) -> SearchPage {
     let tr = Tr::new(lang);
     // Filters typed as field:value count as active too.
@@ -208,7 +228,7 @@ fn search_page(
                 })
                 .collect();
             Some(FacetView {
-                name: tr.facet_name(&field),
+                name: tr.facet_name(field),
                 items,
             })
         })
@@ -218,7 +238,7 @@ fn search_page(
         .iter()
         .flat_map(|(field, values)| values.iter().map(move |v| (*field, v)))
         .map(|(field, value)| Chip {
-            label: format!("{}：{}", tr.facet_name(&field), value_label(state, tr, field, value)),
+            label: format!("{}：{}", tr.facet_name(field), value_label(state, tr, field, value)),
             url: links.toggle(&field, value),
         })
         .collect();
@@ -235,16 +255,16 @@ fn search_page(
     })
     .collect();
     let last = results.pages();
-    let current = results.page;
-    let pages = (current.saturating_sub(3).max(1)..=(current + 3).min(last))
+    let this_page = results.page;
+    let pages = (this_page.saturating_sub(3).max(1)..=(this_page + 3).min(last))
         .map(|n| PageLink {
             number: n,
             url: links.page(&n),
-            current: n == current,
+            current: n == this_page,
         })
         .collect();
     SearchPage {
-        chrome: Chrome::new(lang, uri, &request.q),
+        chrome: Chrome::new(lang, uri, &request.q, current),
         home,
         total: results.total,
         took_ms: format!("{:.1}", results.took_ms),
@@ -253,8 +273,8 @@ fn search_page(
         clear_url: links.clear(),
         sorts,
         notices: results.notices.iter().map(|n| tr.notice(n)).collect(),
-        prev_url: (current > 1).then(|| links.page(&(current - 1))),
-        next_url: (current < last).then(|| links.page(&(current + 1))),
+        prev_url: (this_page > 1).then(|| links.page(&(this_page - 1))),
+        next_url: (this_page < last).then(|| links.page(&(this_page + 1))),
         pages,
         cards: card_views(tr, results.hits),
     }
@@ -299,17 +319,19 @@ pub struct RecordPage {
     pub solved_by: Vec<LinkItem>,
     pub similar: Vec<CardView>,
     pub more: Vec<CardView>,
+    pub can_edit: bool,
 }
 
 pub async fn record_or_file(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     Path(path): Path<String>,
 ) -> Result<Response, AppError> {
-    let viewer = state.viewer();
+    let viewer = current.viewer.clone();
     if let Some((record, located)) = state.engine.read_record(&path, &viewer)? {
-        return record_page(&state, lang, &uri, &viewer, record, &located.rel, &located.card);
+        return record_page(&state, lang, &uri, &current, record, &located.rel, &located.card);
     }
     bundle_file(&state, &viewer, &path)
 }
@@ -318,12 +340,13 @@ fn record_page(
     state: &AppState,
     lang: Lang,
     uri: &axum::http::Uri,
-    viewer: &Viewer,
+    current: &Current,
     record: Record,
     rel: &str,
     card: &Card,
 ) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
+    let viewer = &current.viewer;
     let base = files_base(&record.id, rel);
     let mut meta = vec![MetaRow {
         label: tr.t("date"),
@@ -340,13 +363,13 @@ fn record_page(
     push(&mut meta, "authors", Some(record.authors.join("、")));
     if let Some(c) = &record.category {
         meta.push(MetaRow {
-            label: tr.facet_name(&FacetField::Category),
+            label: tr.facet_name(FacetField::Category),
             value: tr.label("category", c).into_owned(),
         });
     }
     if let Some(t) = &record.patent_type {
         meta.push(MetaRow {
-            label: tr.facet_name(&FacetField::PatentType),
+            label: tr.facet_name(FacetField::PatentType),
             value: tr.label("patent_type", t).into_owned(),
         });
     }
@@ -356,7 +379,7 @@ fn record_page(
     push(&mut meta, "grant_date", record.grant_date.map(|d| d.to_string()));
     if let Some(s) = &record.status {
         meta.push(MetaRow {
-            label: tr.facet_name(&FacetField::Status),
+            label: tr.facet_name(FacetField::Status),
             value: tr.label("status", s).into_owned(),
         });
     }
@@ -365,7 +388,7 @@ fn record_page(
     push(&mut meta, "method_code", record.method_code.clone());
     if let Some(l) = &record.level {
         meta.push(MetaRow {
-            label: tr.facet_name(&FacetField::Level),
+            label: tr.facet_name(FacetField::Level),
             value: tr.label("level", l).into_owned(),
         });
     }
@@ -435,7 +458,7 @@ fn record_page(
         })
         .collect();
     let page = RecordPage {
-        chrome: Chrome::new(lang, uri, ""),
+        chrome: Chrome::new(lang, uri, "", current),
         kind_label: tr.label("kind", record.kind.as_str()).into_owned(),
         studio_name: card.studio_name.clone(),
         meta,
@@ -450,6 +473,11 @@ fn record_page(
         solved_by,
         similar,
         more: card_views(tr, more_hits),
+        can_edit: match &viewer.role {
+            Role::Staff => true,
+            Role::Publisher { studio } => *studio == record.studio,
+            _ => false,
+        },
         record,
     };
     render_page(&page)
@@ -539,6 +567,7 @@ fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
 
 pub async fn studios(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, AppError> {
@@ -546,7 +575,7 @@ pub async fn studios(
     let snapshot = state.engine.snapshot();
     let studios = snapshot.profiles.studios.values().map(|s| studio_item(tr, s)).collect();
     render_page(&StudiosPage {
-        chrome: Chrome::new(lang, &uri, ""),
+        chrome: Chrome::new(lang, &uri, "", &current),
         studios,
     })
 }
@@ -582,6 +611,7 @@ fn records_of(
 
 pub async fn studio(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
@@ -589,7 +619,7 @@ pub async fn studio(
     let tr = Tr::new(lang);
     let snapshot = state.engine.snapshot();
     let studio = snapshot.profiles.studios.get(&id).ok_or(AppError::NotFound)?;
-    let (total, all_url, cards) = records_of(&state, &state.viewer(), tr, FacetField::Studio, &id)?;
+    let (total, all_url, cards) = records_of(&state, &current.viewer, tr, FacetField::Studio, &id)?;
     let alliances = snapshot
         .profiles
         .alliances_of(&id)
@@ -600,7 +630,7 @@ pub async fn studio(
         })
         .collect();
     render_page(&StudioPage {
-        chrome: Chrome::new(lang, &uri, ""),
+        chrome: Chrome::new(lang, &uri, "", &current),
         studio: studio_item(tr, studio),
         founded: studio.founded.map(|y| y.to_string()).unwrap_or_default(),
         alliances,
@@ -627,6 +657,7 @@ pub struct AlliancesPage {
 
 pub async fn alliances(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, AppError> {
@@ -647,7 +678,7 @@ pub async fn alliances(
         })
         .collect();
     render_page(&AlliancesPage {
-        chrome: Chrome::new(lang, &uri, ""),
+        chrome: Chrome::new(lang, &uri, "", &current),
         alliances,
     })
 }
@@ -670,6 +701,7 @@ pub struct AlliancePage {
 
 pub async fn alliance(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
@@ -678,7 +710,7 @@ pub async fn alliance(
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
     let alliance = profiles.alliances.get(&id).ok_or(AppError::NotFound)?;
-    let (total, all_url, cards) = records_of(&state, &state.viewer(), tr, FacetField::Alliance, &id)?;
+    let (total, all_url, cards) = records_of(&state, &current.viewer, tr, FacetField::Alliance, &id)?;
     let lead = alliance
         .lead_studio
         .as_ref()
@@ -688,7 +720,7 @@ pub async fn alliance(
             url: format!("/studios/{}", s.id),
         });
     render_page(&AlliancePage {
-        chrome: Chrome::new(lang, &uri, ""),
+        chrome: Chrome::new(lang, &uri, "", &current),
         name: alliance.name.clone(),
         domain: alliance.domain.clone(),
         founded: alliance.founded.map(|y| y.to_string()).unwrap_or_default(),
@@ -716,10 +748,11 @@ pub struct ExhibitsPage {
 
 pub async fn exhibits(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response, AppError> {
-    let viewer = state.viewer();
+    let viewer = current.viewer.clone();
     let snapshot = state.engine.snapshot();
     let exhibits = snapshot
         .profiles
@@ -732,7 +765,7 @@ pub async fn exhibits(
         })
         .collect();
     render_page(&ExhibitsPage {
-        chrome: Chrome::new(lang, &uri, ""),
+        chrome: Chrome::new(lang, &uri, "", &current),
         exhibits,
     })
 }
@@ -753,12 +786,13 @@ pub struct ExhibitPage {
 
 pub async fn exhibit(
     State(state): State<AppState>,
+    current: Current,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
-    let viewer = state.viewer();
+    let viewer = current.viewer.clone();
     let snapshot = state.engine.snapshot();
     let exhibit = snapshot
         .profiles
@@ -784,11 +818,51 @@ pub async fn exhibit(
         }
     }
     render_page(&ExhibitPage {
-        chrome: Chrome::new(lang, &uri, ""),
+        chrome: Chrome::new(lang, &uri, "", &current),
         title: exhibit.title.clone(),
         html: render::to_html(&exhibit.body, "/exhibits/"),
         items,
     })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub chrome: Chrome,
+    pub next: &'a str,
+    pub username: &'a str,
+    pub message: &'a str,
+}
+
+pub fn login_page(
+    lang: Lang,
+    next: &str,
+    username: &str,
+    message: &str,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let chrome = Chrome::new(lang, &axum::http::Uri::from_static("/login"), "", &Current::anonymous());
+    let html = LoginPage {
+        chrome,
+        next,
+        username,
+        message,
+    }
+    .render()?;
+    Ok((status, Html(html)).into_response())
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct LoginQuery {
+    pub next: String,
+}
+
+pub async fn login(
+    lang: Lang,
+    axum::extract::Query(query): axum::extract::Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    login_page(lang, &query.next, "", "", StatusCode::OK)
 }
 
 #[derive(Template)]
@@ -802,11 +876,7 @@ pub struct ErrorPage<'a> {
 /// The body of every error page (404, 400, 500). Bilingual, since the
 /// error path does not know the visitor's language choice.
 pub fn error_page(status: StatusCode, message: &str) -> String {
-    let chrome = Chrome {
-        tr: Tr::new(Lang::Zh),
-        switch_url: "/?lang=en".into(),
-        q: String::new(),
-    };
+    let chrome = Chrome::new(Lang::Zh, &axum::http::Uri::from_static("/"), "", &Current::anonymous());
     ErrorPage {
         chrome,
         status: status.as_u16(),

@@ -53,3 +53,54 @@
     input.addEventListener("blur", function () { setTimeout(hide, 150); });
   });
 })();
+
+// Publishing form: show the fields of the chosen kind, live preview of the
+// body rendered by the server's own renderer, and the novelty check.
+(function () {
+  "use strict";
+  var form = document.getElementById("record-form");
+  if (!form) { return; }
+  var kind = form.querySelector("[data-kind-select]");
+  function showKind() {
+    form.querySelectorAll("fieldset[data-kind]").forEach(function (fs) {
+      var on = fs.dataset.kind.split(" ").indexOf(kind.value) >= 0;
+      fs.hidden = !on;
+      fs.disabled = !on;
+    });
+  }
+  kind.addEventListener("change", showKind);
+  showKind();
+
+  var body = form.querySelector("textarea[name=body]");
+  var title = form.querySelector("input[name=title]");
+  var preview = document.querySelector(body.dataset.preview);
+  var novelty = document.querySelector("#novelty ul");
+  var timer = null;
+  function refresh() {
+    fetch("/api/preview", { method: "POST", headers: { "Content-Type": "text/markdown" }, body: body.value })
+      .then(function (r) { return r.json(); })
+      .then(function (j) { preview.innerHTML = j.html; })
+      .catch(function () {});
+    if (!title.value.trim() && !body.value.trim()) { return; }
+    var id = form.querySelector("input[name=id]").value;
+    fetch("/api/novelty", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ title: title.value, body: body.value, id: id || null }) })
+      .then(function (r) { return r.json(); })
+      .then(function (j) {
+        novelty.textContent = "";
+        (j.hits || []).forEach(function (h) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = h.url; a.textContent = h.title;
+          var b = document.createElement("span");
+          b.className = "badge"; b.textContent = h.similarity + "%";
+          li.appendChild(a); li.appendChild(document.createTextNode(" ")); li.appendChild(b);
+          novelty.appendChild(li);
+        });
+      })
+      .catch(function () {});
+  }
+  [body, title].forEach(function (el) {
+    el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 300); });
+  });
+})();

@@ -4,5 +4,6 @@
 mod browser;
 mod cli;
 mod pages;
+mod publish;
 mod search;
 mod support;

@@ -4,6 +4,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -57,9 +58,11 @@ impl Response {
 }
 
 pub struct TestApp {
-    pub dir: tempfile::TempDir,
+    /// The folder the server runs in (content/, index/, data/).
+    pub root: PathBuf,
+    dir: Arc<tempfile::TempDir>,
     pub base: String,
-    child: Child,
+    child: Mutex<Child>,
     agent: ureq::Agent,
 }
 
@@ -72,6 +75,10 @@ impl TestApp {
     }
 
     pub fn serve(dir: tempfile::TempDir) -> TestApp {
+        Self::serve_in(Arc::new(dir))
+    }
+
+    fn serve_in(dir: Arc<tempfile::TempDir>) -> TestApp {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(BIN)
@@ -82,11 +89,16 @@ impl TestApp {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
         let app = TestApp {
+            root: dir.path().to_path_buf(),
             dir,
             base: format!("http://{addr}"),
-            child,
+            child: Mutex::new(child),
             agent,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -99,12 +111,61 @@ impl TestApp {
         panic!("server did not start on {addr}");
     }
 
+    /// Creates an account with the CLI, as staff would.
+    pub fn add_user(dir: &Path, name: &str, role: &str, studio: Option<&str>) {
+        let mut args = vec!["user", "add", name, "--role", role];
+        if let Some(s) = studio {
+            args.extend(["--studio", s]);
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"password-123\n").unwrap();
+        assert!(child.wait().unwrap().success(), "user add {name}");
+    }
+
+    /// A new API token for an account.
+    pub fn token(dir: &Path, name: &str) -> String {
+        let out = run(&["token", "new", name], dir);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
+    /// Kills the server with SIGKILL, mid-whatever it was doing.
+    pub fn kill(&self) {
+        let mut child = self.child.lock().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Kills the server and starts a new one over the same folder.
+    pub fn restart(&self) -> TestApp {
+        self.kill();
+        Self::serve_in(self.dir.clone())
+    }
+
     pub fn content(&self) -> PathBuf {
-        self.dir.path().join("content")
+        self.root.join("content")
     }
 
     fn try_get(&self, path: &str) -> Option<Response> {
-        let mut response = self.agent.get(format!("{}{path}", self.base)).call().ok()?;
+        self.request("GET", path, &[], None)
+    }
+
+    /// Any request; `None` when the connection failed.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Option<Response> {
+        let url = format!("{}{path}", self.base);
+        let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).ok()?;
+        let mut response = self.agent.run(request).ok()?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -141,8 +202,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 

@@ -1,0 +1,185 @@
+//! Who is looking, and how they prove it.
+//!
+//! This module owns:
+//! - the [`Viewer`] every search and page takes, and what each [`Role`] may
+//!   see. The rule lives here once; the search module turns it into a query
+//!   clause so hidden records never reach hits, counts or facets;
+//! - accounts, password hashes (argon2id) and API tokens, kept in
+//!   `<data_dir>/accounts.json` ([`Accounts`]);
+//! - browser sessions and their CSRF tokens, kept in
+//!   `<data_dir>/sessions.json` ([`Sessions`]);
+//! - throttling of failed sign-ins ([`SignInLimiter`]);
+//! - the errors of all of the above ([`AuthError`]), worded for people.
+//!
+//! It does not own, and knows nothing of: HTTP (cookies, headers, routes,
+//! status codes: `web`), commands and reading passwords from a terminal
+//! (`cli`), or whether a studio id exists in the content (the caller checks
+//! that against the content before creating a publisher account). Who may
+//! *write* which record is decided where records are written, from the
+//! [`Viewer`] this module hands out.
+
+pub mod accounts;
+mod error;
+pub mod limits;
+pub mod sessions;
+
+pub use accounts::{AccountSummary, Accounts, NewRole, TokenSummary};
+pub use error::AuthError;
+pub use limits::SignInLimiter;
+pub use sessions::{DEFAULT_SESSION_TTL, Session, Sessions, verify_csrf};
+
+use crate::content::Visibility;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    Anonymous,
+    /// Reads `public` and `members` records.
+    Member,
+    /// Also reads and writes its own studio's records.
+    Publisher {
+        studio: String,
+    },
+    /// Union staff: reads everything.
+    Staff,
+}
+
+impl Role {
+    /// The name used in files and on the command line: `anonymous`,
+    /// `member`, `publisher` or `staff`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Anonymous => "anonymous",
+            Role::Member => "member",
+            Role::Publisher { .. } => "publisher",
+            Role::Staff => "staff",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub name: Option<String>,
+    pub role: Role,
+}
+
+impl Viewer {
+    pub fn anonymous() -> Self {
+        Viewer {
+            name: None,
+            role: Role::Anonymous,
+        }
+    }
+
+    pub fn staff(name: &str) -> Self {
+        Viewer {
+            name: Some(name.to_string()),
+            role: Role::Staff,
+        }
+    }
+
+    /// The visibilities this viewer sees for every studio's records.
+    pub fn open_visibilities(&self) -> &'static [Visibility] {
+        match self.role {
+            Role::Anonymous => &[Visibility::Public],
+            Role::Member | Role::Publisher { .. } => &[Visibility::Public, Visibility::Members],
+            Role::Staff => &[Visibility::Public, Visibility::Members, Visibility::Studio],
+        }
+    }
+
+    /// The studio whose `studio`-visibility records this viewer also sees.
+    pub fn own_studio(&self) -> Option<&str> {
+        match &self.role {
+            Role::Publisher { studio } => Some(studio),
+            _ => None,
+        }
+    }
+
+    pub fn may_see(&self, visibility: Visibility, studio: &str) -> bool {
+        self.open_visibilities().contains(&visibility) || self.own_studio() == Some(studio)
+    }
+}
+
+/// `bytes` random bytes from the operating system, hex-encoded.
+fn random_hex(bytes: usize) -> Result<String, AuthError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| AuthError::Random(e.to_string()))?;
+    Ok(hex(&buf))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+/// The hex BLAKE3 hash under which a high-entropy secret (API token,
+/// session id) is stored instead of the secret itself.
+fn secret_hash(secret: &str) -> String {
+    blake3::hash(secret.as_bytes()).to_hex().to_string()
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Restricts a file holding secrets' hashes to its owner. `atomic::write`
+/// creates files with the process umask, so this runs right after it.
+fn restrict_permissions(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_see_what_the_spec_says() {
+        let publisher = Viewer {
+            name: Some("p".into()),
+            role: Role::Publisher { studio: "a".into() },
+        };
+        let member = Viewer {
+            name: Some("m".into()),
+            role: Role::Member,
+        };
+        assert!(Viewer::anonymous().may_see(Visibility::Public, "a"));
+        assert!(!Viewer::anonymous().may_see(Visibility::Members, "a"));
+        assert!(member.may_see(Visibility::Members, "a"));
+        assert!(!member.may_see(Visibility::Studio, "a"));
+        assert!(publisher.may_see(Visibility::Studio, "a"));
+        assert!(!publisher.may_see(Visibility::Studio, "b"));
+        assert!(Viewer::staff("s").may_see(Visibility::Studio, "b"));
+    }
+
+    #[test]
+    fn random_hex_is_hex_of_the_right_length_and_varies() {
+        let a = random_hex(32).unwrap();
+        let b = random_hex(32).unwrap();
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_ne!(a, b);
+        assert_eq!(hex(&[0x00, 0xab, 0x0f]), "00ab0f");
+    }
+
+    #[test]
+    fn role_names() {
+        assert_eq!(Role::Publisher { studio: "a".into() }.as_str(), "publisher");
+        assert_eq!(Role::Staff.as_str(), "staff");
+        assert_eq!(Role::Member.as_str(), "member");
+        assert_eq!(Role::Anonymous.as_str(), "anonymous");
+    }
+}

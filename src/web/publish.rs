@@ -1,0 +1,928 @@
+//! Writing through the web: the JSON write routes of the spec (PUT, DELETE,
+//! approve, return), preview and novelty check, the publishing form, the
+//! review queue and record history. Every write goes through
+//! `publish::Publisher`; this module only translates.
+
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use serde_yaml_ng::{Mapping, Value as Yaml};
+
+use super::i18n::{Lang, Tr};
+use super::pages::{Chrome, files_base};
+use super::session::{Current, csrf_header};
+use super::{AppError, AppState};
+use crate::content::{Problem, Record, render};
+use crate::publish::{Outcome, PublishError, Submission, diff};
+
+/// Largest record file accepted, in bytes.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+async fn read_text(body: Body) -> Result<String, AppError> {
+    let bytes = to_bytes(body, MAX_RECORD_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge(format!("记录文件过大：最多 {} KB", MAX_RECORD_BYTES / 1024)))?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest("记录文件必须是 UTF-8 编码的文本".into()))
+}
+
+fn problems_json(problems: &[Problem]) -> Value {
+    json!({
+        "errors": problems
+            .iter()
+            .filter(|p| p.is_error())
+            .map(|p| json!({"field": p.field, "line": p.line, "message": p.message}))
+            .collect::<Vec<_>>()
+    })
+}
+
+fn outcome_response(outcome: &Outcome, status: StatusCode) -> Response {
+    let mut value = serde_json::to_value(&outcome.record).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert("pending".into(), Value::Bool(outcome.pending));
+        map.insert("etag".into(), Value::String(outcome.etag.clone()));
+        map.insert("url".into(), Value::String(format!("/records/{}", outcome.id)));
+    }
+    let mut response = (status, Json(value)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", outcome.etag)) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    response
+}
+
+/// Maps a failed write: 422 carries every problem with field and line.
+fn write_error(e: PublishError) -> Result<Response, AppError> {
+    match e {
+        PublishError::Invalid(problems) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(problems_json(&problems))).into_response())
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .or_else(|| headers.get(header::IF_NONE_MATCH).filter(|v| v.as_bytes() == b"*"))
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            if headers.contains_key(header::IF_NONE_MATCH) && v == "*" {
+                "!*".into()
+            } else {
+                v.to_string()
+            }
+        })
+}
+
+/// `PUT /api/records/{id}`: the whole Markdown file as the body.
+pub async fn put_record(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    current.check_csrf(csrf_header(&headers))?;
+    let text = read_text(body).await?;
+    let publisher = state.publisher.clone();
+    let condition = if_match(&headers);
+    let result = tokio::task::spawn_blocking(move || {
+        // `If-None-Match: *` means "only create".
+        match condition.as_deref() {
+            Some("!*") if publisher.current(&current.viewer, &id).ok().flatten().is_some() => {
+                Err(PublishError::Conflict {
+                    current: "exists".into(),
+                })
+            }
+            Some("!*") => publisher.put(&current.viewer, &id, &text, None),
+            other => publisher.put(&current.viewer, &id, &text, other),
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    match result {
+        Ok(outcome) => Ok(outcome_response(
+            &outcome,
+            if outcome.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            },
+        )),
+        Err(e) => write_error(e),
+    }
+}
+
+/// `DELETE /api/records/{id}`.
+pub async fn delete_record(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    current.check_csrf(csrf_header(&headers))?;
+    let publisher = state.publisher.clone();
+    let condition = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    tokio::task::spawn_blocking(move || publisher.delete(&current.viewer, &id, condition.as_deref()))
+        .await
+        .map_err(anyhow::Error::from)??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReviewBody {
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// `POST /api/records/{id}/approve` and `POST /api/records/{id}/return`.
+pub async fn review_action(
+    State(state): State<AppState>,
+    current: Current,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    current.check_csrf(csrf_header(&headers))?;
+    let text = read_text(body).await?;
+    let comment = serde_json::from_str::<ReviewBody>(&text).unwrap_or_default().comment;
+    let publisher = state.publisher.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        if let Some(id) = path.strip_suffix("/approve") {
+            publisher.approve(&current.viewer, id)
+        } else if let Some(id) = path.strip_suffix("/return") {
+            publisher.send_back(&current.viewer, id, &comment)
+        } else {
+            Err(PublishError::NotFound(path))
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    match result {
+        Ok(outcome) => Ok(outcome_response(&outcome, StatusCode::OK)),
+        Err(e) => write_error(e),
+    }
+}
+
+/// `POST /api/preview`: Markdown in, the record page's HTML out.
+pub async fn preview(body: Body) -> Result<Json<Value>, AppError> {
+    let text = read_text(body).await?;
+    Ok(Json(json!({ "html": render::to_html(&text, "/records/") })))
+}
+
+#[derive(Deserialize)]
+pub struct NoveltyRequest {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// `POST /api/novelty`: the existing records most like a draft.
+pub async fn novelty(
+    State(state): State<AppState>,
+    current: Current,
+    Json(draft): Json<NoveltyRequest>,
+) -> Result<Json<Value>, AppError> {
+    let hits = novelty_hits(&state, &current, &draft.title, &draft.body, draft.id.as_deref())?;
+    Ok(Json(
+        json!({ "hits": hits.iter().map(|(title, url, pct)| json!({"title": title, "url": url, "similarity": pct})).collect::<Vec<_>>() }),
+    ))
+}
+
+/// (title, url, similarity in percent) of the closest visible records.
+fn novelty_hits(
+    state: &AppState,
+    current: &Current,
+    title: &str,
+    body: &str,
+    exclude: Option<&str>,
+) -> Result<Vec<(String, String, u32)>, AppError> {
+    // The title says most about what a record is: count it three times.
+    let text = format!("{title} {title} {title} {body}");
+    Ok(state
+        .engine
+        .like_text(&text, exclude, &current.viewer, 5)?
+        .into_iter()
+        .map(|(hit, share)| (hit.card.title, hit.url, (share * 100.0).round() as u32))
+        .collect())
+}
+
+/// The form's fields; everything is text, checked by the content rules.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct RecordForm {
+    pub id: String,
+    pub slug: String,
+    pub studio: String,
+    pub kind: String,
+    pub title: String,
+    pub date: String,
+    pub authors: String,
+    pub tags: String,
+    pub summary: String,
+    pub visibility: String,
+    pub benefit: String,
+    pub category: String,
+    pub patent_type: String,
+    pub application_no: String,
+    pub publication_no: String,
+    pub filing_date: String,
+    pub grant_date: String,
+    pub status: String,
+    pub assignee: String,
+    pub ipc: String,
+    pub method_code: String,
+    pub level: String,
+    pub scope: String,
+    pub solved_by: String,
+    pub related: String,
+    /// One award a line: `名称 | 级别 | 年份`.
+    pub awards: String,
+    /// One place a line: `项目 | 年份 | 备注`.
+    pub applied_in: String,
+    pub body: String,
+    pub etag: String,
+    pub csrf: String,
+    pub action: String,
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split([',', '，', '、', '\n', ';', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split(['|', '｜']).map(|c| c.trim().to_string()).collect::<Vec<_>>())
+        .filter(|r| r.iter().any(|c| !c.is_empty()))
+        .collect()
+}
+
+impl RecordForm {
+    /// The record file this form describes (front matter + body).
+    pub fn to_markdown(&self) -> String {
+        let mut map = Mapping::new();
+        let mut put = |key: &str, value: Yaml| {
+            map.insert(Yaml::String(key.into()), value);
+        };
+        let text = |s: &str| Yaml::String(s.trim().to_string());
+        let seq = |items: Vec<String>| Yaml::Sequence(items.into_iter().map(Yaml::String).collect());
+        put("title", text(&self.title));
+        put("kind", text(&self.kind));
+        put("studio", text(&self.studio));
+        put("date", text(&self.date));
+        for (key, value) in [("authors", &self.authors), ("tags", &self.tags)] {
+            if !list(value).is_empty() {
+                put(key, seq(list(value)));
+            }
+        }
+        let optional = [
+            ("summary", &self.summary),
+            ("visibility", &self.visibility),
+            ("benefit", &self.benefit),
+        ];
+        for (key, value) in optional {
+            if !value.trim().is_empty() {
+                put(key, text(value));
+            }
+        }
+        let by_kind: &[(&str, &String)] = match self.kind.as_str() {
+            "achievement" => &[("category", &self.category)],
+            "patent" => &[
+                ("patent_type", &self.patent_type),
+                ("application_no", &self.application_no),
+                ("publication_no", &self.publication_no),
+                ("filing_date", &self.filing_date),
+                ("grant_date", &self.grant_date),
+                ("status", &self.status),
+                ("assignee", &self.assignee),
+            ],
+            "method" => &[
+                ("method_code", &self.method_code),
+                ("level", &self.level),
+                ("scope", &self.scope),
+            ],
+            "problem" => &[("status", &self.status)],
+            _ => &[],
+        };
+        for (key, value) in by_kind {
+            if !value.trim().is_empty() {
+                put(key, text(value));
+            }
+        }
+        let lists: &[(&str, &String)] = match self.kind.as_str() {
+            "patent" => &[("ipc", &self.ipc), ("related", &self.related)],
+            "problem" => &[("solved_by", &self.solved_by), ("related", &self.related)],
+            _ => &[("related", &self.related)],
+        };
+        for (key, value) in lists {
+            if !list(value).is_empty() {
+                put(key, seq(list(value)));
+            }
+        }
+        let awards: Vec<Yaml> = rows(&self.awards)
+            .into_iter()
+            .map(|r| {
+                let mut m = Mapping::new();
+                m.insert("name".into(), text(r.first().map_or("", String::as_str)));
+                m.insert("level".into(), text(r.get(1).map_or("", String::as_str)));
+                if let Some(year) = r.get(2).and_then(|y| y.parse::<i64>().ok()) {
+                    m.insert("year".into(), Yaml::Number(year.into()));
+                }
+                Yaml::Mapping(m)
+            })
+            .collect();
+        if !awards.is_empty() {
+            put("awards", Yaml::Sequence(awards));
+        }
+        let applied: Vec<Yaml> = rows(&self.applied_in)
+            .into_iter()
+            .map(|r| {
+                let mut m = Mapping::new();
+                m.insert("project".into(), text(r.first().map_or("", String::as_str)));
+                if let Some(year) = r.get(1).and_then(|y| y.parse::<i64>().ok()) {
+                    m.insert("year".into(), Yaml::Number(year.into()));
+                }
+                if let Some(note) = r.get(2).filter(|n| !n.is_empty()) {
+                    m.insert("note".into(), text(note));
+                }
+                Yaml::Mapping(m)
+            })
+            .collect();
+        if !applied.is_empty() {
+            put("applied_in", Yaml::Sequence(applied));
+        }
+        let yaml = serde_yaml_ng::to_string(&map).unwrap_or_default();
+        format!("---\n{yaml}---\n\n{}\n", self.body.trim_end())
+    }
+
+    pub fn from_record(record: &Record, etag: &str) -> RecordForm {
+        let join = |v: &[String]| v.join("，");
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        RecordForm {
+            id: record.id.clone(),
+            studio: record.studio.clone(),
+            kind: record.kind.as_str().into(),
+            title: record.title.clone(),
+            date: record.date.to_string(),
+            authors: join(&record.authors),
+            tags: join(&record.tags),
+            summary: record.summary.clone(),
+            visibility: record.visibility.as_str().into(),
+            benefit: record.benefit.map(|b| b.to_string()).unwrap_or_default(),
+            category: opt(&record.category),
+            patent_type: opt(&record.patent_type),
+            application_no: opt(&record.application_no),
+            publication_no: opt(&record.publication_no),
+            filing_date: record.filing_date.map(|d| d.to_string()).unwrap_or_default(),
+            grant_date: record.grant_date.map(|d| d.to_string()).unwrap_or_default(),
+            status: opt(&record.status),
+            assignee: opt(&record.assignee),
+            ipc: join(&record.ipc),
+            method_code: opt(&record.method_code),
+            level: opt(&record.level),
+            scope: opt(&record.scope),
+            solved_by: join(&record.solved_by),
+            related: join(&record.related),
+            awards: record
+                .awards
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} | {} | {}",
+                        a.name,
+                        a.level,
+                        a.year.map(|y| y.to_string()).unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            applied_in: record
+                .applied_in
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} | {} | {}",
+                        a.project,
+                        a.year.map(|y| y.to_string()).unwrap_or_default(),
+                        a.note.clone().unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            body: record.body.trim_start_matches('\n').to_string(),
+            etag: etag.to_string(),
+            ..RecordForm::default()
+        }
+    }
+
+    /// The record's id: kept when editing, `studio/slug` when new.
+    fn target_id(&self) -> Result<String, String> {
+        if !self.id.is_empty() {
+            return Ok(self.id.clone());
+        }
+        let slug = self.slug.trim().trim_matches('/');
+        if slug.is_empty() || slug.contains('/') {
+            return Err("请填写记录编号（英文、数字、连字符或中文，不含 /）".into());
+        }
+        Ok(format!("{}/{}", self.studio.trim(), slug))
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "publish.html")]
+pub struct PublishPage {
+    pub chrome: Chrome,
+    pub form: RecordForm,
+    pub studios: Vec<(String, String)>,
+    pub errors: Vec<(String, String)>,
+    pub message: String,
+    pub preview: String,
+    pub similar: Vec<(String, String, u32)>,
+    pub editing: bool,
+}
+
+impl PublishPage {
+    /// The error message for a field, if any.
+    pub fn error_for(&self, field: &str) -> String {
+        self.errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+
+    /// Errors not tied to a field of the form.
+    pub fn other_errors(&self) -> Vec<&(String, String)> {
+        const FORM_FIELDS: &[&str] = &[
+            "title",
+            "kind",
+            "studio",
+            "date",
+            "authors",
+            "tags",
+            "summary",
+            "visibility",
+            "benefit",
+            "category",
+            "patent_type",
+            "application_no",
+            "publication_no",
+            "filing_date",
+            "grant_date",
+            "status",
+            "assignee",
+            "ipc",
+            "method_code",
+            "level",
+            "scope",
+            "solved_by",
+            "related",
+            "awards",
+            "applied_in",
+            "slug",
+        ];
+        self.errors
+            .iter()
+            .filter(|(f, _)| !FORM_FIELDS.contains(&f.as_str()))
+            .collect()
+    }
+
+    pub fn is(&self, field: &str, value: &str) -> bool {
+        let current = match field {
+            "kind" => &self.form.kind,
+            "visibility" => &self.form.visibility,
+            "category" => &self.form.category,
+            "patent_type" => &self.form.patent_type,
+            "status" => &self.form.status,
+            "level" => &self.form.level,
+            "studio" => &self.form.studio,
+            _ => return false,
+        };
+        current == value
+    }
+}
+
+fn studio_choices(state: &AppState, current: &Current) -> Vec<(String, String)> {
+    let snapshot = state.engine.snapshot();
+    snapshot
+        .profiles
+        .studios
+        .values()
+        .filter(|s| current.viewer.own_studio().is_none_or(|own| own == s.id))
+        .map(|s| (s.id.clone(), s.name.clone()))
+        .collect()
+}
+
+/// The response for someone who may not write (sign in, or refused).
+fn refuse_non_writer(current: &Current, here: &str) -> Option<Response> {
+    match current.viewer.role {
+        crate::auth::Role::Publisher { .. } | crate::auth::Role::Staff => None,
+        crate::auth::Role::Anonymous => {
+            let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+            Some(Redirect::to(&format!("/login?next={next}")).into_response())
+        }
+        crate::auth::Role::Member => Some(AppError::Forbidden("成员账号只能查看，不能发布".into()).into_response()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FormQuery {
+    pub id: String,
+    pub kind: String,
+}
+
+/// `GET /publish?kind=…` (new) or `/publish?id=…` (edit).
+pub async fn form_page(
+    State(state): State<AppState>,
+    current: Current,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<FormQuery>,
+) -> Result<Response, AppError> {
+    if let Some(response) = refuse_non_writer(&current, &uri.to_string()) {
+        return Ok(response);
+    }
+    let mut form = if query.id.is_empty() {
+        let kind = if crate::content::KINDS.contains(&query.kind.as_str()) {
+            query.kind.clone()
+        } else {
+            "achievement".into()
+        };
+        RecordForm {
+            kind,
+            visibility: "members".into(),
+            studio: current.viewer.own_studio().unwrap_or_default().to_string(),
+            ..RecordForm::default()
+        }
+    } else {
+        let (text, tag) = state
+            .publisher
+            .current(&current.viewer, &query.id)?
+            .ok_or(AppError::NotFound)?;
+        let known = state.engine.snapshot().profiles.known_ids(None);
+        match crate::content::parse_document(&query.id, &text, &known) {
+            Ok((crate::content::Document::Record(record), _)) => RecordForm::from_record(&record, &tag),
+            _ => {
+                return Err(AppError::BadRequest(
+                    "这个文件有错误，无法在表单中编辑：请直接修改文件，或用 zhihui check 查看问题".into(),
+                ));
+            }
+        }
+    };
+    form.csrf = current.csrf().to_string();
+    let page = PublishPage {
+        chrome: Chrome::new(lang, &uri, "", &current),
+        editing: !form.id.is_empty(),
+        studios: studio_choices(&state, &current),
+        form,
+        errors: Vec::new(),
+        message: String::new(),
+        preview: String::new(),
+        similar: Vec::new(),
+    };
+    Ok(Html(askama::Template::render(&page)?).into_response())
+}
+
+/// `POST /publish`: preview (with the novelty check) or submit.
+pub async fn form_submit(
+    State(state): State<AppState>,
+    current: Current,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    axum::Form(mut form): axum::Form<RecordForm>,
+) -> Result<Response, AppError> {
+    if let Some(response) = refuse_non_writer(&current, "/publish") {
+        return Ok(response);
+    }
+    current.check_csrf(Some(&form.csrf))?;
+    if let Some(own) = current.viewer.own_studio() {
+        form.studio = own.to_string();
+    }
+    let tr = Tr::new(lang);
+    let mut errors = Vec::new();
+    let mut message = String::new();
+    let id = form.target_id();
+    if form.action == "submit" {
+        match &id {
+            Err(e) => errors.push(("slug".to_string(), e.clone())),
+            Ok(id) => {
+                let markdown = form.to_markdown();
+                let etag = (!form.etag.is_empty()).then_some(form.etag.as_str());
+                let publisher = state.publisher.clone();
+                let viewer = current.viewer.clone();
+                let (id2, etag2) = (id.clone(), etag.map(str::to_string));
+                let result =
+                    tokio::task::spawn_blocking(move || publisher.put(&viewer, &id2, &markdown, etag2.as_deref()))
+                        .await
+                        .map_err(anyhow::Error::from)?;
+                match result {
+                    Ok(_) => return Ok(Redirect::to(&format!("/records/{id}")).into_response()),
+                    Err(PublishError::Invalid(problems)) => {
+                        errors = problems
+                            .into_iter()
+                            .filter(|p| p.is_error())
+                            .map(|p| (p.field, p.message))
+                            .collect()
+                    }
+                    Err(e @ PublishError::Conflict { .. }) => message = e.to_string(),
+                    Err(e @ (PublishError::Forbidden(_) | PublishError::BadId(_))) => message = e.to_string(),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    let preview = render::to_html(&form.body, &id.as_ref().map(|i| files_base(i, "")).unwrap_or_default());
+    let similar = novelty_hits(
+        &state,
+        &current,
+        &form.title,
+        &form.body,
+        id.as_ref().ok().map(String::as_str).filter(|_| !form.id.is_empty()),
+    )?;
+    let _ = tr;
+    form.csrf = current.csrf().to_string();
+    let page = PublishPage {
+        chrome: Chrome::new(lang, &uri, "", &current),
+        editing: !form.id.is_empty(),
+        studios: studio_choices(&state, &current),
+        form,
+        errors,
+        message,
+        preview,
+        similar,
+    };
+    let status = if page.errors.is_empty() && page.message.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Html(askama::Template::render(&page)?)).into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "review.html")]
+pub struct ReviewPage {
+    pub chrome: Chrome,
+    pub items: Vec<ReviewItem>,
+}
+
+pub struct ReviewItem {
+    pub id: String,
+    pub title: String,
+    pub studio: String,
+    pub kind_label: String,
+    pub state_label: String,
+    pub comment: String,
+    pub is_change: bool,
+}
+
+fn review_item(tr: Tr, s: &Submission) -> ReviewItem {
+    ReviewItem {
+        id: s.id.clone(),
+        title: s.record.title.clone(),
+        studio: s.record.studio.clone(),
+        kind_label: tr.label("kind", s.record.kind.as_str()).into_owned(),
+        state_label: tr
+            .label("review", s.record.review.as_deref().unwrap_or("pending"))
+            .into_owned(),
+        comment: s.record.review_comment.clone().unwrap_or_default(),
+        is_change: s.published.is_some(),
+    }
+}
+
+/// `GET /review`: staff see every submission, publishers their own.
+pub async fn review_list(
+    State(state): State<AppState>,
+    current: Current,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+) -> Result<Response, AppError> {
+    if let Some(response) = refuse_non_writer(&current, "/review") {
+        return Ok(response);
+    }
+    let tr = Tr::new(lang);
+    let items = state
+        .publisher
+        .queue(&current.viewer)?
+        .iter()
+        .map(|s| review_item(tr, s))
+        .collect();
+    let page = ReviewPage {
+        chrome: Chrome::new(lang, &uri, "", &current),
+        items,
+    };
+    Ok(Html(askama::Template::render(&page)?).into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "review_item.html")]
+pub struct ReviewItemPage {
+    pub chrome: Chrome,
+    pub item: ReviewItem,
+    pub diff: Vec<(char, String)>,
+    pub html: String,
+    pub similar: Vec<(String, String, u32)>,
+}
+
+pub async fn review_show(
+    State(state): State<AppState>,
+    current: Current,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if let Some(response) = refuse_non_writer(&current, &uri.to_string()) {
+        return Ok(response);
+    }
+    let tr = Tr::new(lang);
+    let submission = state
+        .publisher
+        .submission(&current.viewer, &id)?
+        .ok_or(AppError::NotFound)?;
+    let old = submission.published.clone().unwrap_or_default();
+    let similar = novelty_hits(
+        &state,
+        &current,
+        &submission.record.title,
+        &submission.record.body,
+        Some(&id),
+    )?;
+    let page = ReviewItemPage {
+        chrome: Chrome::new(lang, &uri, "", &current),
+        diff: diff(&old, &submission.text),
+        html: render::to_html(&submission.record.body, &files_base(&id, "")),
+        similar,
+        item: review_item(tr, &submission),
+    };
+    Ok(Html(askama::Template::render(&page)?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReviewForm {
+    pub action: String,
+    pub comment: String,
+    pub csrf: String,
+}
+
+pub async fn review_submit(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ReviewForm>,
+) -> Result<Response, AppError> {
+    current.check_csrf(Some(&form.csrf))?;
+    let publisher = state.publisher.clone();
+    let viewer = current.viewer.clone();
+    let target = id.clone();
+    tokio::task::spawn_blocking(move || match form.action.as_str() {
+        "approve" => publisher.approve(&viewer, &target),
+        _ => publisher.send_back(&viewer, &target, &form.comment),
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    Ok(Redirect::to("/review").into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub title: String,
+    pub versions: Vec<(usize, String, String, String)>,
+    pub shown: Option<usize>,
+    pub diff: Vec<(char, String)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct HistoryQuery {
+    pub v: Option<usize>,
+}
+
+/// `GET /history/{id}`: every version, and a version's diff with the one before.
+pub async fn history(
+    State(state): State<AppState>,
+    current: Current,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Path(id): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Response, AppError> {
+    let (record, _) = state
+        .engine
+        .read_record(&id, &current.viewer)?
+        .ok_or(AppError::NotFound)?;
+    let history = state.publisher.history();
+    let versions = history.versions(&id);
+    let shown = query.v.filter(|n| versions.iter().any(|v| v.n == *n));
+    let diff = match shown {
+        Some(n) => {
+            let before = versions
+                .iter()
+                .rev()
+                .find(|v| v.n < n)
+                .and_then(|v| history.text(&id, v.n))
+                .unwrap_or_default();
+            crate::publish::diff(&before, &history.text(&id, n).unwrap_or_default())
+        }
+        None => Vec::new(),
+    };
+    let tr = Tr::new(lang);
+    let page = HistoryPage {
+        chrome: Chrome::new(lang, &uri, "", &current),
+        id: id.clone(),
+        title: record.title,
+        versions: versions
+            .iter()
+            .rev()
+            .map(|v| {
+                (
+                    v.n,
+                    format_time(v.time),
+                    v.author.clone(),
+                    tr.label("action", &v.action).into_owned(),
+                )
+            })
+            .collect(),
+        shown,
+        diff,
+    };
+    Ok(Html(askama::Template::render(&page)?).into_response())
+}
+
+/// UTC time as `YYYY-MM-DD HH:MM`.
+fn format_time(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_builds_a_valid_record_file() {
+        let form = RecordForm {
+            kind: "patent".into(),
+            title: "一种装置: 改进".into(),
+            studio: "s".into(),
+            date: "2024-01-02".into(),
+            tags: "盾构，管片".into(),
+            patent_type: "utility".into(),
+            application_no: "CN202110345678.9".into(),
+            ipc: "E21D 11/08, E21D 9/06".into(),
+            awards: "科技奖 | provincial | 2024\n".into(),
+            body: "正文".into(),
+            ..RecordForm::default()
+        };
+        let md = form.to_markdown();
+        let known = crate::content::KnownIds {
+            studios: ["s".to_string()].into(),
+            ..Default::default()
+        };
+        let (doc, _) = crate::content::parse_document("s/x", &md, &known).unwrap();
+        let crate::content::Document::Record(r) = doc else {
+            panic!()
+        };
+        assert_eq!(r.title, "一种装置: 改进");
+        assert_eq!(r.tags, vec!["盾构", "管片"]);
+        assert_eq!(r.ipc.len(), 2);
+        assert_eq!(r.awards[0].year, Some(2024));
+        let back = RecordForm::from_record(&r, "");
+        assert_eq!(back.application_no, "CN202110345678.9");
+    }
+
+    #[test]
+    fn times_are_readable() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13 UTC");
+    }
+}
