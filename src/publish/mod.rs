@@ -40,6 +40,10 @@ pub enum PublishError {
     Invalid(Vec<Problem>),
     #[error("记录编号无效：{0}")]
     BadId(String),
+    #[error("附件过大：最多 {0} MB")]
+    TooLarge(usize),
+    #[error("只接受图片（PNG、JPEG、GIF、WebP）和 PDF 附件：文件内容不是这些格式")]
+    UnsupportedFile,
     #[error("写入失败：{0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -403,6 +407,101 @@ impl Publisher {
     }
 }
 
+/// Largest attachment accepted, in bytes.
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
+
+/// What an uploaded file really is, judged by its first bytes (never by its
+/// name): the extension it must carry. Only images and PDF are accepted.
+pub fn attachment_type(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("png"),
+        [0xFF, 0xD8, 0xFF, ..] => Some("jpg"),
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', ..] => Some("gif"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("webp"),
+        [b'%', b'P', b'D', b'F', b'-', ..] => Some("pdf"),
+        _ => None,
+    }
+}
+
+/// A safe file name for an attachment: letters (any script), digits, `-`,
+/// `_`, `.`; the extension set to what the content is.
+pub fn attachment_name(requested: &str, kind: &str) -> Result<String, PublishError> {
+    let base = requested.rsplit(['/', '\\']).next().unwrap_or("");
+    let stem = base.rsplit_once('.').map_or(base, |(s, _)| s);
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .chars()
+        .take(80)
+        .collect();
+    if clean.is_empty() {
+        return Err(PublishError::BadId("附件文件名无效：请使用字母、数字或中文".into()));
+    }
+    let ext = match kind {
+        "jpg" if base.to_ascii_lowercase().ends_with(".jpeg") => "jpeg",
+        other => other,
+    };
+    Ok(format!("{clean}.{ext}"))
+}
+
+impl Publisher {
+    /// Stores a file in the record's page bundle (turning a single-file
+    /// record into a bundle first). Returns the file's URL name.
+    pub fn attach(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        requested_name: &str,
+        bytes: &[u8],
+    ) -> Result<String, PublishError> {
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(PublishError::TooLarge(MAX_ATTACHMENT_BYTES / 1024 / 1024));
+        }
+        let kind = attachment_type(bytes).ok_or(PublishError::UnsupportedFile)?;
+        let name = attachment_name(requested_name, kind)?;
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut paths = self.paths(id)?;
+        let text = std::fs::read_to_string(&paths.main).map_err(|_| PublishError::NotFound(id.to_string()))?;
+        let record = self.parse(id, &text)?;
+        if !viewer.may_see(record.effective_visibility(), &record.studio) {
+            return Err(PublishError::NotFound(id.to_string()));
+        }
+        Self::may_write(viewer, &record.studio)?;
+        let root = self.engine.content_root().to_path_buf();
+        if !paths.rel.ends_with("/index.md") {
+            let dir = root.join(id);
+            std::fs::create_dir_all(&dir)?;
+            crate::atomic::write(&dir.join("index.md"), text.as_bytes())?;
+            if let Ok(pending) = std::fs::read(&paths.pending) {
+                crate::atomic::write(&dir.join(".index.pending.md"), &pending)?;
+                std::fs::remove_file(&paths.pending)?;
+            }
+            std::fs::remove_file(&paths.main)?;
+            crate::atomic::sync_dir(paths.main.parent().unwrap_or(&root))?;
+            let old_rel = paths.rel.clone();
+            paths = self.paths(id)?;
+            self.engine.sync_paths(&[old_rel, paths.rel.clone()])?;
+        }
+        let folder = paths.main.parent().unwrap_or(&root).to_path_buf();
+        crate::atomic::write(&folder.join(&name), bytes)?;
+        self.history.record(
+            id,
+            viewer.name.as_deref().unwrap_or_default(),
+            "attach",
+            &format!("{name}\n"),
+        )?;
+        Ok(name)
+    }
+}
+
 /// Sets (or with `None` removes) the review fields in a file's front
 /// matter, leaving every other line as written.
 pub fn set_review(text: &str, review: Option<(&str, Option<&str>)>) -> String {
@@ -460,6 +559,17 @@ mod tests {
             fm.get("review_comment").and_then(|(v, _)| v.as_str()),
             Some("请补充\"数据\"：效益")
         );
+    }
+
+    #[test]
+    fn attachments_are_judged_by_content() {
+        assert_eq!(attachment_type(b"\x89PNG\r\n\x1a\nrest"), Some("png"));
+        assert_eq!(attachment_type(b"%PDF-1.7"), Some("pdf"));
+        assert_eq!(attachment_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(attachment_type(b"MZ\x90\x00"), None);
+        assert_eq!(attachment_name("../../示意图 v2.exe", "png").unwrap(), "示意图-v2.png");
+        assert_eq!(attachment_name("photo.JPEG", "jpg").unwrap(), "photo.jpeg");
+        assert!(attachment_name("...", "pdf").is_err());
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMedia(String),
     #[error("登录尝试过多，请 {0} 秒后再试")]
     TooManyRequests(u64),
     #[error(transparent)]
@@ -44,6 +46,8 @@ impl From<crate::publish::PublishError> for AppError {
             P::NotFound(_) => AppError::NotFound,
             P::Conflict { .. } => AppError::Conflict(e.to_string()),
             P::BadId(_) | P::Invalid(_) => AppError::BadRequest(e.to_string()),
+            P::TooLarge(_) => AppError::PayloadTooLarge(e.to_string()),
+            P::UnsupportedFile => AppError::UnsupportedMedia(e.to_string()),
             P::Io(_) | P::Search(_) => AppError::Internal(e.into()),
         }
     }
@@ -70,6 +74,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -18,11 +18,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub use error::AppError;
 
@@ -89,6 +90,14 @@ pub fn router(state: AppState) -> Router {
         .route("/review", get(publish::review_list))
         .route("/review/{*id}", get(publish::review_show).post(publish::review_submit))
         .route("/history/{*id}", get(publish::history))
+        .route(
+            "/api/files/{*path}",
+            put(publish::put_file).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/upload/{*id}",
+            post(publish::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn(error::json_errors))
         .layer(middleware::from_fn(remember_lang))

@@ -926,3 +926,67 @@ mod tests {
         assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13 UTC");
     }
 }
+
+/// `PUT /api/files/{id}/{name}`: a file for the record's page bundle.
+pub async fn put_file(
+    State(state): State<AppState>,
+    current: Current,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    current.check_csrf(csrf_header(&headers))?;
+    let (id, name) = path
+        .rsplit_once('/')
+        .ok_or_else(|| AppError::BadRequest("路径应为 /api/files/记录编号/文件名".into()))?;
+    let bytes = to_bytes(body, crate::publish::MAX_ATTACHMENT_BYTES)
+        .await
+        .map_err(|_| PublishError::TooLarge(crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024))?;
+    let (publisher, viewer, id2, name) = (
+        state.publisher.clone(),
+        current.viewer.clone(),
+        id.to_string(),
+        name.to_string(),
+    );
+    let stored = tokio::task::spawn_blocking(move || publisher.attach(&viewer, &id2, &name, &bytes))
+        .await
+        .map_err(anyhow::Error::from)??;
+    let url = format!("/records/{id}/{stored}");
+    Ok((StatusCode::CREATED, Json(json!({ "name": stored, "url": url }))).into_response())
+}
+
+/// `POST /upload/{id}`: the record page's upload form (multipart).
+pub async fn upload_form(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let too_large = || {
+        AppError::from(PublishError::TooLarge(
+            crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024,
+        ))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|_| too_large())?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("file").to_string();
+                let bytes = field.bytes().await.map_err(|_| too_large())?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    current.check_csrf(Some(&csrf))?;
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
+    let (publisher, viewer, target) = (state.publisher.clone(), current.viewer.clone(), id.clone());
+    tokio::task::spawn_blocking(move || publisher.attach(&viewer, &target, &name, &bytes))
+        .await
+        .map_err(anyhow::Error::from)??;
+    Ok(Redirect::to(&format!("/records/{id}")).into_response())
+}

@@ -539,3 +539,68 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn uploads_are_checked_by_content_and_stored_in_the_bundle() {
+    let (app, u) = app_with_users();
+    let upload = |token: &str, path: &str, bytes: &[u8]| {
+        let header = auth(token);
+        app.request(
+            "PUT",
+            &format!("/api/files/{path}"),
+            &[("authorization", &header)],
+            Some(bytes),
+        )
+        .unwrap()
+    };
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR-test-image";
+    // A single-file record becomes a bundle; its id and search stay.
+    let r = upload(&u.tunnel, "tunnel-zhang/grouting-qc/现场照片.png", png);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["url"], "/records/tunnel-zhang/grouting-qc/现场照片.png");
+    assert!(app.content().join("tunnel-zhang/grouting-qc/index.md").is_file());
+    assert!(!app.content().join("tunnel-zhang/grouting-qc.md").exists());
+    let served = app.get(&format!("/records/tunnel-zhang/grouting-qc/{}", enc("现场照片.png")));
+    assert_eq!(served.status, 200);
+    assert_eq!(served.header("content-type"), Some("image/png"));
+    assert_eq!(
+        total(&app, None, "LiDAR"),
+        1,
+        "still searchable after becoming a bundle"
+    );
+    assert!(
+        app.get("/records/tunnel-zhang/grouting-qc")
+            .body
+            .contains("现场照片.png"),
+        "listed on the record page"
+    );
+    // The name says PNG, the content is SVG with script: refused.
+    let fake = upload(
+        &u.tunnel,
+        "tunnel-zhang/grouting-qc/evil.png",
+        b"<svg onload=alert(1)></svg>",
+    );
+    assert_eq!(fake.status, 415);
+    assert!(fake.json()["error"].as_str().unwrap().contains("PDF"));
+    // The stored extension follows the content, not the name.
+    let pdf = upload(&u.tunnel, "tunnel-zhang/grouting-qc/manual.png", b"%PDF-1.4\n%fake\n");
+    assert_eq!(pdf.json()["url"], "/records/tunnel-zhang/grouting-qc/manual.pdf");
+    let big = vec![0u8; 10 * 1024 * 1024 + 10];
+    let mut too_big = png.to_vec();
+    too_big.extend_from_slice(&big);
+    assert_eq!(
+        upload(&u.tunnel, "tunnel-zhang/grouting-qc/big.png", &too_big).status,
+        413
+    );
+    assert_eq!(
+        upload(&u.bridge, "tunnel-zhang/grouting-qc/x.png", png).status,
+        403,
+        "another studio"
+    );
+    assert_eq!(upload(&u.member, "tunnel-zhang/grouting-qc/x.png", png).status, 403);
+    assert_eq!(
+        upload(&u.bridge, "tunnel-zhang/studio-only/x.png", png).status,
+        404,
+        "hidden record does not leak"
+    );
+}
