@@ -884,49 +884,6 @@ fn format_time(secs: u64) -> String {
     format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_builds_a_valid_record_file() {
-        let form = RecordForm {
-            kind: "patent".into(),
-            title: "一种装置: 改进".into(),
-            studio: "s".into(),
-            date: "2024-01-02".into(),
-            tags: "盾构，管片".into(),
-            patent_type: "utility".into(),
-            application_no: "CN202110345678.9".into(),
-            ipc: "E21D 11/08, E21D 9/06".into(),
-            awards: "科技奖 | provincial | 2024\n".into(),
-            body: "正文".into(),
-            ..RecordForm::default()
-        };
-        let md = form.to_markdown();
-        let known = crate::content::KnownIds {
-            studios: ["s".to_string()].into(),
-            ..Default::default()
-        };
-        let (doc, _) = crate::content::parse_document("s/x", &md, &known).unwrap();
-        let crate::content::Document::Record(r) = doc else {
-            panic!()
-        };
-        assert_eq!(r.title, "一种装置: 改进");
-        assert_eq!(r.tags, vec!["盾构", "管片"]);
-        assert_eq!(r.ipc.len(), 2);
-        assert_eq!(r.awards[0].year, Some(2024));
-        let back = RecordForm::from_record(&r, "");
-        assert_eq!(back.application_no, "CN202110345678.9");
-    }
-
-    #[test]
-    fn times_are_readable() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13 UTC");
-    }
-}
-
 /// `PUT /api/files/{id}/{name}`: a file for the record's page bundle.
 pub async fn put_file(
     State(state): State<AppState>,
@@ -989,4 +946,47 @@ pub async fn upload_form(
         .await
         .map_err(anyhow::Error::from)??;
     Ok(Redirect::to(&format!("/records/{id}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_builds_a_valid_record_file() {
+        let form = RecordForm {
+            kind: "patent".into(),
+            title: "一种装置: 改进".into(),
+            studio: "s".into(),
+            date: "2024-01-02".into(),
+            tags: "盾构，管片".into(),
+            patent_type: "utility".into(),
+            application_no: "CN202110345678.9".into(),
+            ipc: "E21D 11/08, E21D 9/06".into(),
+            awards: "科技奖 | provincial | 2024\n".into(),
+            body: "正文".into(),
+            ..RecordForm::default()
+        };
+        let md = form.to_markdown();
+        let known = crate::content::KnownIds {
+            studios: ["s".to_string()].into(),
+            ..Default::default()
+        };
+        let (doc, _) = crate::content::parse_document("s/x", &md, &known).unwrap();
+        let crate::content::Document::Record(r) = doc else {
+            panic!()
+        };
+        assert_eq!(r.title, "一种装置: 改进");
+        assert_eq!(r.tags, vec!["盾构", "管片"]);
+        assert_eq!(r.ipc.len(), 2);
+        assert_eq!(r.awards[0].year, Some(2024));
+        let back = RecordForm::from_record(&r, "");
+        assert_eq!(back.application_no, "CN202110345678.9");
+    }
+
+    #[test]
+    fn times_are_readable() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13 UTC");
+    }
 }
