@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, enc};
 
 /// Accounts: member, two publishers, staff; tokens for each.
-struct Users {
+pub struct Users {
     member: String,
     tunnel: String,
     bridge: String,
     staff: String,
 }
 
-fn app_with_users() -> (TestApp, Users) {
+pub fn app_with_users() -> (TestApp, Users) {
     let dir = tempfile::tempdir().unwrap();
     let src = crate::support::fixture("basic").join("content");
     let status = std::process::Command::new("cp")
