@@ -63,18 +63,8 @@ fn write_error(e: PublishError) -> Result<Response, AppError> {
     }
 }
 
-fn if_match(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::IF_MATCH)
-        .or_else(|| headers.get(header::IF_NONE_MATCH).filter(|v| v.as_bytes() == b"*"))
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            if headers.contains_key(header::IF_NONE_MATCH) && v == "*" {
-                "!*".into()
-            } else {
-                v.to_string()
-            }
-        })
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// `PUT /api/records/{id}`: the whole Markdown file as the body.
@@ -88,18 +78,14 @@ pub async fn put_record(
     current.check_csrf(csrf_header(&headers))?;
     let text = read_text(body).await?;
     let publisher = state.publisher.clone();
-    let condition = if_match(&headers);
+    let if_match = header_text(&headers, header::IF_MATCH);
+    // `If-None-Match: *` means "only create, never replace".
+    let create_only = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
     let result = tokio::task::spawn_blocking(move || {
-        // `If-None-Match: *` means "only create".
-        match condition.as_deref() {
-            Some("!*") if publisher.current(&current.viewer, &id).ok().flatten().is_some() => {
-                Err(PublishError::Conflict {
-                    current: "exists".into(),
-                })
-            }
-            Some("!*") => publisher.put(&current.viewer, &id, &text, None),
-            other => publisher.put(&current.viewer, &id, &text, other),
+        if create_only && let Some((_, current)) = publisher.current(&current.viewer, &id)? {
+            return Err(PublishError::Conflict { current });
         }
+        publisher.put(&current.viewer, &id, &text, if_match.as_deref())
     })
     .await
     .map_err(anyhow::Error::from)?;
@@ -125,11 +111,8 @@ pub async fn delete_record(
 ) -> Result<Response, AppError> {
     current.check_csrf(csrf_header(&headers))?;
     let publisher = state.publisher.clone();
-    let condition = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    tokio::task::spawn_blocking(move || publisher.delete(&current.viewer, &id, condition.as_deref()))
+    let if_match = header_text(&headers, header::IF_MATCH);
+    tokio::task::spawn_blocking(move || publisher.delete(&current.viewer, &id, if_match.as_deref()))
         .await
         .map_err(anyhow::Error::from)??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -613,7 +596,6 @@ pub async fn form_submit(
     if let Some(own) = current.viewer.own_studio() {
         form.studio = own.to_string();
     }
-    let tr = Tr::new(lang);
     let mut errors = Vec::new();
     let mut message = String::new();
     let id = form.target_id();
@@ -654,7 +636,6 @@ pub async fn form_submit(
         &form.body,
         id.as_ref().ok().map(String::as_str).filter(|_| !form.id.is_empty()),
     )?;
-    let _ = tr;
     form.csrf = current.csrf().to_string();
     let page = PublishPage {
         chrome: Chrome::new(lang, &uri, "", &current),
