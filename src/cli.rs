@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::auth::accounts::{Accounts, NewRole};
-use crate::auth::sessions::Sessions;
+use crate::auth::Sessions;
+use crate::auth::{Accounts, NewRole};
 use crate::content::load;
 use crate::content::{Document, FileProblem, Problem, Section, parse_document};
 use crate::search::{Engine, SyncReport};
@@ -68,6 +68,9 @@ enum Command {
         action: UserAction,
         #[arg(long, default_value = "data", global = true)]
         data: PathBuf,
+        /// Where publishers' studios are checked to exist.
+        #[arg(long, default_value = "content", global = true)]
+        content: PathBuf,
     },
     /// Manage API tokens (`Authorization: Bearer TOKEN`).
     Token {
@@ -142,7 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_report(&report);
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { action, data } => user(action, &data),
+        Command::User { action, data, content } => user(action, &data, &content),
         Command::Token { action, data } => token(action, &data),
         Command::Serve {
             paths,
@@ -209,11 +212,39 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn user(action: UserAction, data: &Path) -> anyhow::Result<ExitCode> {
+/// A publisher's studio must have a profile under `content/studios/`.
+fn check_studio(content: &Path, studio: &str) -> anyhow::Result<()> {
+    let studios = content.join("studios");
+    if studios.join(format!("{studio}.md")).is_file() {
+        return Ok(());
+    }
+    let known: Vec<String> = std::fs::read_dir(&studios)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()
+                        .and_then(|n| n.strip_suffix(".md"))
+                        .map(String::from)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match crate::content::closest(studio, &known) {
+        Some(best) => anyhow::bail!("找不到工作室“{studio}”（{}），是否应为“{best}”？", studios.display()),
+        None => anyhow::bail!("找不到工作室“{studio}”：{} 中没有 {studio}.md", studios.display()),
+    }
+}
+
+fn user(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
         UserAction::Add { name, role, studio } => {
             let role = NewRole::parse(&role, studio.as_deref())?;
+            if let NewRole::Publisher { studio } = &role {
+                check_studio(content, studio)?;
+            }
             accounts.add(&name, role, &read_password()?)?;
             println!("已创建账号 {name}");
         }
@@ -229,7 +260,8 @@ fn user(action: UserAction, data: &Path) -> anyhow::Result<ExitCode> {
         }
         UserAction::Passwd { name } => {
             accounts.set_password(&name, &read_password()?)?;
-            println!("已修改 {name} 的密码");
+            let signed_out = Sessions::open(data)?.remove_account(&name)?;
+            println!("已修改 {name} 的密码（结束 {signed_out} 个登录会话）");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -48,7 +48,7 @@ const TOKEN_SHOWN_LEN: usize = TOKEN_PREFIX.len() + 8;
 /// Unknown names are checked against it, so a sign-in for a name that does
 /// not exist costs as much time as one with a wrong password.
 const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$cX5aAT6Ex3eZG8xuH4hsSw$9jPOnkD1lW6kGH+QfZUWMbClbxomoMGYfkDbRaPY6vE";
+    "$argon2id$v=19$m=19456,t=2,p=1$HJQvz9jpHDLBEeWqeTAFTw$6vHfr9YOeHU3mGGcSyWjwtdVKzW8pnqU+fF1vfWg93g";
 
 /// The role of an account being created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +190,10 @@ impl StoredToken {
 struct Stamp {
     len: u64,
     modified: Option<SystemTime>,
+    /// Inode and status-change time: a rename over the file changes them
+    /// even when size and modification time happen to match.
     inode: u64,
+    changed: (i64, i64),
 }
 
 #[derive(Clone, Default)]
@@ -522,13 +525,17 @@ fn stamp_of(path: &Path) -> io::Result<Option<Stamp>> {
         Err(e) => return Err(e),
     };
     #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    let (inode, changed) = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+    };
     #[cfg(not(unix))]
-    let inode = 0;
+    let (inode, changed) = (0, (0, 0));
     Ok(Some(Stamp {
         len: meta.len(),
         modified: meta.modified().ok(),
         inode,
+        changed,
     }))
 }
 
@@ -872,13 +879,6 @@ mod tests {
     }
 
     #[test]
-    fn print_dummy() {
-        let mut pw = [0u8; 32];
-        getrandom::fill(&mut pw).unwrap();
-        println!("DUMMY {}", hash_password(&super::super::hex(&pw)).unwrap());
-    }
-
-    #[test]
     fn dummy_hash_uses_the_default_parameters() {
         let hash = PasswordHash::new(DUMMY_HASH).unwrap();
         let params = argon2::Params::try_from(&hash).unwrap();
@@ -999,7 +999,9 @@ mod tests {
         assert!(matches!(err, AuthError::Corrupt { .. }));
         assert!(err.to_string().contains("已损坏"), "{err}");
 
-        let publisher_without_studio = r#"{"version":1,"accounts":[{"name":"a","role":"publisher","password_hash":"$argon2id$v=19$m=19456,t=2,p=1$cX5aAT6Ex3eZG8xuH4hsSw$9jPOnkD1lW6kGH+QfZUWMbClbxomoMGYfkDbRaPY6vE","created":0}]}"#;
+        let publisher_without_studio = format!(
+            r#"{{"version":1,"accounts":[{{"name":"a","role":"publisher","password_hash":"{DUMMY_HASH}","created":0}}]}}"#
+        );
         std::fs::write(&path, publisher_without_studio).unwrap();
         let err = Accounts::open(dir.path()).unwrap_err();
         assert!(err.to_string().contains("缺少 studio"), "{err}");

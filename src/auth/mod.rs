@@ -18,10 +18,10 @@
 //! *write* which record is decided where records are written, from the
 //! [`Viewer`] this module hands out.
 
-pub mod accounts;
+mod accounts;
 mod error;
-pub mod limits;
-pub mod sessions;
+mod limits;
+mod sessions;
 
 pub use accounts::{AccountSummary, Accounts, NewRole, TokenSummary};
 pub use error::AuthError;

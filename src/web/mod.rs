@@ -27,9 +27,9 @@ use axum::routing::{get, post, put};
 
 pub use error::AppError;
 
-use crate::auth::accounts::Accounts;
-use crate::auth::limits::SignInLimiter;
-use crate::auth::sessions::Sessions;
+use crate::auth::Accounts;
+use crate::auth::Sessions;
+use crate::auth::SignInLimiter;
 use crate::publish::Publisher;
 use crate::search::Engine;
 
@@ -38,7 +38,11 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub accounts: Arc<Accounts>,
     pub sessions: Arc<Sessions>,
-    pub limiter: Arc<SignInLimiter>,
+    /// Failed sign-ins per account name.
+    pub name_limiter: Arc<SignInLimiter>,
+    /// Failed sign-ins per client address: higher, since a whole studio
+    /// may sit behind one address.
+    pub address_limiter: Arc<SignInLimiter>,
     pub publisher: Arc<Publisher>,
     /// Mark the session cookie `Secure` (when served behind TLS).
     pub secure_cookies: bool,
@@ -50,7 +54,8 @@ impl AppState {
         Ok(AppState {
             accounts: Arc::new(Accounts::open(data_dir)?),
             sessions: Arc::new(Sessions::open(data_dir)?),
-            limiter: Arc::new(SignInLimiter::new(5, Duration::from_secs(300))),
+            name_limiter: Arc::new(SignInLimiter::new(5, Duration::from_secs(300))),
+            address_limiter: Arc::new(SignInLimiter::new(30, Duration::from_secs(300))),
             publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
             engine,
             secure_cookies,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{AppError, AppState};
 use crate::auth::Viewer;
-use crate::auth::sessions::{Session, verify_csrf};
+use crate::auth::{Session, verify_csrf};
 
 pub const SESSION_COOKIE: &str = "zh_session";
 
@@ -102,19 +102,23 @@ fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
 
 /// Checks the password with the rate limits (per name and per address).
 fn sign_in(state: &AppState, addr: SocketAddr, username: &str, password: &str) -> Result<Session, AppError> {
-    let keys = [format!("user:{username}"), format!("ip:{}", addr.ip())];
-    for key in &keys {
-        if let Err(retry) = state.limiter.check(key) {
+    let address = addr.ip().to_string();
+    let limits = [
+        (&state.name_limiter, username),
+        (&state.address_limiter, address.as_str()),
+    ];
+    for (limiter, key) in limits {
+        if let Err(retry) = limiter.check(key) {
             return Err(AppError::TooManyRequests(retry.as_secs().max(1)));
         }
     }
     match state.accounts.verify_password(username, password) {
         Ok(viewer) => {
-            keys.iter().for_each(|k| state.limiter.record_success(k));
+            limits.iter().for_each(|(limiter, key)| limiter.record_success(key));
             state.sessions.create(&viewer).map_err(|e| AppError::Internal(e.into()))
         }
         Err(e) => {
-            keys.iter().for_each(|k| state.limiter.record_failure(k));
+            limits.iter().for_each(|(limiter, key)| limiter.record_failure(key));
             Err(AppError::Unauthorized(e.to_string()))
         }
     }

@@ -99,3 +99,81 @@ fn missing_content_folder_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("内容目录不存在"));
 }
+
+#[test]
+fn user_and_token_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("content/studios")).unwrap();
+    std::fs::write(
+        dir.path().join("content/studios/tunnel-zhang.md"),
+        "---\nkind: studio\nname: 工作室\n---\n",
+    )
+    .unwrap();
+    let add = |args: &[&str], password: &str| {
+        let mut child = std::process::Command::new(crate::support::BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert!(
+        add(
+            &[
+                "user",
+                "add",
+                "zhang",
+                "--role",
+                "publisher",
+                "--studio",
+                "tunnel-zhang"
+            ],
+            "password-123"
+        )
+        .status
+        .success()
+    );
+    let typo = add(
+        &["user", "add", "li", "--role", "publisher", "--studio", "tunel-zhang"],
+        "password-123",
+    );
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("是否应为“tunnel-zhang”"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
+    );
+    let short = add(&["user", "add", "wang", "--role", "staff"], "short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("密码至少 8 个字符"));
+    assert!(
+        !add(&["user", "add", "zhang", "--role", "member"], "password-123")
+            .status
+            .success(),
+        "duplicate"
+    );
+    let list = String::from_utf8_lossy(&run(&["user", "list"], dir.path()).stdout).to_string();
+    assert!(list.contains("zhang\tpublisher\ttunnel-zhang"), "{list}");
+    let token = String::from_utf8_lossy(&run(&["token", "new", "zhang", "--label", "ci"], dir.path()).stdout)
+        .trim()
+        .to_string();
+    assert!(token.starts_with("zh_") && token.len() > 40, "{token}");
+    let stored = std::fs::read_to_string(dir.path().join("data/accounts.json")).unwrap();
+    assert!(
+        !stored.contains(&token) && !stored.contains("password-123"),
+        "only hashes are stored"
+    );
+    assert!(String::from_utf8_lossy(&run(&["token", "list", "zhang"], dir.path()).stdout).contains("ci"));
+    assert!(run(&["token", "revoke", "zhang", "ci"], dir.path()).status.success());
+    assert!(run(&["user", "remove", "zhang"], dir.path()).status.success());
+    assert!(!String::from_utf8_lossy(&run(&["user", "list"], dir.path()).stdout).contains("zhang"));
+}
