@@ -327,9 +327,9 @@ impl Analyzer {
             .collect()
     }
 
-    /// Whether a Latin query word matches a document word (both lowercased).
-    pub fn latin_matches(&self, query_stem: &str, doc_word: &str) -> bool {
-        self.stem(doc_word) == query_stem
+    /// The stem a Latin word of a document is indexed under.
+    pub fn stem_latin(&self, word: &str) -> String {
+        self.stem(&normalize(word))
     }
 }
 

@@ -834,13 +834,7 @@ struct Loaded {
 
 impl Loaded {
     fn into_hit(self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
-        let stem = |w: &str| {
-            analyzer
-                .query_pieces(w)
-                .first()
-                .map(|p| p.surface())
-                .unwrap_or_default()
-        };
+        let stem = |w: &str| analyzer.stem_latin(w);
         let spans = snippet::find_spans(&self.body, needles, &stem);
         let snippet = if !spans.is_empty() || self.card.summary.is_empty() {
             snippet::snippet(&self.body, &spans, SNIPPET_CHARS)
@@ -867,13 +861,7 @@ fn proximity_boost(doc: &Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32
     if needles.is_empty() {
         return 1.0;
     }
-    let stem = |w: &str| {
-        analyzer
-            .query_pieces(w)
-            .first()
-            .map(|p| p.surface())
-            .unwrap_or_default()
-    };
+    let stem = |w: &str| analyzer.stem_latin(w);
     let mut boost = 1.0;
     let title_spans = snippet::find_spans(&doc.card.title, needles, &stem);
     if let Some((_, distinct)) = snippet::tightest_window(&title_spans, needles.len())

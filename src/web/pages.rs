@@ -404,28 +404,21 @@ fn record_page(
     });
 
     let engine = &state.engine;
-    let link = |id: &String| -> Result<Option<LinkItem>, AppError> {
-        Ok(engine.locate(id, viewer)?.map(|l| LinkItem {
-            title: l.card.title,
-            url: format!("/records/{id}"),
-        }))
+    // Links to records the viewer may see; the others are left out.
+    let links = |ids: &[String]| -> Result<Vec<LinkItem>, AppError> {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(l) = engine.locate(id, viewer)? {
+                out.push(LinkItem {
+                    title: l.card.title,
+                    url: format!("/records/{id}"),
+                });
+            }
+        }
+        Ok(out)
     };
-    let related = record
-        .related
-        .iter()
-        .map(link)
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect();
-    let solved_by = record
-        .solved_by
-        .iter()
-        .map(link)
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .flatten()
-        .collect();
+    let related = links(&record.related)?;
+    let solved_by = links(&record.solved_by)?;
     let attachments = crate::content::load::bundle_dir(engine.content_root(), rel)
         .map(|dir| list_files(&dir))
         .unwrap_or_default()
