@@ -175,14 +175,20 @@ impl Analyzer {
         for (word, freq, tag) in parse_dictionary(dictionary) {
             jieba.add_word(&word, freq, tag.as_deref());
         }
-        let fingerprint = blake3::hash(format!("{ANALYZER_VERSION}\n{dictionary}").as_bytes())
-            .to_hex()
-            .to_string();
+        let fingerprint = Self::fingerprint_of(dictionary);
         Analyzer {
             jieba,
             stemmer: Stemmer::new(Algorithm::English),
             fingerprint,
         }
+    }
+
+    /// The fingerprint an analyzer built from `dictionary` would have,
+    /// without the cost of building it (loading jieba's dictionary).
+    pub fn fingerprint_of(dictionary: &str) -> String {
+        blake3::hash(format!("{ANALYZER_VERSION}\n{dictionary}").as_bytes())
+            .to_hex()
+            .to_string()
     }
 
     /// Changes whenever indexing the same text could give other terms.

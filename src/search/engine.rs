@@ -177,9 +177,8 @@ impl Engine {
         let old = self.snapshot();
         let dictionary = read_optional(&self.content_root.join(DICTIONARY_FILE));
         let mut analyzer = old.analyzer.clone();
-        let probe = Analyzer::new(&dictionary);
-        if probe.fingerprint() != analyzer.fingerprint() {
-            analyzer = Arc::new(probe);
+        if Analyzer::fingerprint_of(&dictionary) != analyzer.fingerprint() {
+            analyzer = Arc::new(Analyzer::new(&dictionary));
             self.index
                 .tokenizers()
                 .register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
