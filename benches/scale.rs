@@ -54,12 +54,13 @@ struct Args {
     http_secs: u64,
     http_requests: usize,
     write_md: bool,
+    md: PathBuf,
     generate_only: bool,
     phase: Option<String>,
 }
 
 const USAGE: &str = "usage: cargo bench --bench scale -- [--records N] [--seed S] [--runs R] [--data DIR]
-       [--lawref [--tar FILE]] [--http-secs S] [--http-requests N] [--no-md] [--generate-only]
+       [--lawref [--tar FILE]] [--http-secs S] [--http-requests N] [--no-md | --md FILE] [--generate-only]
        [--phase bare|index|serve|profile|query-loop|sync-loop]";
 
 fn parse_args() -> Result<Args, String> {
@@ -74,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
         http_secs: 15,
         http_requests: 2000,
         write_md: true,
+        md: manifest.join("BENCHMARKS.md"),
         generate_only: false,
         phase: None,
     };
@@ -93,6 +95,7 @@ fn parse_args() -> Result<Args, String> {
             "--http-secs" => args.http_secs = number(value("--http-secs")?, "--http-secs")?,
             "--http-requests" => args.http_requests = number(value("--http-requests")?, "--http-requests")? as usize,
             "--no-md" => args.write_md = false,
+            "--md" => args.md = PathBuf::from(value("--md")?),
             "--generate-only" => args.generate_only = true,
             "--phase" => args.phase = Some(value("--phase")?),
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -958,9 +961,8 @@ fn orchestrate(args: &Args) -> Res<()> {
     let md = report(args, &merged, &mix, &load_start);
     println!("{md}");
     if args.write_md {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-        write_section(&path, &args.label(), &md)?;
-        eprintln!("wrote the results for {} into {}", args.label(), path.display());
+        write_section(&args.md, &args.label(), &md)?;
+        eprintln!("wrote the results for {} into {}", args.label(), args.md.display());
     }
     Ok(())
 }
@@ -1381,12 +1383,8 @@ fn write_section(path: &Path, label: &str, md: &str) -> Res<()> {
     let existing = fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n\n".to_string());
     let updated = match (existing.find(&begin), existing.find(&end)) {
         (Some(a), Some(b)) if b > a => {
-            format!(
-                "{}{}{}",
-                &existing[..a],
-                block,
-                existing[b + end.len()..].trim_start_matches('\n')
-            )
+            let rest = existing[b + end.len()..].trim_start_matches('\n');
+            format!("{}{block}\n{rest}", &existing[..a])
         }
         _ => match existing.find(NEW_RESULTS_MARKER) {
             Some(at) => format!("{}{block}\n{}", &existing[..at], &existing[at..]),
