@@ -21,18 +21,23 @@ fn chromium() -> Option<&'static str> {
     found
 }
 
+/// Headless, and no traffic beyond this machine (the network is closed).
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// The DOM after scripts ran, as Chromium sees it.
 fn dump_dom(browser: &str, url: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(browser)
+        .args(CHROMIUM_FLAGS)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
             "--virtual-time-budget=3000",
             &format!("--user-data-dir={}", profile.path().display()),
             "--dump-dom",
@@ -76,14 +81,8 @@ impl Browser {
     fn start(binary: &str) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let child = Command::new(binary)
+            .args(CHROMIUM_FLAGS)
             .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
                 "--remote-debugging-port=0",
                 &format!("--user-data-dir={}", profile.path().display()),
                 "about:blank",
