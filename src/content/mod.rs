@@ -663,7 +663,7 @@ fn read_exhibit(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -
     let line = r.line_of("items");
     let mut items = Vec::new();
     r.mark_used("items");
-    match fm_value(r, "items") {
+    match r.raw("items").cloned() {
         Some(serde_yaml_ng::Value::Sequence(seq)) => {
             for item in seq {
                 match item {
@@ -694,10 +694,6 @@ fn read_exhibit(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -
         visibility: visibility.unwrap_or(Visibility::Members),
         body: body.to_string(),
     })
-}
-
-fn fm_value(r: &FieldReader, key: &str) -> Option<serde_yaml_ng::Value> {
-    r.raw(key).cloned()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use super::analysis::{Analyzer, Synonyms, ZhTokenizer};
 use super::facets::FacetCounts;
 use super::query::{self, Clause, Compiler, Notice};
 use super::schema::{self, FacetField, Fields};
-use super::snippet::{self, Needle};
+use super::snippet::{self, Needle, Span};
 use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE, SourceFile};
@@ -572,8 +572,8 @@ impl Engine {
         let mut loaded: HashMap<DocAddress, Loaded> = HashMap::new();
         if request.sort == Sort::Relevance && positive {
             for (score, address) in &mut ranked {
-                let doc = self.load(&searcher, *address)?;
-                *score *= proximity_boost(&doc, &needles, &snapshot.analyzer);
+                let mut doc = self.load(&searcher, *address)?;
+                *score *= proximity_boost(&mut doc, &needles, &snapshot.analyzer);
                 loaded.insert(*address, doc);
             }
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -620,6 +620,7 @@ impl Engine {
             card,
             rel: text(self.fields.rel),
             body: text(self.fields.body),
+            body_spans: None,
         })
     }
 
@@ -829,12 +830,22 @@ struct Loaded {
     card: Card,
     rel: String,
     body: String,
+    /// The query's words in the body, found once for ranking and snippet.
+    body_spans: Option<Vec<Span>>,
 }
 
 impl Loaded {
-    fn into_hit(self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
+    /// Where `needles` occur in the body; `needles` are the same for every
+    /// call on one hit (one query), so the first answer is kept.
+    fn body_spans(&mut self, needles: &[Needle], analyzer: &Analyzer) -> &[Span] {
+        let body = &self.body;
+        self.body_spans
+            .get_or_insert_with(|| snippet::find_spans(body, needles, &|w: &str| analyzer.stem_latin(w)))
+    }
+
+    fn into_hit(mut self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
         let stem = |w: &str| analyzer.stem_latin(w);
-        let spans = snippet::find_spans(&self.body, needles, &stem);
+        let spans = self.body_spans(needles, analyzer).to_vec();
         let snippet = if !spans.is_empty() || self.card.summary.is_empty() {
             snippet::snippet(&self.body, &spans, SNIPPET_CHARS)
         } else {
@@ -856,7 +867,7 @@ impl Loaded {
 /// Rewards records whose body holds the query words close together, and
 /// whose title holds them all: a short precise record should not lose to a
 /// long one that merely repeats the words far apart.
-fn proximity_boost(doc: &Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32 {
+fn proximity_boost(doc: &mut Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32 {
     if needles.is_empty() {
         return 1.0;
     }
@@ -868,19 +879,18 @@ fn proximity_boost(doc: &Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32
     {
         boost += 0.3;
     }
-    if needles.len() >= 2 {
-        let spans = snippet::find_spans(&doc.body, needles, &stem);
-        if let Some((window, distinct)) = snippet::tightest_window(&spans, needles.len()) {
-            let needed: usize = needles
-                .iter()
-                .map(|n| match n {
-                    Needle::Text(t) | Needle::Latin(t) => t.chars().count(),
-                })
-                .sum();
-            let coverage = distinct as f32 / needles.len() as f32;
-            let tightness = (needed as f32 / window.max(1) as f32).min(1.0);
-            boost += 0.6 * coverage * coverage * tightness.sqrt();
-        }
+    if needles.len() >= 2
+        && let Some((window, distinct)) = snippet::tightest_window(doc.body_spans(needles, analyzer), needles.len())
+    {
+        let needed: usize = needles
+            .iter()
+            .map(|n| match n {
+                Needle::Text(t) | Needle::Latin(t) => t.chars().count(),
+            })
+            .sum();
+        let coverage = distinct as f32 / needles.len() as f32;
+        let tightness = (needed as f32 / window.max(1) as f32).min(1.0);
+        boost += 0.6 * coverage * coverage * tightness.sqrt();
     }
     boost
 }

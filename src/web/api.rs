@@ -51,9 +51,7 @@ pub async fn search(
     let request = params::search_request(query.as_deref());
     let viewer = current.viewer.clone();
     let engine = state.engine.clone();
-    let results = tokio::task::spawn_blocking(move || engine.search(&request, &viewer))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let results = super::unblock(move || engine.search(&request, &viewer)).await??;
     Ok(Json(search_body(&results, Tr::new(lang))).into_response())
 }
 

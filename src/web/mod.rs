@@ -111,6 +111,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Runs blocking domain work (searches, index commits, fsyncs) off the
+/// async workers; a panic in it becomes an internal error.
+pub async fn unblock<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
 /// Serves until Ctrl-C or SIGTERM, applying content edits as they happen.
 pub async fn serve(engine: Engine, addr: SocketAddr, data_dir: &Path, secure_cookies: bool) -> anyhow::Result<()> {
     let engine = Arc::new(engine);

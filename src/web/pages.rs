@@ -59,7 +59,7 @@ impl Chrome {
     }
 }
 
-fn render_page(template: &impl Template) -> Result<Response, AppError> {
+pub(super) fn render_page(template: &impl Template) -> Result<Response, AppError> {
     Ok(Html(template.render()?).into_response())
 }
 
@@ -186,9 +186,7 @@ pub async fn search(
     let viewer = current.viewer.clone();
     let engine = state.engine.clone();
     let for_search = request.clone();
-    let results = tokio::task::spawn_blocking(move || engine.search(&for_search, &viewer))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let results = super::unblock(move || engine.search(&for_search, &viewer)).await??;
     let page = search_page(&state, lang, &uri, &request, results, home, &current);
     render_page(&page)
 }

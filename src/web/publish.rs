@@ -81,14 +81,13 @@ pub async fn put_record(
     let if_match = header_text(&headers, header::IF_MATCH);
     // `If-None-Match: *` means "only create, never replace".
     let create_only = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
-    let result = tokio::task::spawn_blocking(move || {
+    let result = super::unblock(move || {
         if create_only && let Some((_, current)) = publisher.current(&current.viewer, &id)? {
             return Err(PublishError::Conflict { current });
         }
         publisher.put(&current.viewer, &id, &text, if_match.as_deref())
     })
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     match result {
         Ok(outcome) => Ok(outcome_response(
             &outcome,
@@ -112,9 +111,7 @@ pub async fn delete_record(
     current.check_csrf(csrf_header(&headers))?;
     let publisher = state.publisher.clone();
     let if_match = header_text(&headers, header::IF_MATCH);
-    tokio::task::spawn_blocking(move || publisher.delete(&current.viewer, &id, if_match.as_deref()))
-        .await
-        .map_err(anyhow::Error::from)??;
+    super::unblock(move || publisher.delete(&current.viewer, &id, if_match.as_deref())).await??;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -136,7 +133,7 @@ pub async fn review_action(
     let text = read_text(body).await?;
     let comment = serde_json::from_str::<ReviewBody>(&text).unwrap_or_default().comment;
     let publisher = state.publisher.clone();
-    let result = tokio::task::spawn_blocking(move || {
+    let result = super::unblock(move || {
         if let Some(id) = path.strip_suffix("/approve") {
             publisher.approve(&current.viewer, id)
         } else if let Some(id) = path.strip_suffix("/return") {
@@ -145,8 +142,7 @@ pub async fn review_action(
             Err(PublishError::NotFound(path))
         }
     })
-    .await
-    .map_err(anyhow::Error::from)?;
+    .await?;
     match result {
         Ok(outcome) => Ok(outcome_response(&outcome, StatusCode::OK)),
         Err(e) => write_error(e),
@@ -578,7 +574,7 @@ pub async fn form_page(
         preview: String::new(),
         similar: Vec::new(),
     };
-    Ok(Html(askama::Template::render(&page)?).into_response())
+    super::pages::render_page(&page)
 }
 
 /// `POST /publish`: preview (with the novelty check) or submit.
@@ -608,10 +604,7 @@ pub async fn form_submit(
                 let publisher = state.publisher.clone();
                 let viewer = current.viewer.clone();
                 let (id2, etag2) = (id.clone(), etag.map(str::to_string));
-                let result =
-                    tokio::task::spawn_blocking(move || publisher.put(&viewer, &id2, &markdown, etag2.as_deref()))
-                        .await
-                        .map_err(anyhow::Error::from)?;
+                let result = super::unblock(move || publisher.put(&viewer, &id2, &markdown, etag2.as_deref())).await?;
                 match result {
                     Ok(_) => return Ok(Redirect::to(&format!("/records/{id}")).into_response()),
                     Err(PublishError::Invalid(problems)) => {
@@ -707,7 +700,7 @@ pub async fn review_list(
         chrome: Chrome::new(lang, &uri, "", &current),
         items,
     };
-    Ok(Html(askama::Template::render(&page)?).into_response())
+    super::pages::render_page(&page)
 }
 
 #[derive(askama::Template)]
@@ -750,7 +743,7 @@ pub async fn review_show(
         similar,
         item: review_item(tr, &submission),
     };
-    Ok(Html(askama::Template::render(&page)?).into_response())
+    super::pages::render_page(&page)
 }
 
 #[derive(Deserialize, Default)]
@@ -771,12 +764,11 @@ pub async fn review_submit(
     let publisher = state.publisher.clone();
     let viewer = current.viewer.clone();
     let target = id.clone();
-    tokio::task::spawn_blocking(move || match form.action.as_str() {
+    super::unblock(move || match form.action.as_str() {
         "approve" => publisher.approve(&viewer, &target),
         _ => publisher.send_back(&viewer, &target, &form.comment),
     })
-    .await
-    .map_err(anyhow::Error::from)??;
+    .await??;
     Ok(Redirect::to("/review").into_response())
 }
 
@@ -845,7 +837,7 @@ pub async fn history(
         shown,
         diff,
     };
-    Ok(Html(askama::Template::render(&page)?).into_response())
+    super::pages::render_page(&page)
 }
 
 /// UTC time as `YYYY-MM-DD HH:MM`.
@@ -886,9 +878,7 @@ pub async fn put_file(
         id.to_string(),
         name.to_string(),
     );
-    let stored = tokio::task::spawn_blocking(move || publisher.attach(&viewer, &id2, &name, &bytes))
-        .await
-        .map_err(anyhow::Error::from)??;
+    let stored = super::unblock(move || publisher.attach(&viewer, &id2, &name, &bytes)).await??;
     let url = format!("/records/{id}/{stored}");
     Ok((StatusCode::CREATED, Json(json!({ "name": stored, "url": url }))).into_response())
 }
@@ -923,9 +913,7 @@ pub async fn upload_form(
         .filter(|(_, b)| !b.is_empty())
         .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
     let (publisher, viewer, target) = (state.publisher.clone(), current.viewer.clone(), id.clone());
-    tokio::task::spawn_blocking(move || publisher.attach(&viewer, &target, &name, &bytes))
-        .await
-        .map_err(anyhow::Error::from)??;
+    super::unblock(move || publisher.attach(&viewer, &target, &name, &bytes)).await??;
     Ok(Redirect::to(&format!("/records/{id}")).into_response())
 }
 
