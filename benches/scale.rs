@@ -704,7 +704,7 @@ fn phase_profile(args: &Args) -> Res<Metrics> {
     let mut steps: BTreeMap<&str, Duration> = BTreeMap::new();
     let mut add = |step: &'static str, d: Duration| *steps.entry(step).or_default() += d;
     let mut tokens = 0usize;
-    let mut tokenizer = ZhTokenizer(analyzer.clone());
+    let mut tokenizer = ZhTokenizer::default();
     for file in &files {
         let path = content.join(&file.rel);
         let t = Instant::now();

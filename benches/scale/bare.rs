@@ -1,5 +1,5 @@
 //! The baseline: the bare engine — tantivy with the same jieba analysis
-//! (`ZhTokenizer` over the same `Analyzer` and dictionary), the same
+//! (`ZhTokenizer`, and the same `Analyzer` and dictionary for queries), the same
 //! number of indexing threads and writer memory, documents fed from
 //! memory with the front matter stripped crudely. No Markdown, no
 //! validation, no manifest, no facets, no visibility, no snippets, no
@@ -158,7 +158,7 @@ pub fn build(dir: &Path, docs: &[BareDoc], analyzer: Arc<Analyzer>) -> tantivy::
     std::fs::create_dir_all(dir)?;
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)?;
-    index.tokenizers().register("zh", ZhTokenizer(analyzer.clone()));
+    index.tokenizers().register("zh", ZhTokenizer::default());
     let started = Instant::now();
     let mut writer = index.writer_with_num_threads(THREADS, WRITER_MEMORY)?;
     for d in docs {
@@ -223,7 +223,7 @@ impl Bare {
     }
 
     /// The same query, read the simplest way: every word required (its
-    /// jieba words as terms of title, body or codes), `"…"` a phrase of
+    /// jieba words as terms or bigram phrases of title, body or codes), `"…"` a phrase of
     /// title or body, `field:value` and the parameters as filters.
     fn compile(&self, spec: &QuerySpec) -> Box<dyn Query> {
         let f = &self.f;
@@ -254,12 +254,24 @@ impl Bare {
                 continue;
             }
             for piece in self.analyzer.query_pieces(token) {
-                let (text, fields) = match &piece {
-                    QueryPiece::Word { word, .. } => (word.clone(), vec![f.title, f.body]),
-                    QueryPiece::Char(c) => (c.clone(), vec![f.title, f.body]),
-                    QueryPiece::Latin(t) | QueryPiece::Code(t) => (t.clone(), vec![f.title, f.body, f.codes]),
+                let fields = match &piece {
+                    QueryPiece::Word(_) | QueryPiece::Char(_) => vec![f.title, f.body],
+                    QueryPiece::Latin(_) | QueryPiece::Code(_) => vec![f.title, f.body, f.codes],
                 };
-                clauses.push((Occur::Must, any(fields.into_iter().map(|fl| term(fl, &text)).collect())));
+                let terms = piece.terms();
+                let per_field = fields
+                    .into_iter()
+                    .map(|field| match terms.as_slice() {
+                        [(_, one)] => term(field, one),
+                        _ => Box::new(PhraseQuery::new_with_offset(
+                            terms
+                                .iter()
+                                .map(|(pos, t)| (*pos, Term::from_field_text(field, t)))
+                                .collect(),
+                        )) as Box<dyn Query>,
+                    })
+                    .collect();
+                clauses.push((Occur::Must, any(per_field)));
             }
         }
         if clauses.is_empty() {

@@ -6,30 +6,37 @@
 //! the query side can never disagree. It knows nothing about tantivy's
 //! schema or about records; `ZhTokenizer` is the thin adapter tantivy calls.
 //!
-//! Positions count *units*: every Chinese character is one unit, every
-//! Latin word or code is one unit (a code with parts takes one per part),
-//! and every punctuation mark is one unit. Jieba words sit at the position
-//! of their first character, beside the per-character terms, so a phrase
-//! query can be written with characters and match whatever way jieba cut
-//! the document, and a phrase never runs across punctuation.
+//! Chinese is indexed as characters and character pairs (bigrams), not as
+//! jieba words: a word of the query then matches wherever its characters
+//! stand side by side (工程 inside 在建工程, a domain word jieba does not
+//! know), whatever way a segmenter would have cut the document, and a
+//! two-character word — most of them — is one term lookup instead of a
+//! phrase over common characters. Indexing needs no segmenter (fast, and a
+//! dictionary change needs no re-index); jieba cuts only the query, into
+//! the words that must each occur.
+//!
+//! Positions count *units*: every Chinese character is one unit (its
+//! bigram sits at the position of its first character), every Latin word
+//! or code is one unit (a code with parts takes one per part), and every
+//! punctuation mark is one unit, so a phrase never runs across punctuation.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use frostem::{Algorithm, Stemmer};
 use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-/// Bump when the analysis changes in a way that needs a re-index.
-const ANALYZER_VERSION: &str = "zh-analyzer-3";
+/// Names the index-time analysis; bump when indexing the same text could
+/// give other terms, and every index is rebuilt.
+pub const INDEX_ANALYSIS: &str = "zh-bigram-1";
 
 /// What an index-time token is; the query side picks by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     /// One Chinese character.
     Char,
-    /// A jieba word of two or more Chinese characters.
-    Word,
+    /// Two Chinese characters side by side, at the first one's position.
+    Bigram,
     /// A Latin word (stemmed) or a number.
     Latin,
     /// A code kept whole (`cn202110345678.9`, `qb-sd-2022-11`).
@@ -52,8 +59,9 @@ pub struct Tok {
 /// One required piece of a plain query word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueryPiece {
-    /// A Chinese word: matches the word term, or its characters in a row.
-    Word { word: String, chars: Vec<String> },
+    /// A Chinese word of two or more characters: matches where its
+    /// bigrams stand in a row.
+    Word(String),
     /// A single Chinese character.
     Char(String),
     /// A Latin word, already stemmed, or a number.
@@ -66,12 +74,35 @@ impl QueryPiece {
     /// The normalised text the piece stands for, as it appears in documents.
     pub fn surface(&self) -> String {
         match self {
-            QueryPiece::Word { chars, .. } => chars.concat(),
-            QueryPiece::Char(s) | QueryPiece::Latin(s) | QueryPiece::Code(s) => s.clone(),
+            QueryPiece::Word(s) | QueryPiece::Char(s) | QueryPiece::Latin(s) | QueryPiece::Code(s) => s.clone(),
+        }
+    }
+
+    /// The index terms that must stand at these offsets from each other
+    /// for the piece to match: one term, or a phrase.
+    pub fn terms(&self) -> Vec<(usize, String)> {
+        match self {
+            QueryPiece::Word(word) => cjk_terms(&word.chars().collect::<Vec<_>>()),
+            QueryPiece::Char(s) | QueryPiece::Latin(s) | QueryPiece::Code(s) => vec![(0, s.clone())],
         }
     }
 }
 
+/// The terms of a run of Chinese characters, by offset: its bigrams, or
+/// the character itself when it stands alone.
+fn cjk_terms(chars: &[char]) -> Vec<(usize, String)> {
+    if chars.len() == 1 {
+        return vec![(0, chars[0].to_string())];
+    }
+    chars
+        .windows(2)
+        .enumerate()
+        .map(|(i, pair)| (i, pair.iter().collect()))
+        .collect()
+}
+
+/// Query-side analysis: normalisation, jieba with the staff dictionary to
+/// cut what people type into words, stemming.
 pub struct Analyzer {
     jieba: Jieba,
     stemmer: Stemmer,
@@ -183,106 +214,23 @@ impl Analyzer {
         }
     }
 
-    /// The fingerprint an analyzer built from `dictionary` would have,
-    /// without the cost of building it (loading jieba's dictionary).
+    /// Whether an analyzer built from `dictionary` would cut queries as
+    /// this one does, without the cost of building it (loading jieba).
     pub fn fingerprint_of(dictionary: &str) -> String {
-        blake3::hash(format!("{ANALYZER_VERSION}\n{dictionary}").as_bytes())
-            .to_hex()
-            .to_string()
+        blake3::hash(dictionary.as_bytes()).to_hex().to_string()
     }
 
-    /// Changes whenever indexing the same text could give other terms.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
 
     fn stem(&self, word: &str) -> String {
-        if word.chars().all(|c| c.is_ascii_alphabetic()) {
-            self.stemmer.stem(word).into_owned()
-        } else {
-            word.to_string()
-        }
+        stem(&self.stemmer, word)
     }
 
-    /// Index-time analysis: every term the text should be findable by.
+    /// Index-time analysis (the same as `ZhTokenizer`'s).
     pub fn analyze(&self, text: &str) -> Vec<Tok> {
-        let normalized = normalize(text);
-        let chars: Vec<char> = normalized.chars().collect();
-        let mut out = Vec::with_capacity(chars.len() * 2);
-        let mut unit = 0usize;
-        for run in runs(&chars) {
-            match run {
-                Run::Space => {}
-                Run::Punct => unit += 1,
-                Run::Cjk { start, end } => {
-                    let slice: String = chars[start..end].iter().collect();
-                    for (i, c) in chars[start..end].iter().enumerate() {
-                        out.push(Tok {
-                            text: c.to_string(),
-                            kind: TokenKind::Char,
-                            position: unit + i,
-                            start: start + i,
-                            end: start + i + 1,
-                        });
-                    }
-                    for t in self.jieba.cut_for_search(&slice, false) {
-                        if t.end - t.start >= 2 {
-                            out.push(Tok {
-                                text: t.word.to_string(),
-                                kind: TokenKind::Word,
-                                position: unit + t.start,
-                                start: start + t.start,
-                                end: start + t.end,
-                            });
-                        }
-                    }
-                    unit += end - start;
-                }
-                Run::Alnum { start, end } => {
-                    unit += self.alnum_tokens(&chars, start, end, unit, &mut out);
-                }
-            }
-        }
-        out
-    }
-
-    /// Emits the tokens of one alphanumeric run and returns the units it takes.
-    fn alnum_tokens(&self, chars: &[char], start: usize, end: usize, unit: usize, out: &mut Vec<Tok>) -> usize {
-        let whole: String = chars[start..end].iter().collect();
-        if !whole.chars().any(is_connector) {
-            out.push(Tok {
-                text: self.stem(&whole),
-                kind: TokenKind::Latin,
-                position: unit,
-                start,
-                end,
-            });
-            push_digits(&whole, unit, start, out);
-            return 1;
-        }
-        out.push(Tok {
-            text: whole.clone(),
-            kind: TokenKind::Code,
-            position: unit,
-            start,
-            end,
-        });
-        let mut offset = start;
-        let mut parts = 0;
-        for part in whole.split(is_connector) {
-            let len = part.chars().count();
-            out.push(Tok {
-                text: part.to_string(),
-                kind: TokenKind::CodePart,
-                position: unit + parts,
-                start: offset,
-                end: offset + len,
-            });
-            push_digits(part, unit + parts, offset, out);
-            offset += len + 1;
-            parts += 1;
-        }
-        parts
+        analyze(&self.stemmer, text)
     }
 
     /// Query-time analysis of one plain word: the pieces that must all
@@ -298,14 +246,12 @@ impl Analyzer {
                 Run::Cjk { start, end } => {
                     let slice: String = chars[start..end].iter().collect();
                     for t in self.jieba.cut(&slice, false) {
-                        if t.end - t.start >= 2 {
-                            out.push(QueryPiece::Word {
-                                word: t.word.to_string(),
-                                chars: t.word.chars().map(String::from).collect(),
-                            });
+                        let word = t.word.to_string();
+                        out.push(if t.end - t.start >= 2 {
+                            QueryPiece::Word(word)
                         } else {
-                            out.push(QueryPiece::Char(t.word.to_string()));
-                        }
+                            QueryPiece::Char(word)
+                        });
                     }
                 }
                 Run::Alnum { start, end } => {
@@ -321,22 +267,123 @@ impl Analyzer {
         out
     }
 
-    /// The tokens a phrase query is made of: one per unit (characters,
-    /// Latin words, whole codes), with their unit positions.
+    /// The terms a phrase query is made of, with their unit positions:
+    /// bigrams (a lone character as itself), Latin words, whole codes.
     pub fn phrase_terms(&self, text: &str) -> Vec<(usize, String)> {
-        let tokens = self.analyze(text);
-        let first = tokens.first().map(|t| t.position).unwrap_or(0);
-        tokens
-            .into_iter()
-            .filter(|t| matches!(t.kind, TokenKind::Char | TokenKind::Latin | TokenKind::Code))
-            .map(|t| (t.position - first, t.text))
-            .collect()
+        let chars: Vec<char> = normalize(text).chars().collect();
+        let mut out = Vec::new();
+        let mut unit = 0usize;
+        for run in runs(&chars) {
+            match run {
+                Run::Space => {}
+                Run::Punct => unit += 1,
+                Run::Cjk { start, end } => {
+                    out.extend(cjk_terms(&chars[start..end]).into_iter().map(|(i, t)| (unit + i, t)));
+                    unit += end - start;
+                }
+                Run::Alnum { start, end } => {
+                    let mut tokens = Vec::new();
+                    let units = alnum_tokens(&self.stemmer, &chars, start, end, unit, &mut tokens);
+                    out.extend(tokens.into_iter().take(1).map(|t| (t.position, t.text)));
+                    unit += units;
+                }
+            }
+        }
+        let first = out.first().map_or(0, |(p, _)| *p);
+        out.into_iter().map(|(p, t)| (p - first, t)).collect()
     }
 
     /// The stem a Latin word of a document is indexed under.
     pub fn stem_latin(&self, word: &str) -> String {
         self.stem(&normalize(word))
     }
+}
+
+fn stem(stemmer: &Stemmer, word: &str) -> String {
+    if word.chars().all(|c| c.is_ascii_alphabetic()) {
+        stemmer.stem(word).into_owned()
+    } else {
+        word.to_string()
+    }
+}
+
+/// Index-time analysis: every term the text should be findable by.
+pub fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
+    let chars: Vec<char> = normalize(text).chars().collect();
+    let mut out = Vec::with_capacity(chars.len() * 2);
+    let mut unit = 0usize;
+    for run in runs(&chars) {
+        match run {
+            Run::Space => {}
+            Run::Punct => unit += 1,
+            Run::Cjk { start, end } => {
+                for i in start..end {
+                    let position = unit + i - start;
+                    out.push(Tok {
+                        text: chars[i].to_string(),
+                        kind: TokenKind::Char,
+                        position,
+                        start: i,
+                        end: i + 1,
+                    });
+                    if i + 1 < end {
+                        out.push(Tok {
+                            text: chars[i..i + 2].iter().collect(),
+                            kind: TokenKind::Bigram,
+                            position,
+                            start: i,
+                            end: i + 2,
+                        });
+                    }
+                }
+                unit += end - start;
+            }
+            Run::Alnum { start, end } => {
+                unit += alnum_tokens(stemmer, &chars, start, end, unit, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Emits the tokens of one alphanumeric run (the whole word or code
+/// first) and returns the units it takes.
+fn alnum_tokens(stemmer: &Stemmer, chars: &[char], start: usize, end: usize, unit: usize, out: &mut Vec<Tok>) -> usize {
+    let whole: String = chars[start..end].iter().collect();
+    if !whole.chars().any(is_connector) {
+        out.push(Tok {
+            text: stem(stemmer, &whole),
+            kind: TokenKind::Latin,
+            position: unit,
+            start,
+            end,
+        });
+        push_digits(&whole, unit, start, out);
+        return 1;
+    }
+    out.push(Tok {
+        text: whole.clone(),
+        kind: TokenKind::Code,
+        position: unit,
+        start,
+        end,
+    });
+    let mut offset = start;
+    let mut parts = 0;
+    for part in whole.split(is_connector) {
+        let len = part.chars().count();
+        out.push(Tok {
+            text: part.to_string(),
+            kind: TokenKind::CodePart,
+            position: unit + parts,
+            start: offset,
+            end: offset + len,
+        });
+        push_digits(part, unit + parts, offset, out);
+        offset += len + 1;
+        parts += 1;
+    }
+    parts
 }
 
 /// The number inside a mixed token (`cn202110345678` → `202110345678`),
@@ -422,9 +469,19 @@ impl Synonyms {
     }
 }
 
-/// tantivy's handle on the analyzer.
+/// tantivy's handle on the index-time analysis.
 #[derive(Clone)]
-pub struct ZhTokenizer(pub Arc<Analyzer>);
+pub struct ZhTokenizer {
+    stemmer: Stemmer,
+}
+
+impl Default for ZhTokenizer {
+    fn default() -> Self {
+        ZhTokenizer {
+            stemmer: Stemmer::new(Algorithm::English),
+        }
+    }
+}
 
 pub struct VecTokenStream {
     tokens: Vec<Token>,
@@ -436,9 +493,7 @@ impl Tokenizer for ZhTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         let byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
-        let tokens = self
-            .0
-            .analyze(text)
+        let tokens = analyze(&self.stemmer, text)
             .into_iter()
             .map(|t| Token {
                 offset_from: byte_at[t.start],
@@ -500,16 +555,35 @@ mod tests {
     }
 
     #[test]
-    fn dictionary_words_are_kept_whole() {
-        let t = terms("更换接触网吊弦");
-        assert!(t.contains(&"接触网".to_string()), "{t:?}");
+    fn dictionary_words_are_kept_whole_in_queries() {
         let pieces = analyzer().query_pieces("盾构机掘进");
         assert!(
-            pieces
-                .iter()
-                .any(|p| matches!(p, QueryPiece::Word { word, .. } if word == "盾构机")),
+            pieces.iter().any(|p| matches!(p, QueryPiece::Word(w) if w == "盾构机")),
             "{pieces:?}"
         );
+        // The index does not depend on the dictionary.
+        assert_eq!(
+            Analyzer::new("").analyze("更换接触网吊弦"),
+            analyzer().analyze("更换接触网吊弦")
+        );
+    }
+
+    #[test]
+    fn a_word_is_its_bigrams_in_a_row() {
+        let word = QueryPiece::Word("一次合格率".into());
+        assert_eq!(
+            word.terms(),
+            vec![
+                (0, "一次".to_string()),
+                (1, "次合".to_string()),
+                (2, "合格".to_string()),
+                (3, "格率".to_string())
+            ]
+        );
+        assert_eq!(QueryPiece::Word("工程".into()).terms(), vec![(0, "工程".to_string())]);
+        let toks = analyzer().analyze("在建工程");
+        let bigram = toks.iter().find(|t| t.text == "工程").map(|t| (t.kind, t.position));
+        assert_eq!(bigram, Some((TokenKind::Bigram, 2)));
     }
 
     #[test]
@@ -549,16 +623,15 @@ mod tests {
         assert_eq!(pos("盾"), Some(0));
         assert_eq!(pos("管"), Some(2));
         let phrase = analyzer().phrase_terms("盾构，管片");
-        assert_eq!(phrase.iter().find(|(_, t)| t == "管").map(|p| p.0), Some(3));
+        assert_eq!(phrase, vec![(0, "盾构".into()), (3, "管片".into())]);
+        assert_eq!(
+            analyzer().phrase_terms("桥，梁"),
+            vec![(0, "桥".into()), (2, "梁".into())]
+        );
         let phrase = analyzer().phrase_terms("Shield TBM 掘进");
         assert_eq!(
             phrase,
-            vec![
-                (0, "shield".into()),
-                (1, "tbm".into()),
-                (2, "掘".into()),
-                (3, "进".into())
-            ]
+            vec![(0, "shield".into()), (1, "tbm".into()), (2, "掘进".into()),]
         );
     }
 

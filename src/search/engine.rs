@@ -5,7 +5,7 @@
 //! The index is derived data: if it is missing, from an older version or
 //! unreadable, it is rebuilt from the files.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -13,12 +13,15 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{
+    DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
-use super::analysis::{Analyzer, Synonyms, ZhTokenizer};
-use super::facets::FacetCounts;
+use super::analysis::{Analyzer, INDEX_ANALYSIS, QueryPiece, Synonyms, ZhTokenizer};
+use super::facets::{FacetCache, FacetCounts};
 use super::query::{self, Clause, Compiler, Notice};
 use super::schema::{self, FacetField, Fields};
 use super::snippet::{self, Needle, Span};
@@ -81,11 +84,11 @@ struct Writer {
 pub struct Engine {
     content_root: PathBuf,
     index_dir: PathBuf,
-    index: Index,
     reader: IndexReader,
     fields: Fields,
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
+    facets: FacetCache,
 }
 
 /// A record found by id, with where its file is.
@@ -129,11 +132,11 @@ impl Engine {
                 index
             }
         };
-        index
-            .tokenizers()
-            .register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
+        index.tokenizers().register(schema::TOKENIZER, ZhTokenizer::default());
         let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let facets = FacetCache::default();
+        facets.refresh(reader.searcher().segment_readers())?;
         let manifest: Manifest = fs::read(index_dir.join(MANIFEST_FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -141,7 +144,6 @@ impl Engine {
         Ok(Engine {
             content_root: content_root.to_path_buf(),
             index_dir: index_dir.to_path_buf(),
-            index,
             reader,
             fields,
             writer: Mutex::new(Writer { writer, manifest }),
@@ -150,6 +152,7 @@ impl Engine {
                 synonyms,
                 profiles: Profiles::default(),
             })),
+            facets,
         })
     }
 
@@ -176,18 +179,17 @@ impl Engine {
 
         let old = self.snapshot();
         let dictionary = read_optional(&self.content_root.join(DICTIONARY_FILE));
+        // The dictionary only cuts queries: a change needs a new analyzer,
+        // not a re-index.
         let mut analyzer = old.analyzer.clone();
         if Analyzer::fingerprint_of(&dictionary) != analyzer.fingerprint() {
             analyzer = Arc::new(Analyzer::new(&dictionary));
-            self.index
-                .tokenizers()
-                .register(schema::TOKENIZER, ZhTokenizer(analyzer.clone()));
         }
-        let rebuild = rebuild || manifest.analyzer != analyzer.fingerprint();
+        let rebuild = rebuild || manifest.analyzer != INDEX_ANALYSIS;
         if rebuild {
             writer.delete_all_documents()?;
             *manifest = Manifest {
-                analyzer: analyzer.fingerprint().to_string(),
+                analyzer: INDEX_ANALYSIS.to_string(),
                 ..Manifest::default()
             };
             report.rebuilt = true;
@@ -383,6 +385,7 @@ impl Engine {
     fn commit(&self, writer: &mut IndexWriter, manifest: &Manifest) -> Result<(), SearchError> {
         writer.commit()?;
         self.reader.reload()?;
+        self.facets.refresh(self.reader.searcher().segment_readers())?;
         let bytes = serde_json::to_vec(manifest).map_err(|e| SearchError::Internal(e.to_string()))?;
         crate::atomic::write(&self.index_dir.join(MANIFEST_FILE), &bytes)
             .map_err(|e| SearchError::io(&self.index_dir, e))
@@ -531,9 +534,7 @@ impl Engine {
         let page = request.page.max(1);
         let offset = (page - 1) * per_page;
         let searcher = self.reader.searcher();
-        let facets = FacetCounts {
-            fields: FacetField::ALL.iter().map(|f| f.name()).collect(),
-        };
+        let facets = FacetCounts { cache: &self.facets };
         let needles = compiler.needles(&parsed);
         let (mut ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match request.sort {
             Sort::Relevance => {
@@ -569,12 +570,19 @@ impl Engine {
                 )
             }
         };
-        let mut loaded: HashMap<DocAddress, Loaded> = HashMap::new();
         if request.sort == Sort::Relevance && positive {
-            for (score, address) in &mut ranked {
-                let mut doc = self.load(&searcher, *address)?;
-                *score *= proximity_boost(&mut doc, &needles, &snapshot.analyzer);
-                loaded.insert(*address, doc);
+            let terms: Vec<Vec<(usize, String)>> = needles
+                .iter()
+                .map(|needle| match needle {
+                    Needle::Text(text) => snapshot.analyzer.phrase_terms(text),
+                    Needle::Latin(stem) => vec![(0, stem.clone())],
+                })
+                .collect();
+            let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+            let title = self.occurrences(&searcher, self.fields.title, &terms, &addresses)?;
+            let body = self.occurrences(&searcher, self.fields.body, &terms, &addresses)?;
+            for ((score, _), (title, body)) in ranked.iter_mut().zip(title.iter().zip(&body)) {
+                *score *= proximity_boost(title, body, &terms);
             }
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         }
@@ -584,11 +592,10 @@ impl Engine {
         };
         let mut hits = Vec::with_capacity(page_hits.len());
         for (score, address) in page_hits {
-            let doc = match loaded.remove(&address) {
-                Some(doc) => doc,
-                None => self.load(&searcher, address)?,
-            };
-            hits.push(doc.into_hit(score, &needles, &snapshot.analyzer));
+            hits.push(
+                self.load(&searcher, address)?
+                    .into_hit(score, &needles, &snapshot.analyzer),
+            );
         }
         let facets = FacetField::ALL
             .iter()
@@ -611,6 +618,77 @@ impl Engine {
         })
     }
 
+    /// Where each needle (its terms at their offsets) starts in `field` of
+    /// each document, in unit positions, read from the index's positions
+    /// rather than from stored text: re-ranking needs no document loaded.
+    fn occurrences(
+        &self,
+        searcher: &Searcher,
+        field: Field,
+        needles: &[Vec<(usize, String)>],
+        docs: &[DocAddress],
+    ) -> Result<Vec<Vec<Span>>, SearchError> {
+        let mut out = vec![Vec::new(); docs.len()];
+        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+        for (i, address) in docs.iter().enumerate() {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push((address.doc_id, i));
+        }
+        for (segment, mut wanted) in by_segment {
+            // Postings only move forward.
+            wanted.sort_unstable();
+            let inverted = searcher.segment_reader(segment).inverted_index(field)?;
+            for (n, terms) in needles.iter().enumerate() {
+                let Some(length) = units(terms) else {
+                    continue;
+                };
+                // Per term, its positions in each wanted document.
+                let mut positions: Vec<Vec<Vec<u32>>> = Vec::with_capacity(terms.len());
+                for (_, text) in terms {
+                    let mut lists = vec![Vec::new(); wanted.len()];
+                    let term = Term::from_field_text(field, text);
+                    if let Some(mut postings) = inverted
+                        .read_postings(&term, IndexRecordOption::WithFreqsAndPositions)
+                        .map_err(tantivy::TantivyError::from)?
+                    {
+                        for (list, (doc, _)) in lists.iter_mut().zip(&wanted) {
+                            if postings.doc() <= *doc && postings.seek(*doc) == *doc {
+                                postings.positions(list);
+                            }
+                        }
+                    }
+                    positions.push(lists);
+                }
+                for (k, (_, i)) in wanted.iter().enumerate() {
+                    let (first_offset, _) = terms[0];
+                    for &p in &positions[0][k] {
+                        let Some(start) = (p as usize).checked_sub(first_offset) else {
+                            continue;
+                        };
+                        let all_there = terms
+                            .iter()
+                            .zip(&positions)
+                            .skip(1)
+                            .all(|((offset, _), lists)| lists[k].binary_search(&((start + offset) as u32)).is_ok());
+                        if all_there {
+                            out[*i].push(Span {
+                                start,
+                                end: start + length,
+                                needle: n,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for spans in &mut out {
+            spans.sort_by_key(|s| (s.start, s.end));
+        }
+        Ok(out)
+    }
+
     fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Loaded, SearchError> {
         let doc: TantivyDocument = searcher.doc(address)?;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -620,7 +698,6 @@ impl Engine {
             card,
             rel: text(self.fields.rel),
             body: text(self.fields.body),
-            body_spans: None,
         })
     }
 
@@ -689,25 +766,31 @@ impl Engine {
         let snapshot = self.snapshot();
         let searcher = self.reader.searcher();
         let total = searcher.num_docs().max(1) as f32;
-        let mut words: Vec<String> = Vec::new();
+        let mut words: Vec<QueryPiece> = Vec::new();
         for piece in snapshot.analyzer.query_pieces(&render::truncate_chars(text, 4000)) {
-            let surface = piece.surface();
-            if surface.chars().count() >= 2 && !words.contains(&surface) {
-                words.push(surface);
+            if piece.surface().chars().count() >= 2 && !words.contains(&piece) {
+                words.push(piece);
             }
         }
         // Rare words say more about a record than common ones; words no
-        // record has cannot make two records alike.
+        // record has cannot make two records alike. A word's frequency is
+        // bounded by its rarest term's.
+        let doc_freq = |piece: &QueryPiece| {
+            let in_field = |field| {
+                piece
+                    .terms()
+                    .iter()
+                    .map(|(_, t)| searcher.doc_freq(&Term::from_field_text(field, t)).unwrap_or(0))
+                    .min()
+                    .unwrap_or(0)
+            };
+            (in_field(self.fields.body) + in_field(self.fields.title)) as f32
+        };
         let mut weighted: Vec<(f32, String)> = words
             .into_iter()
-            .filter_map(|w| {
-                let df = searcher
-                    .doc_freq(&Term::from_field_text(self.fields.body, &w))
-                    .unwrap_or(0) as f32
-                    + searcher
-                        .doc_freq(&Term::from_field_text(self.fields.title, &w))
-                        .unwrap_or(0) as f32;
-                (df > 0.0).then(|| ((1.0 + total / df).ln(), w))
+            .filter_map(|piece| {
+                let df = doc_freq(&piece);
+                (df > 0.0).then(|| ((1.0 + total / df).ln(), piece.surface()))
             })
             .collect();
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -830,22 +913,12 @@ struct Loaded {
     card: Card,
     rel: String,
     body: String,
-    /// The query's words in the body, found once for ranking and snippet.
-    body_spans: Option<Vec<Span>>,
 }
 
 impl Loaded {
-    /// Where `needles` occur in the body; `needles` are the same for every
-    /// call on one hit (one query), so the first answer is kept.
-    fn body_spans(&mut self, needles: &[Needle], analyzer: &Analyzer) -> &[Span] {
-        let body = &self.body;
-        self.body_spans
-            .get_or_insert_with(|| snippet::find_spans(body, needles, &|w: &str| analyzer.stem_latin(w)))
-    }
-
-    fn into_hit(mut self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
+    fn into_hit(self, score: f32, needles: &[Needle], analyzer: &Analyzer) -> Hit {
         let stem = |w: &str| analyzer.stem_latin(w);
-        let spans = self.body_spans(needles, analyzer).to_vec();
+        let spans = snippet::find_spans(&self.body, needles, &stem);
         let snippet = if !spans.is_empty() || self.card.summary.is_empty() {
             snippet::snippet(&self.body, &spans, SNIPPET_CHARS)
         } else {
@@ -864,31 +937,41 @@ impl Loaded {
     }
 }
 
+/// How many units (positions) a needle's terms cover: a Chinese term one
+/// per character, a Latin word or code one.
+fn units(terms: &[(usize, String)]) -> Option<usize> {
+    let (offset, last) = terms.last()?;
+    let chars = last.chars().count();
+    Some(
+        offset
+            + if last.chars().all(super::analysis::is_cjk) {
+                chars
+            } else {
+                1
+            },
+    )
+}
+
 /// Rewards records whose body holds the query words close together, and
 /// whose title holds them all: a short precise record should not lose to a
-/// long one that merely repeats the words far apart.
-fn proximity_boost(doc: &mut Loaded, needles: &[Needle], analyzer: &Analyzer) -> f32 {
-    if needles.is_empty() {
+/// long one that merely repeats the words far apart. Spans are in unit
+/// positions (`occurrences`).
+fn proximity_boost(title: &[Span], body: &[Span], needles: &[Vec<(usize, String)>]) -> f32 {
+    let searchable = needles.iter().filter(|terms| !terms.is_empty()).count();
+    if searchable == 0 {
         return 1.0;
     }
-    let stem = |w: &str| analyzer.stem_latin(w);
     let mut boost = 1.0;
-    let title_spans = snippet::find_spans(&doc.card.title, needles, &stem);
-    if let Some((_, distinct)) = snippet::tightest_window(&title_spans, needles.len())
-        && distinct == needles.len()
+    if let Some((_, distinct)) = snippet::tightest_window(title, needles.len())
+        && distinct == searchable
     {
         boost += 0.3;
     }
-    if needles.len() >= 2
-        && let Some((window, distinct)) = snippet::tightest_window(doc.body_spans(needles, analyzer), needles.len())
+    if searchable >= 2
+        && let Some((window, distinct)) = snippet::tightest_window(body, needles.len())
     {
-        let needed: usize = needles
-            .iter()
-            .map(|n| match n {
-                Needle::Text(t) | Needle::Latin(t) => t.chars().count(),
-            })
-            .sum();
-        let coverage = distinct as f32 / needles.len() as f32;
+        let needed: usize = needles.iter().filter_map(|terms| units(terms)).sum();
+        let coverage = distinct as f32 / searchable as f32;
         let tightness = (needed as f32 / window.max(1) as f32).min(1.0);
         boost += 0.6 * coverage * coverage * tightness.sqrt();
     }

@@ -231,56 +231,39 @@ impl Compiler<'_> {
 
     fn piece(&self, piece: &QueryPiece, with_synonyms: bool) -> Box<dyn Query> {
         if with_synonyms
-            && let QueryPiece::Word { word, .. } = piece
+            && let QueryPiece::Word(word) = piece
             && let Some(group) = self.synonyms.group_of(word)
         {
             return any_of(group.iter().filter_map(|s| self.word(s, false)).collect());
         }
-        let per_field = self
-            .fields
-            .iter()
-            .map(|w| {
-                let query = match piece {
-                    // The word itself, or its characters side by side: jieba
-                    // may have cut the document differently.
-                    QueryPiece::Word { word, chars } => {
-                        let terms = chars
-                            .iter()
-                            .enumerate()
-                            .map(|(i, c)| (i, Term::from_field_text(w.field, c)))
-                            .collect();
-                        any_of(vec![
-                            term_query(w.field, word),
-                            Box::new(PhraseQuery::new_with_offset(terms)),
-                        ])
-                    }
-                    QueryPiece::Char(t) | QueryPiece::Latin(t) | QueryPiece::Code(t) => term_query(w.field, t),
-                };
-                Box::new(BoostQuery::new(query, w.boost)) as Box<dyn Query>
-            })
-            .collect();
-        any_of(per_field)
+        self.in_every_field(&piece.terms())
     }
 
     fn phrase(&self, text: &str) -> Option<Box<dyn Query>> {
         let terms = self.analyzer.phrase_terms(text);
-        match terms.len() {
-            0 => None,
-            1 => self.word(&terms[0].1, false),
-            _ => Some(any_of(
-                self.fields
-                    .iter()
-                    .map(|w| {
-                        let terms = terms
-                            .iter()
-                            .map(|(pos, t)| (*pos, Term::from_field_text(w.field, t)))
-                            .collect();
-                        Box::new(BoostQuery::new(Box::new(PhraseQuery::new_with_offset(terms)), w.boost))
-                            as Box<dyn Query>
-                    })
-                    .collect(),
-            )),
-        }
+        (!terms.is_empty()).then(|| self.in_every_field(&terms))
+    }
+
+    /// Terms at these offsets (one term, or a phrase) in any searched
+    /// field, each field with its weight.
+    fn in_every_field(&self, terms: &[(usize, String)]) -> Box<dyn Query> {
+        any_of(
+            self.fields
+                .iter()
+                .map(|w| {
+                    let query = match terms {
+                        [(_, one)] => term_query(w.field, one),
+                        _ => Box::new(PhraseQuery::new_with_offset(
+                            terms
+                                .iter()
+                                .map(|(offset, t)| (*offset, Term::from_field_text(w.field, t)))
+                                .collect(),
+                        )),
+                    };
+                    Box::new(BoostQuery::new(query, w.boost)) as Box<dyn Query>
+                })
+                .collect(),
+        )
     }
 
     /// What to mark in snippets for the required clauses (synonyms too).
@@ -301,7 +284,7 @@ impl Compiler<'_> {
                     }
                     for word in words {
                         for piece in self.analyzer.query_pieces(&word) {
-                            if let QueryPiece::Word { word, .. } = &piece
+                            if let QueryPiece::Word(word) = &piece
                                 && let Some(group) = self.synonyms.group_of(word)
                             {
                                 group.iter().for_each(|s| push(Needle::Text(s.clone())));

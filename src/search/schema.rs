@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-4";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-5";
 
 pub const TOKENIZER: &str = "zh";
 
