@@ -491,8 +491,13 @@ fn phase_serve(args: &Args) -> Res<Metrics> {
     m.insert("ours.rss_serve".into(), peak_rss_mib(None));
 
     // One file changed → searchable: what the watcher runs after its
-    // 150 ms settle delay (sync of the whole folder), then a search.
+    // 150 ms settle delay (the changed record by path), then a search.
     let path = first_public_record(&content).ok_or("no public record")?;
+    let rel = path
+        .strip_prefix(&content)
+        .map_err(|e| e.to_string())?
+        .to_string_lossy()
+        .replace('\\', "/");
     let original = fs::read_to_string(&path)?;
     let mut changed = Vec::new();
     let mut synced = Vec::new();
@@ -501,7 +506,7 @@ fn phase_serve(args: &Args) -> Res<Metrics> {
         let token = format!("zhbench{}x{k}", std::process::id());
         fs::write(&path, format!("{original}\n\n基准测试标记 {token}\n"))?;
         let t = Instant::now();
-        let report = engine.sync(false, &|_, _| {})?;
+        let report = engine.sync_paths(std::slice::from_ref(&rel), false)?;
         synced.push(ms(t.elapsed()));
         let found = search_total(&engine, &token)?;
         changed.push(ms(t.elapsed()));
@@ -510,7 +515,7 @@ fn phase_serve(args: &Args) -> Res<Metrics> {
         }
         fs::write(&path, &original)?;
         let t = Instant::now();
-        engine.sync(false, &|_, _| {})?;
+        engine.sync_paths(std::slice::from_ref(&rel), false)?;
         reverted.push(ms(t.elapsed()));
     }
     m.insert("ours.incremental_ms".into(), median(&mut changed));

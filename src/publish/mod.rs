@@ -231,7 +231,7 @@ impl Publisher {
         };
         crate::atomic::write(target, written.as_bytes())?;
         if target == &paths.main {
-            self.engine.sync_paths(std::slice::from_ref(&paths.rel))?;
+            self.engine.sync_paths(std::slice::from_ref(&paths.rel), true)?;
         }
         let action = if is_pending {
             "submit"
@@ -276,7 +276,7 @@ impl Publisher {
         if let Some(dir) = paths.main.parent() {
             crate::atomic::sync_dir(dir)?;
         }
-        self.engine.sync_paths(std::slice::from_ref(&paths.rel))?;
+        self.engine.sync_paths(std::slice::from_ref(&paths.rel), true)?;
         self.history
             .record(id, viewer.name.as_deref().unwrap_or_default(), "delete", "")?;
         Ok(())
@@ -337,7 +337,7 @@ impl Publisher {
                 (back, true)
             }
         };
-        self.engine.sync_paths(std::slice::from_ref(&paths.rel))?;
+        self.engine.sync_paths(std::slice::from_ref(&paths.rel), true)?;
         let record = self.parse(id, &outcome.0)?;
         Ok(Outcome {
             id: id.to_string(),
@@ -488,7 +488,7 @@ impl Publisher {
             crate::atomic::sync_dir(paths.main.parent().unwrap_or(&root))?;
             let old_rel = paths.rel.clone();
             paths = self.paths(id)?;
-            self.engine.sync_paths(&[old_rel, paths.rel.clone()])?;
+            self.engine.sync_paths(&[old_rel, paths.rel.clone()], true)?;
         }
         let folder = paths.main.parent().unwrap_or(&root).to_path_buf();
         crate::atomic::write(&folder.join(&name), bytes)?;

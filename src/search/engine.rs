@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -210,43 +211,39 @@ impl Engine {
         let profiles_changed = !changed_studios.is_empty();
         let known = profiles.known_ids(Some(scan.record_ids()));
 
-        let records: Vec<_> = scan
+        let records: Vec<&SourceFile> = scan
             .documents
             .iter()
             .filter(|d| d.section == Section::Records)
             .collect();
-        let total = records.len();
-        let mut present = HashSet::with_capacity(total);
-        let mut changed = false;
-        for (done, file) in records.iter().enumerate() {
-            if done % 1000 == 0 {
-                progress(done, total);
+        let input = IndexInput {
+            known: &known,
+            profiles: &profiles,
+        };
+        let force = |entry: &FileEntry| changed_studios.contains(&entry.studio) || (!entry.indexed && profiles_changed);
+        // Built anew from what the files are now; on an error the old one
+        // is kept, and the next sync redoes whatever it does not record.
+        let previous = std::mem::take(&mut manifest.files);
+        let mut next = BTreeMap::new();
+        let walked = self.prepare_all(&records, &previous, &input, &force, progress, |prepared| {
+            self.apply(writer, &mut next, prepared, &mut report)
+        });
+        let mut changed = match walked {
+            Ok(changed) => changed,
+            Err(e) => {
+                manifest.files = previous;
+                return Err(e);
             }
-            present.insert(file.rel.clone());
-            let force = manifest
-                .files
-                .get(&file.rel)
-                .is_some_and(|e| changed_studios.contains(&e.studio) || (!e.indexed && profiles_changed));
-            let index = IndexInput {
-                known: &known,
-                profiles: &profiles,
-            };
-            changed |= self.index_file(writer, manifest, file, &index, force, &mut report)?;
-        }
-        progress(total, total);
-        let gone: Vec<String> = manifest
-            .files
-            .keys()
-            .filter(|rel| !present.contains(*rel))
-            .cloned()
-            .collect();
-        for rel in gone {
-            if let Some(entry) = manifest.files.remove(&rel) {
+        };
+        // Every file still there has an entry in `next` again.
+        for (rel, entry) in &previous {
+            if !next.contains_key(rel) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
                 report.removed += 1;
                 changed = true;
             }
         }
+        manifest.files = next;
         if profiles_changed {
             manifest.studios = signatures;
             changed = true;
@@ -264,75 +261,135 @@ impl Engine {
         Ok(report)
     }
 
-    /// Indexes one record file if it changed (always when `force`), or
-    /// records it as skipped with its problems. Returns whether the index
-    /// or the manifest changed.
-    fn index_file(
+    /// Reads every record file on all cores (what changed is parsed and
+    /// made into a document there) and hands the results to `apply` on
+    /// this thread, which owns the writer. Returns whether anything changed.
+    fn prepare_all(
         &self,
-        writer: &mut IndexWriter,
-        manifest: &mut Manifest,
-        file: &SourceFile,
+        records: &[&SourceFile],
+        previous: &BTreeMap<String, FileEntry>,
         input: &IndexInput,
-        force: bool,
-        report: &mut SyncReport,
+        force: &(dyn Fn(&FileEntry) -> bool + Sync),
+        progress: &dyn Fn(usize, usize),
+        mut apply: impl FnMut(Prepared) -> Result<bool, SearchError>,
     ) -> Result<bool, SearchError> {
+        const BATCH: usize = 64;
+        let total = records.len();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+        let claimed = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let (sender, batches) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(workers * 4);
+            for _ in 0..workers {
+                let sender = sender.clone();
+                let claimed = &claimed;
+                scope.spawn(move || {
+                    loop {
+                        let start = claimed.fetch_add(BATCH, Ordering::Relaxed);
+                        if start >= total {
+                            break;
+                        }
+                        let batch = records[start..(start + BATCH).min(total)]
+                            .iter()
+                            .map(|file| {
+                                let entry = previous.get(&file.rel);
+                                self.prepare(file, entry, input, entry.is_some_and(force))
+                            })
+                            .collect();
+                        // The receiver is gone when applying failed.
+                        if sender.send(batch).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            let mut changed = false;
+            let mut done = 0;
+            progress(0, total);
+            for batch in batches {
+                for prepared in batch {
+                    changed |= apply(prepared)?;
+                }
+                done += BATCH;
+                if done % 1024 == 0 {
+                    progress(done.min(total), total);
+                }
+            }
+            progress(total, total);
+            Ok(changed)
+        })
+    }
+
+    /// Reads one record file and, if it changed since `previous` (always
+    /// when `force`), parses it into a document or its problems.
+    fn prepare(&self, file: &SourceFile, previous: Option<&FileEntry>, input: &IndexInput, force: bool) -> Prepared {
         let path = self.content_root.join(&file.rel);
-        let Ok(meta) = fs::metadata(&path) else {
-            return Ok(false);
+        let rel = file.rel.clone();
+        let unreadable = |problem| Prepared::Unreadable {
+            rel: rel.clone(),
+            previous: previous.cloned(),
+            problem,
         };
-        let mtime_ns = meta
-            .modified()
-            .ok()
+        let Ok(meta) = fs::metadata(&path) else {
+            return unreadable(None);
+        };
+        let modified = meta.modified().ok();
+        let mtime_ns = modified
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
-        if let Some(e) = manifest.files.get(&file.rel)
+        // File times are coarser than writes: a file changed moments ago
+        // may keep its size and time, so its bytes are compared.
+        let settled = modified
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(2));
+        if let Some(e) = previous
             && e.size == meta.len()
             && e.mtime_ns == mtime_ns
+            && settled
             && !force
         {
-            report.unchanged += 1;
-            report.skipped += usize::from(!e.indexed);
-            return Ok(false);
+            return Prepared::Unchanged { rel, entry: e.clone() };
         }
         let Ok(text) = fs::read_to_string(&path) else {
-            report.problems.push(FileProblem {
+            return unreadable(Some(FileProblem {
                 path: path.display().to_string(),
                 problem: Problem::error(1, "file", "无法读取，或不是 UTF-8 文本"),
-            });
-            return Ok(false);
+            }));
         };
         let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
-        if let Some(e) = manifest.files.get_mut(&file.rel)
+        if let Some(e) = previous
             && e.hash == hash
             && !force
         {
-            e.size = meta.len();
-            e.mtime_ns = mtime_ns;
-            report.unchanged += 1;
-            report.skipped += usize::from(!e.indexed);
-            return Ok(true);
+            if e.size == meta.len() && e.mtime_ns == mtime_ns {
+                return Prepared::Unchanged { rel, entry: e.clone() };
+            }
+            let entry = FileEntry {
+                size: meta.len(),
+                mtime_ns,
+                ..e.clone()
+            };
+            return Prepared::Touched { rel, entry };
         }
-        writer.delete_term(Term::from_field_text(self.fields.id, &file.id));
         let shown = path.display().to_string();
-        let (indexed, studio) = match parse_document(&file.id, &text, input.known) {
-            Ok((Document::Record(record), warnings)) => {
-                writer.add_document(self.document(&record, &file.rel, input.profiles))?;
-                report.indexed += 1;
-                report.problems.extend(warnings.into_iter().map(|problem| FileProblem {
+        let located = |problems: Vec<Problem>| -> Vec<FileProblem> {
+            problems
+                .into_iter()
+                .map(|problem| FileProblem {
                     path: shown.clone(),
                     problem,
-                }));
-                (true, record.studio.clone())
-            }
-            Ok(_) => (false, String::new()),
-            Err(problems) => {
-                report.skipped += 1;
-                report.problems.extend(problems.into_iter().map(|problem| FileProblem {
-                    path: shown.clone(),
-                    problem,
-                }));
-                (false, String::new())
-            }
+                })
+                .collect()
+        };
+        let (doc, studio, problems, invalid) = match parse_document(&file.id, &text, input.known) {
+            Ok((Document::Record(record), warnings)) => (
+                Some(self.document(&record, &file.rel, input.profiles)),
+                record.studio.clone(),
+                located(warnings),
+                false,
+            ),
+            Ok(_) => (None, String::new(), Vec::new(), false),
+            Err(problems) => (None, String::new(), located(problems), true),
         };
         let entry = FileEntry {
             id: file.id.clone(),
@@ -340,16 +397,72 @@ impl Engine {
             mtime_ns,
             hash,
             studio,
-            indexed,
+            indexed: doc.is_some(),
         };
-        manifest.files.insert(file.rel.clone(), entry);
-        Ok(true)
+        Prepared::Changed {
+            rel,
+            entry,
+            doc,
+            problems,
+            invalid,
+        }
+    }
+
+    /// Puts what `prepare` found into the index and the manifest's file
+    /// list. Returns whether either changed.
+    fn apply(
+        &self,
+        writer: &IndexWriter,
+        files: &mut BTreeMap<String, FileEntry>,
+        prepared: Prepared,
+        report: &mut SyncReport,
+    ) -> Result<bool, SearchError> {
+        match prepared {
+            Prepared::Unchanged { rel, entry } => {
+                report.unchanged += 1;
+                report.skipped += usize::from(!entry.indexed);
+                files.insert(rel, entry);
+                Ok(false)
+            }
+            Prepared::Touched { rel, entry } => {
+                report.unchanged += 1;
+                report.skipped += usize::from(!entry.indexed);
+                files.insert(rel, entry);
+                Ok(true)
+            }
+            Prepared::Changed {
+                rel,
+                entry,
+                doc,
+                problems,
+                invalid,
+            } => {
+                writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
+                if let Some(doc) = doc {
+                    writer.add_document(doc)?;
+                    report.indexed += 1;
+                }
+                report.skipped += usize::from(invalid);
+                report.problems.extend(problems);
+                files.insert(rel, entry);
+                Ok(true)
+            }
+            Prepared::Unreadable { rel, previous, problem } => {
+                report.problems.extend(problem);
+                if let Some(entry) = previous {
+                    files.insert(rel, entry);
+                }
+                Ok(false)
+            }
+        }
     }
 
     /// Applies a known set of changed record files (relative paths) at
     /// once, without walking the folder: what a publish needs to be
-    /// searchable before it is acknowledged.
-    pub fn sync_paths(&self, rels: &[String]) -> Result<SyncReport, SearchError> {
+    /// searchable before it is acknowledged, and what the watcher sees.
+    /// `force` re-reads files whose size and time look unchanged (a writer
+    /// that knows it changed them: timestamps are coarser than writes).
+    pub fn sync_paths(&self, rels: &[String], force: bool) -> Result<SyncReport, SearchError> {
         let started = Instant::now();
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let Writer { writer, manifest } = &mut *guard;
@@ -360,6 +473,7 @@ impl Engine {
             known: &known,
             profiles: &snapshot.profiles,
         };
+        let mut changed = false;
         for rel in rels {
             if self.content_root.join(rel).is_file() {
                 let id = load::id_for(rel).map_err(SearchError::Internal)?;
@@ -368,13 +482,17 @@ impl Engine {
                     section: Section::of_id(&id),
                     id,
                 };
-                self.index_file(writer, manifest, &file, &input, true, &mut report)?;
+                let prepared = self.prepare(&file, manifest.files.get(rel), &input, force);
+                changed |= self.apply(writer, &mut manifest.files, prepared, &mut report)?;
             } else if let Some(entry) = manifest.files.remove(rel) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
                 report.removed += 1;
+                changed = true;
             }
         }
-        self.commit(writer, manifest)?;
+        if changed {
+            self.commit(writer, manifest)?;
+        }
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -901,6 +1019,29 @@ fn studio_signatures(profiles: &Profiles) -> BTreeMap<String, String> {
             (s.id.clone(), blake3::hash(sig.as_bytes()).to_hex()[..16].to_string())
         })
         .collect()
+}
+
+/// What reading one record file found (`Engine::prepare`).
+enum Prepared {
+    /// Size and time as recorded: nothing to do.
+    Unchanged { rel: String, entry: FileEntry },
+    /// Touched, same bytes: only the recorded size and time change.
+    Touched { rel: String, entry: FileEntry },
+    /// New or changed: its document when valid, its problems.
+    Changed {
+        rel: String,
+        entry: FileEntry,
+        doc: Option<TantivyDocument>,
+        problems: Vec<FileProblem>,
+        invalid: bool,
+    },
+    /// Vanished or unreadable since the folder was listed: what was
+    /// recorded stays.
+    Unreadable {
+        rel: String,
+        previous: Option<FileEntry>,
+        problem: Option<FileProblem>,
+    },
 }
 
 /// What record files are checked against while indexing.

@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-5";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-6";
 
 pub const TOKENIZER: &str = "zh";
 
@@ -148,11 +148,12 @@ pub fn build() -> (Schema, Fields) {
     };
     let id = b.add_text_field("id", STRING | STORED);
     let rel = b.add_text_field("rel", STRING | STORED);
-    let title = b.add_text_field("title", text(true));
+    // Title and summary are shown from the stored card.
+    let title = b.add_text_field("title", text(false));
     let codes = b.add_text_field("codes", text(false));
     let tags = b.add_text_field("tags", text(false));
     let people = b.add_text_field("people", text(false));
-    let summary = b.add_text_field("summary", text(true));
+    let summary = b.add_text_field("summary", text(false));
     let body = b.add_text_field("body", text(true));
     let card = b.add_text_field("card", STORED);
     let date = b.add_i64_field("date", INDEXED | FAST);
