@@ -3,7 +3,7 @@
 //! (no `..`, no absolute paths, no hidden files, no symlinks leaving the
 //! folder). Also loads the profiles, which every record is checked against.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, Section, Studio, parse_document};
@@ -76,6 +76,7 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
     let canonical_root = root.canonicalize()?;
     let mut out = Scan::default();
     let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut bundles = BundleDirs::default();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -91,12 +92,12 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
             }
         };
         let path = entry.path();
-        let shown = path.display().to_string();
+        let shown = || path.display().to_string();
         let Ok(rel_path) = path.strip_prefix(root) else {
             continue;
         };
         let Some(rel) = rel_path.to_str().map(|s| s.replace('\\', "/")) else {
-            out.problems.push(problem(shown, "文件名不是有效的 UTF-8"));
+            out.problems.push(problem(shown(), "文件名不是有效的 UTF-8"));
             continue;
         };
         if !rel.ends_with(".md") {
@@ -107,7 +108,7 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
                 Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
                 _ => {
                     out.problems
-                        .push(problem(shown, "符号链接指向 content/ 之外（或已失效），已拒绝"));
+                        .push(problem(shown(), "符号链接指向 content/ 之外（或已失效），已拒绝"));
                     continue;
                 }
             }
@@ -116,19 +117,19 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
         }
         // Markdown files inside a page bundle (other than index.md) are the
         // bundle's attachments, not records.
-        if !rel.ends_with("/index.md") && in_bundle(root, rel_path) {
+        if !rel.ends_with("/index.md") && bundles.holds(root, rel_path) {
             continue;
         }
         let id = match id_for(&rel) {
             Ok(id) => id,
             Err(message) => {
-                out.problems.push(problem(shown, message));
+                out.problems.push(problem(shown(), message));
                 continue;
             }
         };
         if let Some(first) = seen_ids.get(&id) {
             out.problems
-                .push(problem(shown, format!("与 {first} 的编号“{id}”重复，已跳过")));
+                .push(problem(shown(), format!("与 {first} 的编号“{id}”重复，已跳过")));
             continue;
         }
         seen_ids.insert(id.clone(), rel.clone());
@@ -138,11 +139,25 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
     Ok(out)
 }
 
-fn in_bundle(root: &Path, rel: &Path) -> bool {
-    rel.ancestors()
-        .skip(1)
-        .take_while(|a| !a.as_os_str().is_empty())
-        .any(|dir| root.join(dir).join("index.md").is_file())
+/// Which folders are page bundles (hold an `index.md`), each looked up
+/// once: a walk of 100k records would otherwise test every ancestor of
+/// every file.
+#[derive(Default)]
+struct BundleDirs(HashMap<PathBuf, bool>);
+
+impl BundleDirs {
+    /// Whether `rel` lies inside a bundle.
+    fn holds(&mut self, root: &Path, rel: &Path) -> bool {
+        rel.ancestors()
+            .skip(1)
+            .take_while(|a| !a.as_os_str().is_empty())
+            .any(|dir| {
+                *self
+                    .0
+                    .entry(dir.to_path_buf())
+                    .or_insert_with(|| root.join(dir).join("index.md").is_file())
+            })
+    }
 }
 
 /// Studios, alliances and exhibits: small, loaded whole, checked together.

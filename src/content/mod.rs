@@ -170,6 +170,7 @@ pub enum Visibility {
 }
 
 impl Visibility {
+    pub const ALL: [Visibility; 3] = [Visibility::Public, Visibility::Members, Visibility::Studio];
     pub fn parse(s: &str) -> Option<Visibility> {
         Some(match s {
             "public" => Visibility::Public,

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::postings::Postings;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{
     DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
@@ -548,6 +548,9 @@ impl Engine {
         doc.add_text(f.body, &body);
         doc.add_i64(f.date, record.date.ordinal());
         doc.add_f64(f.benefit, record.benefit.unwrap_or(0.0));
+        for audience in Audience::of(record.effective_visibility()) {
+            doc.add_text(f.audience, audience.as_str());
+        }
         let mut facet = |which: FacetField, value: &str| doc.add_text(f.facet(which), value);
         facet(FacetField::Kind, record.kind.as_str());
         facet(FacetField::Studio, &record.studio);
@@ -578,22 +581,33 @@ impl Engine {
         doc
     }
 
-    /// The clause every query carries: only what the viewer may see.
-    fn visibility_filter(&self, viewer: &Viewer) -> Box<dyn Query> {
-        let field = self.fields.facet(FacetField::Visibility);
-        let mut allowed: Vec<(Occur, Box<dyn Query>)> = viewer
-            .open_visibilities()
-            .iter()
-            .map(|v| (Occur::Should, exact(field, v.as_str())))
+    /// The clause every query carries: only what the viewer may see
+    /// (none for staff, who see everything). One term for everyone but a
+    /// publisher: a union over most of the index is not free.
+    fn visibility_filter(&self, viewer: &Viewer) -> Option<Box<dyn Query>> {
+        let open = viewer.open_visibilities();
+        if Visibility::ALL.iter().all(|v| open.contains(v)) {
+            return None;
+        }
+        // Fails closed: a viewer no audience fits sees only their studio's.
+        let mut allowed: Vec<(Occur, Box<dyn Query>)> = Audience::widest_within(open)
+            .map(|a| (Occur::Should, exact(self.fields.audience, a.as_str())))
+            .into_iter()
             .collect();
         if let Some(studio) = viewer.own_studio() {
             let own = BooleanQuery::new(vec![
-                (Occur::Must, exact(field, Visibility::Studio.as_str())),
+                (
+                    Occur::Must,
+                    exact(self.fields.facet(FacetField::Visibility), Visibility::Studio.as_str()),
+                ),
                 (Occur::Must, exact(self.fields.facet(FacetField::Studio), studio)),
             ]);
             allowed.push((Occur::Should, Box::new(own)));
         }
-        Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(allowed)), 0.0))
+        if allowed.is_empty() {
+            return Some(Box::new(EmptyQuery));
+        }
+        Some(Box::new(ConstScoreQuery::new(any_of(allowed), 0.0)))
     }
 
     fn filter(&self, filters: &BTreeMap<FacetField, Vec<String>>) -> Vec<Box<dyn Query>> {
@@ -644,7 +658,7 @@ impl Engine {
                 clauses.push((Occur::MustNot, q));
             }
         }
-        clauses.push((Occur::Must, self.visibility_filter(viewer)));
+        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
         clauses.extend(self.filter(&filters).into_iter().map(|q| (Occur::Must, q)));
         let query = BooleanQuery::new(clauses);
 
@@ -822,10 +836,9 @@ impl Engine {
     /// The record with this id, if it exists and the viewer may see it.
     pub fn locate(&self, id: &str, viewer: &Viewer) -> Result<Option<Located>, SearchError> {
         let searcher = self.reader.searcher();
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, exact(self.fields.id, id)),
-            (Occur::Must, self.visibility_filter(viewer)),
-        ]);
+        let mut clauses = vec![(Occur::Must, exact(self.fields.id, id))];
+        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
+        let query = BooleanQuery::new(clauses);
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             Some((_, address)) => {
@@ -927,10 +940,8 @@ impl Engine {
         if any.is_empty() {
             return Ok(Vec::new());
         }
-        let mut clauses = vec![
-            (Occur::Must, Box::new(BooleanQuery::new(any)) as Box<dyn Query>),
-            (Occur::Must, self.visibility_filter(viewer)),
-        ];
+        let mut clauses = vec![(Occur::Must, Box::new(BooleanQuery::new(any)) as Box<dyn Query>)];
+        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
         if let Some(id) = exclude {
             clauses.push((Occur::MustNot, exact(self.fields.id, id)));
         }
@@ -981,7 +992,7 @@ impl Engine {
         if clauses.is_empty() {
             return Ok(Vec::new());
         }
-        clauses.push((Occur::Must, self.visibility_filter(viewer)));
+        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
         let searcher = self.reader.searcher();
         let top = searcher.search(
             &BooleanQuery::new(clauses),
@@ -990,6 +1001,51 @@ impl Engine {
         top.into_iter()
             .map(|(_, address)| Ok(self.load(&searcher, address)?.card))
             .collect()
+    }
+}
+
+fn any_of(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
+    if clauses.len() == 1 {
+        return clauses.remove(0).1;
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Who may see a record, indexed as terms so that the visibility filter
+/// of anonymous visitors and members is a single term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// Anyone, signed in or not: public records.
+    Anyone,
+    /// Signed-in members: public and members' records.
+    Members,
+}
+
+impl Audience {
+    fn as_str(self) -> &'static str {
+        match self {
+            Audience::Anyone => "anyone",
+            Audience::Members => "members",
+        }
+    }
+
+    /// The audiences a record of this visibility is shown to (studio
+    /// records: none; their studio and staff are matched otherwise).
+    fn of(visibility: Visibility) -> &'static [Audience] {
+        match visibility {
+            Visibility::Public => &[Audience::Anyone, Audience::Members],
+            Visibility::Members => &[Audience::Members],
+            Visibility::Studio => &[],
+        }
+    }
+
+    /// The audience whose records are exactly those of these visibilities.
+    fn widest_within(open: &[Visibility]) -> Option<Audience> {
+        [Audience::Members, Audience::Anyone].into_iter().find(|a| {
+            Visibility::ALL
+                .iter()
+                .all(|v| open.contains(v) == Audience::of(*v).contains(a))
+        })
     }
 }
 
@@ -1117,4 +1173,39 @@ fn proximity_boost(title: &[Span], body: &[Span], needles: &[Vec<(usize, String)
         boost += 0.6 * coverage * coverage * tightness.sqrt();
     }
     boost
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_viewer_gets_the_audience_of_exactly_what_they_may_see() {
+        use Visibility::*;
+        assert_eq!(Audience::widest_within(&[Public]), Some(Audience::Anyone));
+        assert_eq!(Audience::widest_within(&[Public, Members]), Some(Audience::Members));
+        // No audience holds studio records, nor members' without public ones.
+        assert_eq!(Audience::widest_within(&[]), None);
+        assert_eq!(Audience::widest_within(&[Members]), None);
+        for visibility in Visibility::ALL {
+            let anyone = Audience::of(visibility).contains(&Audience::Anyone);
+            assert_eq!(anyone, visibility == Public);
+        }
+    }
+
+    #[test]
+    fn proximity_rewards_words_close_together_and_all_in_the_title() {
+        let needles = vec![vec![(0, "盾构".to_string())], vec![(0, "管片".to_string())]];
+        let span = |start, needle| Span {
+            start,
+            end: start + 2,
+            needle,
+        };
+        let close = proximity_boost(&[], &[span(10, 0), span(12, 1)], &needles);
+        let far = proximity_boost(&[], &[span(10, 0), span(400, 1)], &needles);
+        let titled = proximity_boost(&[span(0, 0), span(3, 1)], &[span(10, 0), span(400, 1)], &needles);
+        assert!(close > far, "{close} {far}");
+        assert!(titled > far, "{titled} {far}");
+        assert_eq!(proximity_boost(&[], &[], &needles), 1.0);
+    }
 }

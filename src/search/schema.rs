@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-6";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-7";
 
 pub const TOKENIZER: &str = "zh";
 
@@ -92,6 +92,8 @@ pub struct Fields {
     pub summary: Field,
     pub body: Field,
     pub card: Field,
+    /// Who may see the record, as filter terms (`Audience`).
+    pub audience: Field,
     pub date: Field,
     pub benefit: Field,
     pub facets: Vec<(FacetField, Field)>,
@@ -156,6 +158,7 @@ pub fn build() -> (Schema, Fields) {
     let summary = b.add_text_field("summary", text(false));
     let body = b.add_text_field("body", text(true));
     let card = b.add_text_field("card", STORED);
+    let audience = b.add_text_field("audience", STRING);
     let date = b.add_i64_field("date", INDEXED | FAST);
     let benefit = b.add_f64_field("benefit", FAST);
     let facets = FacetField::ALL
@@ -172,6 +175,7 @@ pub fn build() -> (Schema, Fields) {
         summary,
         body,
         card,
+        audience,
         date,
         benefit,
         facets,
