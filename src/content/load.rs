@@ -75,7 +75,7 @@ fn problem(path: String, message: impl Into<String>) -> FileProblem {
 pub fn scan(root: &Path) -> std::io::Result<Scan> {
     let canonical_root = root.canonicalize()?;
     let mut out = Scan::default();
-    let mut seen_ids: BTreeMap<String, String> = BTreeMap::new();
+    let mut seen_ids: HashMap<String, String> = HashMap::new();
     let mut bundles = BundleDirs::default();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
@@ -151,11 +151,13 @@ impl BundleDirs {
         rel.ancestors()
             .skip(1)
             .take_while(|a| !a.as_os_str().is_empty())
-            .any(|dir| {
-                *self
-                    .0
-                    .entry(dir.to_path_buf())
-                    .or_insert_with(|| root.join(dir).join("index.md").is_file())
+            .any(|dir| match self.0.get(dir) {
+                Some(&bundle) => bundle,
+                None => {
+                    let bundle = root.join(dir).join("index.md").is_file();
+                    self.0.insert(dir.to_path_buf(), bundle);
+                    bundle
+                }
             })
     }
 }

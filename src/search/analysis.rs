@@ -22,6 +22,8 @@
 
 use std::collections::HashMap;
 
+use std::sync::{Arc, OnceLock};
+
 use frostem::{Algorithm, Stemmer};
 use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -108,7 +110,10 @@ fn cjk_terms(chars: &[char]) -> Vec<(usize, String)> {
 /// Query-side analysis: normalisation, jieba with the staff dictionary to
 /// cut what people type into words, stemming.
 pub struct Analyzer {
-    jieba: Jieba,
+    /// Loading jieba's dictionary takes about 0.1 s: it is built on a
+    /// thread of its own from the start, and the first query waits for it.
+    jieba: Arc<OnceLock<Jieba>>,
+    words: Arc<Vec<DictionaryWord>>,
     stemmer: Stemmer,
     fingerprint: String,
 }
@@ -206,16 +211,26 @@ impl Analyzer {
     /// Builds the analyzer with the staff dictionary (`word [freq] [tag]`
     /// per line, `#` comments) added to jieba's own.
     pub fn new(dictionary: &str) -> Self {
-        let mut jieba = Jieba::new();
-        for (word, freq, tag) in parse_dictionary(dictionary) {
-            jieba.add_word(&word, freq, tag.as_deref());
-        }
+        let jieba = Arc::new(OnceLock::new());
+        let words = Arc::new(parse_dictionary(dictionary));
+        let (cell, list) = (jieba.clone(), words.clone());
+        // If the thread cannot start, the first query builds it.
+        let _ = std::thread::Builder::new().name("jieba".into()).spawn(move || {
+            cell.get_or_init(|| build_jieba(&list));
+        });
         let fingerprint = Self::fingerprint_of(dictionary);
         Analyzer {
             jieba,
+            words,
             stemmer: Stemmer::new(Algorithm::English),
             fingerprint,
         }
+    }
+
+    /// Waits for the thread started in `new` if it is still loading, and
+    /// builds it here if that thread could not.
+    fn jieba(&self) -> &Jieba {
+        self.jieba.get_or_init(|| build_jieba(&self.words))
     }
 
     /// Whether an analyzer built from `dictionary` would cut queries as
@@ -249,7 +264,7 @@ impl Analyzer {
                 Run::Space | Run::Punct => {}
                 Run::Cjk { start, end } => {
                     let slice: String = chars[start..end].iter().collect();
-                    for t in self.jieba.cut(&slice, false) {
+                    for t in self.jieba().cut(&slice, false) {
                         let word = t.word.to_string();
                         out.push(if t.end - t.start >= 2 {
                             QueryPiece::Word(word)
@@ -412,7 +427,18 @@ fn push_digits(token: &str, position: usize, start: usize, out: &mut Vec<Tok>) {
     }
 }
 
-fn parse_dictionary(text: &str) -> Vec<(String, Option<usize>, Option<String>)> {
+/// A line of the staff dictionary: word, frequency, part of speech.
+type DictionaryWord = (String, Option<usize>, Option<String>);
+
+fn build_jieba(words: &[DictionaryWord]) -> Jieba {
+    let mut jieba = Jieba::new();
+    for (word, freq, tag) in words {
+        jieba.add_word(word, *freq, tag.as_deref());
+    }
+    jieba
+}
+
+fn parse_dictionary(text: &str) -> Vec<DictionaryWord> {
     text.lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty())

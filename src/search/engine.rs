@@ -5,7 +5,7 @@
 //! The index is derived data: if it is missing, from an older version or
 //! unreadable, it is rebuilt from the files.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,7 +41,7 @@ const WRITER_MEMORY: usize = 200_000_000;
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Manifest {
     analyzer: String,
-    files: BTreeMap<String, FileEntry>,
+    files: HashMap<String, FileEntry>,
     /// Studio id → signature of what records take from its profile.
     studios: BTreeMap<String, String>,
 }
@@ -224,7 +224,7 @@ impl Engine {
         // Built anew from what the files are now; on an error the old one
         // is kept, and the next sync redoes whatever it does not record.
         let previous = std::mem::take(&mut manifest.files);
-        let mut next = BTreeMap::new();
+        let mut next = HashMap::with_capacity(previous.len());
         let walked = self.prepare_all(&records, &previous, &input, &force, progress, |prepared| {
             self.apply(writer, &mut next, prepared, &mut report)
         });
@@ -267,7 +267,7 @@ impl Engine {
     fn prepare_all(
         &self,
         records: &[&SourceFile],
-        previous: &BTreeMap<String, FileEntry>,
+        previous: &HashMap<String, FileEntry>,
         input: &IndexInput,
         force: &(dyn Fn(&FileEntry) -> bool + Sync),
         progress: &dyn Fn(usize, usize),
@@ -413,7 +413,7 @@ impl Engine {
     fn apply(
         &self,
         writer: &IndexWriter,
-        files: &mut BTreeMap<String, FileEntry>,
+        files: &mut HashMap<String, FileEntry>,
         prepared: Prepared,
         report: &mut SyncReport,
     ) -> Result<bool, SearchError> {
