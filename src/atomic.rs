@@ -32,6 +32,19 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
+/// Appends `bytes` to `path` (created if missing) and makes them durable.
+/// A crash may leave a cut-short last line, which readers must skip.
+pub fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let created = !path.exists();
+    let mut file = fs::OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    if created && let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 /// Makes a folder's entries (creations, renames, removals) durable.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]

@@ -32,6 +32,12 @@ use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE, Sourc
 use crate::content::{Document, FileProblem, KnownIds, Problem, Record, Section, Visibility, parse_document, render};
 
 const MANIFEST_FILE: &str = "manifest.json";
+/// Changes to the manifest since `manifest.json` was written, one JSON line
+/// per file: a publish appends a line instead of rewriting the whole
+/// manifest (225 MiB at a million records).
+const JOURNAL_FILE: &str = "manifest.log";
+/// Journal lines beyond which the next commit rewrites the manifest.
+const JOURNAL_LIMIT: usize = 10_000;
 const VERSION_FILE: &str = "zhihui-version";
 /// How many best hits are re-ranked by proximity.
 const RERANK_DEPTH: usize = 50;
@@ -80,6 +86,45 @@ pub struct Snapshot {
 struct Writer {
     writer: IndexWriter,
     manifest: Manifest,
+    /// Lines in the journal since the manifest was last written whole.
+    journal: usize,
+}
+
+/// One line of the journal: a file's entry now, or `None` once removed.
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalLine {
+    rel: String,
+    entry: Option<FileEntry>,
+}
+
+impl Manifest {
+    /// The manifest as last committed: `manifest.json` with the journal's
+    /// changes applied (a line cut short by a crash is ignored: its file
+    /// no longer matches what is recorded, so it is indexed again).
+    fn load(index_dir: &Path) -> (Manifest, usize) {
+        let mut manifest: Manifest = fs::read(index_dir.join(MANIFEST_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        let journal = read_optional(&index_dir.join(JOURNAL_FILE));
+        let mut lines = 0;
+        for line in journal.lines() {
+            let Ok(JournalLine { rel, entry }) = serde_json::from_str(line) else {
+                continue;
+            };
+            match entry {
+                Some(entry) => manifest.files.insert(rel, entry),
+                None => manifest.files.remove(&rel),
+            };
+            lines += 1;
+        }
+        // A line cut short would swallow the next one appended: write the
+        // manifest whole at the next commit instead.
+        if !journal.is_empty() && !journal.ends_with('\n') {
+            lines = JOURNAL_LIMIT + 1;
+        }
+        (manifest, lines)
+    }
 }
 
 pub struct Engine {
@@ -138,16 +183,17 @@ impl Engine {
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let facets = FacetCache::default();
         facets.refresh(reader.searcher().segment_readers())?;
-        let manifest: Manifest = fs::read(index_dir.join(MANIFEST_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let (manifest, journal) = Manifest::load(index_dir);
         Ok(Engine {
             content_root: content_root.to_path_buf(),
             index_dir: index_dir.to_path_buf(),
             reader,
             fields,
-            writer: Mutex::new(Writer { writer, manifest }),
+            writer: Mutex::new(Writer {
+                writer,
+                manifest,
+                journal,
+            }),
             snapshot: RwLock::new(Arc::new(Snapshot {
                 analyzer,
                 synonyms,
@@ -175,7 +221,11 @@ impl Engine {
     pub fn sync(&self, rebuild: bool, progress: &dyn Fn(usize, usize)) -> Result<SyncReport, SearchError> {
         let started = Instant::now();
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let Writer { writer, manifest } = &mut *guard;
+        let Writer {
+            writer,
+            manifest,
+            journal,
+        } = &mut *guard;
         let mut report = SyncReport::default();
 
         let old = self.snapshot();
@@ -249,7 +299,7 @@ impl Engine {
             changed = true;
         }
         if changed || rebuild {
-            self.commit(writer, manifest)?;
+            self.commit(writer, manifest, journal, None)?;
         }
         let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
@@ -309,10 +359,10 @@ impl Engine {
             for batch in batches {
                 for prepared in batch {
                     changed |= apply(prepared)?;
-                }
-                done += BATCH;
-                if done % 1024 == 0 {
-                    progress(done.min(total), total);
+                    done += 1;
+                    if done % 1000 == 0 {
+                        progress(done, total);
+                    }
                 }
             }
             progress(total, total);
@@ -465,7 +515,11 @@ impl Engine {
     pub fn sync_paths(&self, rels: &[String], force: bool) -> Result<SyncReport, SearchError> {
         let started = Instant::now();
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let Writer { writer, manifest } = &mut *guard;
+        let Writer {
+            writer,
+            manifest,
+            journal,
+        } = &mut *guard;
         let mut report = SyncReport::default();
         let snapshot = self.snapshot();
         let known = snapshot.profiles.known_ids(None);
@@ -491,7 +545,7 @@ impl Engine {
             }
         }
         if changed {
-            self.commit(writer, manifest)?;
+            self.commit(writer, manifest, journal, Some(rels))?;
         }
         report.elapsed = started.elapsed();
         Ok(report)
@@ -499,14 +553,46 @@ impl Engine {
 
     /// Makes the writes visible and durable, then records them in the
     /// manifest (after the commit, so a crash in between only means the
-    /// next start indexes those files again).
-    fn commit(&self, writer: &mut IndexWriter, manifest: &Manifest) -> Result<(), SearchError> {
+    /// next start indexes those files again): only the entries of
+    /// `changed` as journal lines when the caller knows them, else (or
+    /// when the journal is long) the whole manifest.
+    fn commit(
+        &self,
+        writer: &mut IndexWriter,
+        manifest: &Manifest,
+        journal: &mut usize,
+        changed: Option<&[String]>,
+    ) -> Result<(), SearchError> {
         writer.commit()?;
         self.reader.reload()?;
         self.facets.refresh(self.reader.searcher().segment_readers())?;
-        let bytes = serde_json::to_vec(manifest).map_err(|e| SearchError::Internal(e.to_string()))?;
-        crate::atomic::write(&self.index_dir.join(MANIFEST_FILE), &bytes)
-            .map_err(|e| SearchError::io(&self.index_dir, e))
+        let io = |e| SearchError::io(&self.index_dir, e);
+        let json = |e: serde_json::Error| SearchError::Internal(e.to_string());
+        if let Some(rels) = changed
+            && *journal + rels.len() <= JOURNAL_LIMIT
+        {
+            let mut lines = Vec::new();
+            for rel in rels {
+                let line = JournalLine {
+                    rel: rel.clone(),
+                    entry: manifest.files.get(rel).cloned(),
+                };
+                serde_json::to_writer(&mut lines, &line).map_err(json)?;
+                lines.push(b'\n');
+            }
+            crate::atomic::append(&self.index_dir.join(JOURNAL_FILE), &lines).map_err(io)?;
+            *journal += rels.len();
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(manifest).map_err(json)?;
+        crate::atomic::write(&self.index_dir.join(MANIFEST_FILE), &bytes).map_err(io)?;
+        // The manifest now holds every journalled change.
+        match fs::remove_file(self.index_dir.join(JOURNAL_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+        *journal = 0;
+        Ok(())
     }
 
     fn document(&self, record: &Record, rel: &str, profiles: &Profiles) -> TantivyDocument {
@@ -712,7 +798,12 @@ impl Engine {
                 .collect();
             let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
             let title = self.occurrences(&searcher, self.fields.title, &terms, &addresses)?;
-            let body = self.occurrences(&searcher, self.fields.body, &terms, &addresses)?;
+            // Proximity in the body needs two words or more.
+            let body = if terms.iter().filter(|t| !t.is_empty()).count() >= 2 {
+                self.occurrences(&searcher, self.fields.body, &terms, &addresses)?
+            } else {
+                vec![Vec::new(); addresses.len()]
+            };
             for ((score, _), (title, body)) in ranked.iter_mut().zip(title.iter().zip(&body)) {
                 *score *= proximity_boost(title, body, &terms);
             }

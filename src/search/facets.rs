@@ -23,51 +23,46 @@ pub type Counts = Vec<HashMap<String, u64>>;
 
 const NONE: u32 = u32::MAX;
 
-/// One facet of one segment, decoded.
-enum FacetColumn {
-    /// At most one value per document (`NONE` when it has none).
-    Single { ords: Vec<u32>, names: Vec<String> },
-    /// Any number of values: document `d`'s are `ords[starts[d]..starts[d + 1]]`.
-    Multi {
-        starts: Vec<u32>,
-        ords: Vec<u32>,
-        names: Vec<String>,
-    },
-}
-
-impl FacetColumn {
-    fn names(&self) -> &[String] {
-        match self {
-            FacetColumn::Single { names, .. } | FacetColumn::Multi { names, .. } => names,
-        }
-    }
-}
-
-/// Every facet of one segment, in `FacetField::ALL` order.
+/// Every facet of one segment, decoded. Single-valued facets are stored
+/// row by row (a document's values side by side, one cache line), since a
+/// match touches them all; multi-valued ones as value lists per document.
 pub struct SegmentFacets {
-    columns: Vec<FacetColumn>,
+    /// Value names per facet, in `FacetField::ALL` order.
+    names: Vec<Vec<String>>,
+    /// Which facets the rows hold, in row order.
+    row_fields: Vec<usize>,
+    /// `row_fields.len()` ordinals per document (`NONE` for no value).
+    rows: Vec<u32>,
+    multi: Vec<MultiColumn>,
+}
+
+/// A multi-valued facet: document `d`'s values are `ords[starts[d]..starts[d + 1]]`.
+struct MultiColumn {
+    field: usize,
+    starts: Vec<u32>,
+    ords: Vec<u32>,
 }
 
 impl SegmentFacets {
     fn load(segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
         let max_doc = segment.max_doc();
-        let mut columns = Vec::with_capacity(FacetField::ALL.len());
-        for field in FacetField::ALL {
-            let Some(column) = segment.fast_fields().str(field.name())? else {
+        let mut names = Vec::with_capacity(FacetField::ALL.len());
+        let mut singles = Vec::new();
+        let mut multi = Vec::new();
+        for (field, facet) in FacetField::ALL.iter().enumerate() {
+            let Some(column) = segment.fast_fields().str(facet.name())? else {
                 // No document of the segment has this facet.
-                columns.push(FacetColumn::Single {
-                    ords: vec![NONE; max_doc as usize],
-                    names: Vec::new(),
-                });
+                names.push(Vec::new());
                 continue;
             };
-            let mut names = Vec::with_capacity(column.num_terms());
+            let mut values = Vec::with_capacity(column.num_terms());
             let mut name = String::new();
             for ord in 0..column.num_terms() as u64 {
                 name.clear();
                 column.ord_to_str(ord, &mut name)?;
-                names.push(name.clone());
+                values.push(name.clone());
             }
+            names.push(values);
             let ords = column.ords();
             if ords.get_cardinality() == Cardinality::Multivalued {
                 let mut starts = Vec::with_capacity(max_doc as usize + 1);
@@ -77,19 +72,31 @@ impl SegmentFacets {
                     values.extend(ords.values_for_doc(doc).map(|o| o as u32));
                 }
                 starts.push(values.len() as u32);
-                columns.push(FacetColumn::Multi {
+                multi.push(MultiColumn {
+                    field,
                     starts,
                     ords: values,
-                    names,
                 });
             } else {
-                let ords = (0..max_doc)
+                let column: Vec<u32> = (0..max_doc)
                     .map(|doc| ords.first(doc).map_or(NONE, |o| o as u32))
                     .collect();
-                columns.push(FacetColumn::Single { ords, names });
+                singles.push((field, column));
             }
         }
-        Ok(SegmentFacets { columns })
+        let width = singles.len();
+        let mut rows = vec![NONE; width * max_doc as usize];
+        for (j, (_, column)) in singles.iter().enumerate() {
+            for (doc, ord) in column.iter().enumerate() {
+                rows[doc * width + j] = *ord;
+            }
+        }
+        Ok(SegmentFacets {
+            names,
+            row_fields: singles.into_iter().map(|(field, _)| field).collect(),
+            rows,
+            multi,
+        })
     }
 }
 
@@ -142,7 +149,7 @@ impl Collector for FacetCounts<'_> {
 
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
         let facets = self.cache.get(segment)?;
-        let counts = facets.columns.iter().map(|c| vec![0; c.names().len()]).collect();
+        let counts = facets.names.iter().map(|names| vec![0; names.len()]).collect();
         Ok(SegmentFacetCounts { facets, counts })
     }
 
@@ -168,31 +175,30 @@ impl SegmentCollector for SegmentFacetCounts {
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let doc = doc as usize;
-        for (column, counts) in self.facets.columns.iter().zip(&mut self.counts) {
-            match column {
-                FacetColumn::Single { ords, .. } => {
-                    let ord = ords[doc];
-                    if ord != NONE {
-                        counts[ord as usize] += 1;
-                    }
-                }
-                FacetColumn::Multi { starts, ords, .. } => {
-                    for &ord in &ords[starts[doc] as usize..starts[doc + 1] as usize] {
-                        counts[ord as usize] += 1;
-                    }
-                }
+        let facets = &*self.facets;
+        let width = facets.row_fields.len();
+        let row = &facets.rows[doc * width..(doc + 1) * width];
+        for (&ord, &field) in row.iter().zip(&facets.row_fields) {
+            if ord != NONE {
+                self.counts[field][ord as usize] += 1;
+            }
+        }
+        for column in &facets.multi {
+            let values = &column.ords[column.starts[doc] as usize..column.starts[doc + 1] as usize];
+            let counts = &mut self.counts[column.field];
+            for &ord in values {
+                counts[ord as usize] += 1;
             }
         }
     }
 
     fn harvest(self) -> Counts {
         self.facets
-            .columns
+            .names
             .iter()
             .zip(self.counts)
-            .map(|(column, counts)| {
-                column
-                    .names()
+            .map(|(names, counts)| {
+                names
                     .iter()
                     .zip(counts)
                     .filter(|(_, n)| *n > 0)

@@ -527,6 +527,35 @@ fn acknowledged_writes_survive_kill_9() {
     );
 }
 
+#[test]
+fn a_publish_is_journalled_not_a_rewrite_of_the_whole_manifest() {
+    let (app, u) = app_with_users();
+    let index = app.root.join("index");
+    let manifest = std::fs::read(index.join("manifest.json")).unwrap();
+    for i in 0..3 {
+        let text = record(
+            "tunnel-zhang",
+            &format!("日志测试 {i}"),
+            &format!("日志词{i}"),
+            "public",
+        );
+        let r = put(&app, &u.staff, &format!("tunnel-zhang/journal-{i}"), &text, &[]);
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let journal = std::fs::read_to_string(index.join("manifest.log")).unwrap();
+    assert_eq!(journal.lines().count(), 3, "{journal}");
+    assert!(journal.contains("journal-2"));
+    assert_eq!(std::fs::read(index.join("manifest.json")).unwrap(), manifest);
+    // After a crash, the journal tells what is indexed: nothing to redo.
+    app.kill();
+    let out = crate::support::run(&["index"], &app.root);
+    let printed = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("索引 0 个文件"), "{printed}");
+    let restarted = app.restart();
+    assert_eq!(total(&restarted, Some(&u.staff), "日志词2"), 1);
+}
+
 fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
