@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -153,20 +154,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             secure_cookies,
         } => {
-            let engine = Engine::open(&paths.content, &paths.index).context("无法打开索引")?;
-            let report = engine.sync(false, &progress_printer()).context("索引失败")?;
-            for problem in report.problems.iter().filter(|p| p.problem.is_error()) {
-                tracing::warn!("{problem}");
-            }
-            tracing::info!(
-                indexed = report.indexed,
-                unchanged = report.unchanged,
-                skipped = report.skipped,
-                ms = report.elapsed.as_millis() as u64,
-                "index up to date"
-            );
+            let engine = Arc::new(Engine::open(&paths.content, &paths.index).context("无法打开索引")?);
+            let catch_up = {
+                let engine = engine.clone();
+                move || -> anyhow::Result<()> {
+                    let report = engine.sync(false, &progress_printer()).context("索引失败")?;
+                    for problem in report.problems.iter().filter(|p| p.problem.is_error()) {
+                        tracing::warn!("{problem}");
+                    }
+                    tracing::info!(
+                        indexed = report.indexed,
+                        unchanged = report.unchanged,
+                        skipped = report.skipped,
+                        ms = report.elapsed.as_millis() as u64,
+                        "index up to date"
+                    );
+                    Ok(())
+                }
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::web::serve(engine, addr, &data, secure_cookies))?;
+            runtime.block_on(crate::web::serve(engine, catch_up, addr, &data, secure_cookies))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,17 +6,17 @@
 //! the query side can never disagree. It knows nothing about tantivy's
 //! schema or about records; `ZhTokenizer` is the thin adapter tantivy calls.
 //!
-//! Chinese is indexed as characters and character pairs (bigrams), not as
-//! jieba words: a word of the query then matches wherever its characters
-//! stand side by side (工程 inside 在建工程, a domain word jieba does not
-//! know), whatever way a segmenter would have cut the document, and a
-//! two-character word — most of them — is one term lookup instead of a
-//! phrase over common characters. Indexing needs no segmenter (fast, and a
+//! Chinese is indexed as characters, pairs and triples of characters
+//! (n-grams), not as jieba words: a word of the query then matches wherever
+//! its characters stand side by side (工程 inside 在建工程, a domain word
+//! jieba does not know), whatever way a segmenter would have cut the
+//! document, and a word of two or three characters — most of them — is one
+//! term lookup instead of a phrase over common characters. Indexing needs no segmenter (fast, and a
 //! dictionary change needs no re-index); jieba cuts only the query, into
 //! the words that must each occur.
 //!
-//! Positions count *units*: every Chinese character is one unit (its
-//! bigram sits at the position of its first character), every Latin word
+//! Positions count *units*: every Chinese character is one unit (the
+//! n-grams it starts sit at its position), every Latin word
 //! or code is one unit (a code with parts takes one per part), and every
 //! punctuation mark is one unit, so a phrase never runs across punctuation.
 
@@ -30,7 +30,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
 /// Names the index-time analysis; bump when indexing the same text could
 /// give other terms, and every index is rebuilt.
-pub const INDEX_ANALYSIS: &str = "zh-bigram-1";
+pub const INDEX_ANALYSIS: &str = "zh-ngram-2";
 
 /// What an index-time token is; the query side picks by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub enum TokenKind {
     Char,
     /// Two Chinese characters side by side, at the first one's position.
     Bigram,
+    /// Three, likewise.
+    Trigram,
     /// A Latin word (stemmed) or a number.
     Latin,
     /// A code kept whole (`cn202110345678.9`, `qb-sd-2022-11`).
@@ -62,7 +64,7 @@ pub struct Tok {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueryPiece {
     /// A Chinese word of two or more characters: matches where its
-    /// bigrams stand in a row.
+    /// n-grams stand in a row.
     Word(String),
     /// A single Chinese character.
     Char(String),
@@ -90,20 +92,20 @@ impl QueryPiece {
     }
 }
 
-/// The terms of a run of Chinese characters, by offset: bigrams that
-/// cover every character once (the last may overlap), or the character
-/// itself when it stands alone. Side by side at these offsets they match
-/// exactly the run, with half as many position lists to read as every
-/// bigram would need.
+/// The terms of a run of Chinese characters, by offset: trigrams that
+/// cover every character (the last may overlap), a bigram for two
+/// characters, or the character itself when it stands alone. Side by side
+/// at these offsets they match exactly the run; a three-character word is
+/// one term, a longer one a phrase of few rare terms.
 fn cjk_terms(chars: &[char]) -> Vec<(usize, String)> {
-    if chars.len() == 1 {
-        return vec![(0, chars[0].to_string())];
+    if chars.len() <= 2 {
+        return vec![(0, chars.iter().collect())];
     }
-    let last = chars.len() - 2;
+    let last = chars.len() - 3;
     (0..=last)
-        .step_by(2)
-        .chain((last % 2 == 1).then_some(last))
-        .map(|i| (i, chars[i..i + 2].iter().collect()))
+        .step_by(3)
+        .chain((last % 3 != 0).then_some(last))
+        .map(|i| (i, chars[i..i + 3].iter().collect()))
         .collect()
 }
 
@@ -287,7 +289,7 @@ impl Analyzer {
     }
 
     /// The terms a phrase query is made of, with their unit positions:
-    /// bigrams (a lone character as itself), Latin words, whole codes.
+    /// n-grams (a lone character as itself), Latin words, whole codes.
     pub fn phrase_terms(&self, text: &str) -> Vec<(usize, String)> {
         let chars: Vec<char> = normalize(text).chars().collect();
         let mut out = Vec::new();
@@ -345,14 +347,16 @@ pub fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
                         start: i,
                         end: i + 1,
                     });
-                    if i + 1 < end {
-                        out.push(Tok {
-                            text: chars[i..i + 2].iter().collect(),
-                            kind: TokenKind::Bigram,
-                            position,
-                            start: i,
-                            end: i + 2,
-                        });
+                    for (len, kind) in [(2, TokenKind::Bigram), (3, TokenKind::Trigram)] {
+                        if i + len <= end {
+                            out.push(Tok {
+                                text: chars[i..i + len].iter().collect(),
+                                kind,
+                                position,
+                                start: i,
+                                end: i + len,
+                            });
+                        }
                     }
                 }
                 unit += end - start;
@@ -599,22 +603,23 @@ mod tests {
     }
 
     #[test]
-    fn a_word_is_its_bigrams_in_a_row() {
+    fn a_word_is_its_ngrams_in_a_row() {
         let word = QueryPiece::Word("一次合格率".into());
-        assert_eq!(
-            word.terms(),
-            vec![
-                (0, "一次".to_string()),
-                (2, "合格".to_string()),
-                (3, "格率".to_string())
-            ]
-        );
+        assert_eq!(word.terms(), vec![(0, "一次合".to_string()), (2, "合格率".to_string())]);
         let four = QueryPiece::Word("同步注浆".into()).terms();
-        assert_eq!(four, vec![(0, "同步".to_string()), (2, "注浆".to_string())]);
+        assert_eq!(four, vec![(0, "同步注".to_string()), (1, "步注浆".to_string())]);
+        let six = QueryPiece::Word("焊接机器人臂".into()).terms();
+        assert_eq!(six, vec![(0, "焊接机".to_string()), (3, "器人臂".to_string())]);
+        assert_eq!(
+            QueryPiece::Word("接触网".into()).terms(),
+            vec![(0, "接触网".to_string())]
+        );
         assert_eq!(QueryPiece::Word("工程".into()).terms(), vec![(0, "工程".to_string())]);
         let toks = analyzer().analyze("在建工程");
         let bigram = toks.iter().find(|t| t.text == "工程").map(|t| (t.kind, t.position));
         assert_eq!(bigram, Some((TokenKind::Bigram, 2)));
+        let trigram = toks.iter().find(|t| t.text == "建工程").map(|t| (t.kind, t.position));
+        assert_eq!(trigram, Some((TokenKind::Trigram, 1)));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-7";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-8";
 
 pub const TOKENIZER: &str = "zh";
 

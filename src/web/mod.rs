@@ -119,10 +119,24 @@ pub async fn unblock<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
         .map_err(|e| AppError::Internal(e.into()))
 }
 
-/// Serves until Ctrl-C or SIGTERM, applying content edits as they happen.
-pub async fn serve(engine: Engine, addr: SocketAddr, data_dir: &Path, secure_cookies: bool) -> anyhow::Result<()> {
-    let engine = Arc::new(engine);
-    let _watcher = watch::spawn(engine.clone())?;
+/// Brings the index up to date with `catch_up`, then serves until Ctrl-C
+/// or SIGTERM, applying content edits as they happen.
+pub async fn serve(
+    engine: Arc<Engine>,
+    catch_up: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+    addr: SocketAddr,
+    data_dir: &Path,
+    secure_cookies: bool,
+) -> anyhow::Result<()> {
+    // Watching starts before catching up, so that no edit made meanwhile is
+    // missed; registering the watches walks the folders too, so the two
+    // run side by side.
+    let watching = {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || watch::spawn(engine))
+    };
+    tokio::task::spawn_blocking(catch_up).await??;
+    let _watcher = watching.await??;
     let app = router(AppState::new(engine, data_dir, secure_cookies)?);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
