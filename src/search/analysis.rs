@@ -104,7 +104,7 @@ fn cjk_terms(chars: &[char]) -> Vec<(usize, String)> {
     let last = chars.len() - 3;
     (0..=last)
         .step_by(3)
-        .chain((last % 3 != 0).then_some(last))
+        .chain((!last.is_multiple_of(3)).then_some(last))
         .map(|i| (i, chars[i..i + 3].iter().collect()))
         .collect()
 }
