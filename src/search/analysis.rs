@@ -494,6 +494,20 @@ impl Synonyms {
         self.by_term.get(term).map(|&i| self.groups[i].as_slice())
     }
 
+    /// The members of `term`'s group worth searching: one that contains
+    /// another, Chinese, member (悬臂浇筑挂篮 and 挂篮) only matches records
+    /// the shorter one matches already, and costs a phrase query. (Latin
+    /// words match whole, so `guardrail` is not covered by `rail`.)
+    pub fn to_search(&self, term: &str) -> Option<Vec<&str>> {
+        let group = self.group_of(term)?;
+        let covered = |long: &String| {
+            group
+                .iter()
+                .any(|short| short != long && short.chars().all(is_cjk) && long.contains(short.as_str()))
+        };
+        Some(group.iter().filter(|m| !covered(m)).map(String::as_str).collect())
+    }
+
     pub fn len(&self) -> usize {
         self.groups.len()
     }
@@ -693,6 +707,9 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s.group_of("地铁").map(|g| g.len()), Some(3));
         assert!(s.group_of("solo").is_none());
+        let s = Synonyms::parse("挂篮,悬臂浇筑挂篮,挂篮设备\nrail,guardrail\n");
+        assert_eq!(s.to_search("悬臂浇筑挂篮"), Some(vec!["挂篮"]));
+        assert_eq!(s.to_search("rail"), Some(vec!["rail", "guardrail"]));
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl Compiler<'_> {
     }
 
     fn word(&self, word: &str, with_synonyms: bool) -> Option<Box<dyn Query>> {
-        if with_synonyms && let Some(group) = self.synonyms.group_of(&normalize(word)) {
+        if with_synonyms && let Some(group) = self.synonyms.to_search(&normalize(word)) {
             return Some(any_of(group.iter().filter_map(|s| self.word(s, false)).collect()));
         }
         let pieces = self.analyzer.query_pieces(word);
@@ -232,7 +232,7 @@ impl Compiler<'_> {
     fn piece(&self, piece: &QueryPiece, with_synonyms: bool) -> Box<dyn Query> {
         if with_synonyms
             && let QueryPiece::Word(word) = piece
-            && let Some(group) = self.synonyms.group_of(word)
+            && let Some(group) = self.synonyms.to_search(word)
         {
             return any_of(group.iter().filter_map(|s| self.word(s, false)).collect());
         }
