@@ -164,6 +164,12 @@ impl Engine {
         } else {
             None
         };
+        // The manifest (22 MiB of JSON at 100k records) is read while the
+        // index opens and its facets are decoded.
+        let manifest = opened.is_some().then(|| {
+            let dir = index_dir.to_path_buf();
+            std::thread::spawn(move || Manifest::load(&dir))
+        });
         let index = match opened {
             Some(index) => index,
             None => {
@@ -183,7 +189,11 @@ impl Engine {
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let facets = FacetCache::default();
         facets.refresh(reader.searcher().segment_readers())?;
-        let (manifest, journal) = Manifest::load(index_dir);
+        let (manifest, journal) = match manifest.map(std::thread::JoinHandle::join) {
+            Some(Ok(loaded)) => loaded,
+            // A fresh index, or the reading thread failed: nothing is recorded.
+            _ => (Manifest::default(), 0),
+        };
         Ok(Engine {
             content_root: content_root.to_path_buf(),
             index_dir: index_dir.to_path_buf(),
