@@ -11,9 +11,9 @@
 //! its characters stand side by side (工程 inside 在建工程, a domain word
 //! jieba does not know), whatever way a segmenter would have cut the
 //! document, and a word of two or three characters — most of them — is one
-//! term lookup instead of a phrase over common characters. Indexing needs no segmenter (fast, and a
-//! dictionary change needs no re-index); jieba cuts only the query, into
-//! the words that must each occur.
+//! term lookup instead of a phrase over common characters. Indexing needs
+//! no segmenter (fast, and a dictionary change needs no re-index); jieba
+//! cuts only the query, into the words that must each occur.
 //!
 //! Positions count *units*: every Chinese character is one unit (the
 //! n-grams it starts sit at its position), every Latin word
@@ -21,7 +21,6 @@
 //! punctuation mark is one unit, so a phrase never runs across punctuation.
 
 use std::collections::HashMap;
-
 use std::sync::{Arc, OnceLock};
 
 use frostem::{Algorithm, Stemmer};
@@ -176,19 +175,21 @@ enum Run {
     Space,
 }
 
-fn runs(chars: &[char]) -> Vec<Run> {
+/// The runs of `chars`, each with the unit position it starts at (see the
+/// module docs): the one walk that index and phrase positions share.
+fn runs(chars: &[char]) -> Vec<(Run, usize)> {
     let mut out = Vec::new();
+    let mut unit = 0;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if is_cjk(c) {
-            let start = i;
+        let start = i;
+        let (run, units) = if is_cjk(c) {
             while i < chars.len() && is_cjk(chars[i]) {
                 i += 1;
             }
-            out.push(Run::Cjk { start, end: i });
+            (Run::Cjk { start, end: i }, i - start)
         } else if is_word_char(c) {
-            let start = i;
             loop {
                 while i < chars.len() && is_word_char(chars[i]) {
                     i += 1;
@@ -200,11 +201,19 @@ fn runs(chars: &[char]) -> Vec<Run> {
                     break;
                 }
             }
-            out.push(Run::Alnum { start, end: i });
+            // A code takes one unit per part.
+            let parts = 1 + chars[start..i].iter().filter(|c| is_connector(**c)).count();
+            (Run::Alnum { start, end: i }, parts)
         } else {
-            out.push(if c.is_whitespace() { Run::Space } else { Run::Punct });
             i += 1;
-        }
+            if c.is_whitespace() {
+                (Run::Space, 0)
+            } else {
+                (Run::Punct, 1)
+            }
+        };
+        out.push((run, unit));
+        unit += units;
     }
     out
 }
@@ -249,11 +258,6 @@ impl Analyzer {
         stem(&self.stemmer, word)
     }
 
-    /// Index-time analysis (the same as `ZhTokenizer`'s).
-    pub fn analyze(&self, text: &str) -> Vec<Tok> {
-        analyze(&self.stemmer, text)
-    }
-
     /// Query-time analysis of one plain word: the pieces that must all
     /// match. Chinese is cut in precise mode, so 在建工程 asks for 在建 and
     /// 工程 without requiring them side by side.
@@ -261,7 +265,7 @@ impl Analyzer {
         let normalized = normalize(text);
         let chars: Vec<char> = normalized.chars().collect();
         let mut out = Vec::new();
-        for run in runs(&chars) {
+        for (run, _) in runs(&chars) {
             match run {
                 Run::Space | Run::Punct => {}
                 Run::Cjk { start, end } => {
@@ -293,20 +297,17 @@ impl Analyzer {
     pub fn phrase_terms(&self, text: &str) -> Vec<(usize, String)> {
         let chars: Vec<char> = normalize(text).chars().collect();
         let mut out = Vec::new();
-        let mut unit = 0usize;
-        for run in runs(&chars) {
+        for (run, unit) in runs(&chars) {
             match run {
-                Run::Space => {}
-                Run::Punct => unit += 1,
+                Run::Space | Run::Punct => {}
                 Run::Cjk { start, end } => {
                     out.extend(cjk_terms(&chars[start..end]).into_iter().map(|(i, t)| (unit + i, t)));
-                    unit += end - start;
                 }
                 Run::Alnum { start, end } => {
+                    // The whole word or code, which `alnum_tokens` gives first.
                     let mut tokens = Vec::new();
-                    let units = alnum_tokens(&self.stemmer, &chars, start, end, unit, &mut tokens);
+                    alnum_tokens(&self.stemmer, &chars, start, end, unit, &mut tokens);
                     out.extend(tokens.into_iter().take(1).map(|t| (t.position, t.text)));
-                    unit += units;
                 }
             }
         }
@@ -329,14 +330,12 @@ fn stem(stemmer: &Stemmer, word: &str) -> String {
 }
 
 /// Index-time analysis: every term the text should be findable by.
-pub fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
+fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
     let chars: Vec<char> = normalize(text).chars().collect();
-    let mut out = Vec::with_capacity(chars.len() * 2);
-    let mut unit = 0usize;
-    for run in runs(&chars) {
+    let mut out = Vec::with_capacity(chars.len() * 3);
+    for (run, unit) in runs(&chars) {
         match run {
-            Run::Space => {}
-            Run::Punct => unit += 1,
+            Run::Space | Run::Punct => {}
             Run::Cjk { start, end } => {
                 for i in start..end {
                     let position = unit + i - start;
@@ -359,19 +358,16 @@ pub fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
                         }
                     }
                 }
-                unit += end - start;
             }
-            Run::Alnum { start, end } => {
-                unit += alnum_tokens(stemmer, &chars, start, end, unit, &mut out);
-            }
+            Run::Alnum { start, end } => alnum_tokens(stemmer, &chars, start, end, unit, &mut out),
         }
     }
     out
 }
 
-/// Emits the tokens of one alphanumeric run (the whole word or code
-/// first) and returns the units it takes.
-fn alnum_tokens(stemmer: &Stemmer, chars: &[char], start: usize, end: usize, unit: usize, out: &mut Vec<Tok>) -> usize {
+/// Emits the tokens of one alphanumeric run, the whole word or code first
+/// (a code's parts at one unit each, as `runs` counts them).
+fn alnum_tokens(stemmer: &Stemmer, chars: &[char], start: usize, end: usize, unit: usize, out: &mut Vec<Tok>) {
     let whole: String = chars[start..end].iter().collect();
     if !whole.chars().any(is_connector) {
         out.push(Tok {
@@ -382,7 +378,7 @@ fn alnum_tokens(stemmer: &Stemmer, chars: &[char], start: usize, end: usize, uni
             end,
         });
         push_digits(&whole, unit, start, out);
-        return 1;
+        return;
     }
     out.push(Tok {
         text: whole.clone(),
@@ -392,21 +388,18 @@ fn alnum_tokens(stemmer: &Stemmer, chars: &[char], start: usize, end: usize, uni
         end,
     });
     let mut offset = start;
-    let mut parts = 0;
-    for part in whole.split(is_connector) {
+    for (i, part) in whole.split(is_connector).enumerate() {
         let len = part.chars().count();
         out.push(Tok {
             text: part.to_string(),
             kind: TokenKind::CodePart,
-            position: unit + parts,
+            position: unit + i,
             start: offset,
             end: offset + len,
         });
-        push_digits(part, unit + parts, offset, out);
+        push_digits(part, unit + i, offset, out);
         offset += len + 1;
-        parts += 1;
     }
-    parts
 }
 
 /// The number inside a mixed token (`cn202110345678` → `202110345678`),
@@ -531,6 +524,13 @@ impl Default for ZhTokenizer {
     }
 }
 
+impl ZhTokenizer {
+    /// Index-time analysis: every term the text should be findable by.
+    pub fn analyze(&self, text: &str) -> Vec<Tok> {
+        analyze(&self.stemmer, text)
+    }
+}
+
 pub struct VecTokenStream {
     tokens: Vec<Token>,
     index: usize,
@@ -581,7 +581,11 @@ mod tests {
     }
 
     fn terms(text: &str) -> Vec<String> {
-        analyzer().analyze(text).into_iter().map(|t| t.text).collect()
+        ZhTokenizer::default()
+            .analyze(text)
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
     }
 
     #[test]
@@ -609,11 +613,6 @@ mod tests {
             pieces.iter().any(|p| matches!(p, QueryPiece::Word(w) if w == "盾构机")),
             "{pieces:?}"
         );
-        // The index does not depend on the dictionary.
-        assert_eq!(
-            Analyzer::new("").analyze("更换接触网吊弦"),
-            analyzer().analyze("更换接触网吊弦")
-        );
     }
 
     #[test]
@@ -629,7 +628,7 @@ mod tests {
             vec![(0, "接触网".to_string())]
         );
         assert_eq!(QueryPiece::Word("工程".into()).terms(), vec![(0, "工程".to_string())]);
-        let toks = analyzer().analyze("在建工程");
+        let toks = ZhTokenizer::default().analyze("在建工程");
         let bigram = toks.iter().find(|t| t.text == "工程").map(|t| (t.kind, t.position));
         assert_eq!(bigram, Some((TokenKind::Bigram, 2)));
         let trigram = toks.iter().find(|t| t.text == "建工程").map(|t| (t.kind, t.position));
@@ -668,7 +667,7 @@ mod tests {
 
     #[test]
     fn positions_count_units_and_punctuation_breaks_phrases() {
-        let toks = analyzer().analyze("盾构管片");
+        let toks = ZhTokenizer::default().analyze("盾构管片");
         let pos = |s: &str| toks.iter().find(|t| t.text == s).map(|t| t.position);
         assert_eq!(pos("盾"), Some(0));
         assert_eq!(pos("管"), Some(2));
@@ -695,7 +694,7 @@ mod tests {
     #[test]
     fn odd_input_never_panics() {
         for text in ["", "\"", "((", "😀😀", "\u{0}", "---", "a-", "-a", "．", "𠀀𠀁"] {
-            let _ = analyzer().analyze(text);
+            let _ = ZhTokenizer::default().analyze(text);
             let _ = analyzer().query_pieces(text);
             let _ = analyzer().phrase_terms(text);
         }

@@ -281,29 +281,30 @@ impl Engine {
             profiles: &profiles,
         };
         let force = |entry: &FileEntry| changed_studios.contains(&entry.studio) || (!entry.indexed && profiles_changed);
-        // Built anew from what the files are now; on an error the old one
-        // is kept, and the next sync redoes whatever it does not record.
-        let previous = std::mem::take(&mut manifest.files);
-        let mut next = HashMap::with_capacity(previous.len());
-        let walked = self.prepare_all(&records, &previous, &input, &force, progress, |prepared| {
-            self.apply(writer, &mut next, prepared, &mut report)
-        });
-        let mut changed = match walked {
-            Ok(changed) => changed,
-            Err(e) => {
-                manifest.files = previous;
-                return Err(e);
-            }
-        };
-        // Every file still there has an entry in `next` again.
-        for (rel, entry) in &previous {
-            if !next.contains_key(rel) {
+        // The manifest is read by the workers while files are prepared, and
+        // changed once they are done: on an error it stays as it was, and
+        // the next sync redoes whatever it does not record.
+        let mut updates = Vec::new();
+        self.prepare_all(&records, &manifest.files, &input, &force, progress, |prepared| {
+            updates.extend(self.apply(writer, prepared, &mut report)?);
+            Ok(())
+        })?;
+        let mut changed = !updates.is_empty();
+        manifest.files.extend(updates);
+        let present: HashSet<&str> = records.iter().map(|f| String::as_str(&f.rel)).collect();
+        let gone: Vec<String> = manifest
+            .files
+            .keys()
+            .filter(|rel| !present.contains(String::as_str(rel)))
+            .cloned()
+            .collect();
+        for rel in gone {
+            if let Some(entry) = manifest.files.remove(&rel) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
                 report.removed += 1;
                 changed = true;
             }
         }
-        manifest.files = next;
         if profiles_changed {
             manifest.studios = signatures;
             changed = true;
@@ -323,16 +324,16 @@ impl Engine {
 
     /// Reads every record file on all cores (what changed is parsed and
     /// made into a document there) and hands the results to `apply` on
-    /// this thread, which owns the writer. Returns whether anything changed.
+    /// this thread, which owns the writer.
     fn prepare_all(
         &self,
         records: &[&SourceFile],
-        previous: &HashMap<String, FileEntry>,
+        recorded: &HashMap<String, FileEntry>,
         input: &IndexInput,
         force: &(dyn Fn(&FileEntry) -> bool + Sync),
         progress: &dyn Fn(usize, usize),
-        mut apply: impl FnMut(Prepared) -> Result<bool, SearchError>,
-    ) -> Result<bool, SearchError> {
+        mut apply: impl FnMut(Prepared) -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
         const BATCH: usize = 64;
         let total = records.len();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
@@ -351,7 +352,7 @@ impl Engine {
                         let batch = records[start..(start + BATCH).min(total)]
                             .iter()
                             .map(|file| {
-                                let entry = previous.get(&file.rel);
+                                let entry = recorded.get(&file.rel);
                                 self.prepare(file, entry, input, entry.is_some_and(force))
                             })
                             .collect();
@@ -363,12 +364,11 @@ impl Engine {
                 });
             }
             drop(sender);
-            let mut changed = false;
             let mut done = 0;
             progress(0, total);
             for batch in batches {
                 for prepared in batch {
-                    changed |= apply(prepared)?;
+                    apply(prepared)?;
                     done += 1;
                     if done % 1000 == 0 {
                         progress(done, total);
@@ -376,7 +376,7 @@ impl Engine {
                 }
             }
             progress(total, total);
-            Ok(changed)
+            Ok(())
         })
     }
 
@@ -384,14 +384,8 @@ impl Engine {
     /// when `force`), parses it into a document or its problems.
     fn prepare(&self, file: &SourceFile, previous: Option<&FileEntry>, input: &IndexInput, force: bool) -> Prepared {
         let path = self.content_root.join(&file.rel);
-        let rel = file.rel.clone();
-        let unreadable = |problem| Prepared::Unreadable {
-            rel: rel.clone(),
-            previous: previous.cloned(),
-            problem,
-        };
         let Ok(meta) = fs::metadata(&path) else {
-            return unreadable(None);
+            return Prepared::Unreadable { problem: None };
         };
         let modified = meta.modified().ok();
         let mtime_ns = modified
@@ -408,13 +402,16 @@ impl Engine {
             && settled
             && !force
         {
-            return Prepared::Unchanged { rel, entry: e.clone() };
+            return Prepared::Unchanged { indexed: e.indexed };
         }
         let Ok(text) = fs::read_to_string(&path) else {
-            return unreadable(Some(FileProblem {
-                path: path.display().to_string(),
-                problem: Problem::error(1, "file", "无法读取，或不是 UTF-8 文本"),
-            }));
+            let problem = Problem::error(1, "file", "无法读取，或不是 UTF-8 文本");
+            return Prepared::Unreadable {
+                problem: Some(FileProblem {
+                    path: path.display().to_string(),
+                    problem,
+                }),
+            };
         };
         let hash = blake3::hash(text.as_bytes()).to_hex().to_string();
         if let Some(e) = previous
@@ -422,14 +419,17 @@ impl Engine {
             && !force
         {
             if e.size == meta.len() && e.mtime_ns == mtime_ns {
-                return Prepared::Unchanged { rel, entry: e.clone() };
+                return Prepared::Unchanged { indexed: e.indexed };
             }
             let entry = FileEntry {
                 size: meta.len(),
                 mtime_ns,
                 ..e.clone()
             };
-            return Prepared::Touched { rel, entry };
+            return Prepared::Touched {
+                rel: file.rel.clone(),
+                entry,
+            };
         }
         let shown = path.display().to_string();
         let located = |problems: Vec<Problem>| -> Vec<FileProblem> {
@@ -460,7 +460,7 @@ impl Engine {
             indexed: doc.is_some(),
         };
         Prepared::Changed {
-            rel,
+            rel: file.rel.clone(),
             entry,
             doc,
             problems,
@@ -468,27 +468,24 @@ impl Engine {
         }
     }
 
-    /// Puts what `prepare` found into the index and the manifest's file
-    /// list. Returns whether either changed.
+    /// Puts what `prepare` found into the index and the report. Returns
+    /// the file's new manifest entry, if it has one.
     fn apply(
         &self,
         writer: &IndexWriter,
-        files: &mut HashMap<String, FileEntry>,
         prepared: Prepared,
         report: &mut SyncReport,
-    ) -> Result<bool, SearchError> {
+    ) -> Result<Option<(String, FileEntry)>, SearchError> {
         match prepared {
-            Prepared::Unchanged { rel, entry } => {
+            Prepared::Unchanged { indexed } => {
                 report.unchanged += 1;
-                report.skipped += usize::from(!entry.indexed);
-                files.insert(rel, entry);
-                Ok(false)
+                report.skipped += usize::from(!indexed);
+                Ok(None)
             }
             Prepared::Touched { rel, entry } => {
                 report.unchanged += 1;
                 report.skipped += usize::from(!entry.indexed);
-                files.insert(rel, entry);
-                Ok(true)
+                Ok(Some((rel, entry)))
             }
             Prepared::Changed {
                 rel,
@@ -504,15 +501,11 @@ impl Engine {
                 }
                 report.skipped += usize::from(invalid);
                 report.problems.extend(problems);
-                files.insert(rel, entry);
-                Ok(true)
+                Ok(Some((rel, entry)))
             }
-            Prepared::Unreadable { rel, previous, problem } => {
+            Prepared::Unreadable { problem } => {
                 report.problems.extend(problem);
-                if let Some(entry) = previous {
-                    files.insert(rel, entry);
-                }
-                Ok(false)
+                Ok(None)
             }
         }
     }
@@ -547,7 +540,10 @@ impl Engine {
                     id,
                 };
                 let prepared = self.prepare(&file, manifest.files.get(rel), &input, force);
-                changed |= self.apply(writer, &mut manifest.files, prepared, &mut report)?;
+                if let Some((rel, entry)) = self.apply(writer, prepared, &mut report)? {
+                    manifest.files.insert(rel, entry);
+                    changed = true;
+                }
             } else if let Some(entry) = manifest.files.remove(rel) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &entry.id));
                 report.removed += 1;
@@ -686,8 +682,8 @@ impl Engine {
             return None;
         }
         // Fails closed: a viewer no audience fits sees only their studio's.
-        let mut allowed: Vec<(Occur, Box<dyn Query>)> = Audience::widest_within(open)
-            .map(|a| (Occur::Should, exact(self.fields.audience, a.as_str())))
+        let mut allowed: Vec<Box<dyn Query>> = Audience::widest_within(open)
+            .map(|a| exact(self.fields.audience, a.as_str()))
             .into_iter()
             .collect();
         if let Some(studio) = viewer.own_studio() {
@@ -698,12 +694,12 @@ impl Engine {
                 ),
                 (Occur::Must, exact(self.fields.facet(FacetField::Studio), studio)),
             ]);
-            allowed.push((Occur::Should, Box::new(own)));
+            allowed.push(Box::new(own));
         }
         if allowed.is_empty() {
             return Some(Box::new(EmptyQuery));
         }
-        Some(Box::new(ConstScoreQuery::new(any_of(allowed), 0.0)))
+        Some(Box::new(ConstScoreQuery::new(query::any_of(allowed), 0.0)))
     }
 
     fn filter(&self, filters: &BTreeMap<FacetField, Vec<String>>) -> Vec<Box<dyn Query>> {
@@ -1105,13 +1101,6 @@ impl Engine {
     }
 }
 
-fn any_of(mut clauses: Vec<(Occur, Box<dyn Query>)>) -> Box<dyn Query> {
-    if clauses.len() == 1 {
-        return clauses.remove(0).1;
-    }
-    Box::new(BooleanQuery::new(clauses))
-}
-
 /// Who may see a record, indexed as terms so that the visibility filter
 /// of anonymous visitors and members is a single term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1150,7 +1139,7 @@ impl Audience {
     }
 }
 
-fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+fn exact(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, value),
         IndexRecordOption::Basic,
@@ -1180,8 +1169,8 @@ fn studio_signatures(profiles: &Profiles) -> BTreeMap<String, String> {
 
 /// What reading one record file found (`Engine::prepare`).
 enum Prepared {
-    /// Size and time as recorded: nothing to do.
-    Unchanged { rel: String, entry: FileEntry },
+    /// As recorded: nothing to do.
+    Unchanged { indexed: bool },
     /// Touched, same bytes: only the recorded size and time change.
     Touched { rel: String, entry: FileEntry },
     /// New or changed: its document when valid, its problems.
@@ -1194,11 +1183,7 @@ enum Prepared {
     },
     /// Vanished or unreadable since the folder was listed: what was
     /// recorded stays.
-    Unreadable {
-        rel: String,
-        previous: Option<FileEntry>,
-        problem: Option<FileProblem>,
-    },
+    Unreadable { problem: Option<FileProblem> },
 }
 
 /// What record files are checked against while indexing.

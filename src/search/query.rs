@@ -192,7 +192,7 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+pub(super) fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if queries.len() == 1 {
         return queries.into_iter().next().expect("one query");
     }
