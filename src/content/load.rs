@@ -117,7 +117,7 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
         }
         // Markdown files inside a page bundle (other than index.md) are the
         // bundle's attachments, not records.
-        if !rel.ends_with("/index.md") && bundles.holds(root, rel_path) {
+        if bundles.holds(root, rel_path, &rel) {
             continue;
         }
         let id = match id_for(&rel) {
@@ -139,6 +139,13 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
     Ok(out)
 }
 
+/// Whether the Markdown file at `rel` (relative, `/`-separated) is a
+/// record: not an attachment inside a page bundle. For one file, as the
+/// watcher sees them; `scan` keeps the answers per folder.
+pub fn is_record_file(root: &Path, rel: &str) -> bool {
+    rel.ends_with(".md") && !BundleDirs::default().holds(root, Path::new(rel), rel)
+}
+
 /// Which folders are page bundles (hold an `index.md`), each looked up
 /// once: a walk of 100k records would otherwise test every ancestor of
 /// every file.
@@ -146,19 +153,22 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
 struct BundleDirs(HashMap<PathBuf, bool>);
 
 impl BundleDirs {
-    /// Whether `rel` lies inside a bundle.
-    fn holds(&mut self, root: &Path, rel: &Path) -> bool {
-        rel.ancestors()
-            .skip(1)
-            .take_while(|a| !a.as_os_str().is_empty())
-            .any(|dir| match self.0.get(dir) {
-                Some(&bundle) => bundle,
-                None => {
-                    let bundle = root.join(dir).join("index.md").is_file();
-                    self.0.insert(dir.to_path_buf(), bundle);
-                    bundle
-                }
-            })
+    /// Whether the Markdown file `rel` is an attachment inside a bundle
+    /// (a bundle's own `index.md` is not).
+    fn holds(&mut self, root: &Path, rel_path: &Path, rel: &str) -> bool {
+        !rel.ends_with("/index.md")
+            && rel_path
+                .ancestors()
+                .skip(1)
+                .take_while(|a| !a.as_os_str().is_empty())
+                .any(|dir| match self.0.get(dir) {
+                    Some(&bundle) => bundle,
+                    None => {
+                        let bundle = root.join(dir).join("index.md").is_file();
+                        self.0.insert(dir.to_path_buf(), bundle);
+                        bundle
+                    }
+                })
     }
 }
 
@@ -288,6 +298,10 @@ mod tests {
         let scan = scan(root).unwrap();
         let ids: Vec<&str> = scan.documents.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, vec!["s/bundle", "s/r", "studios/a"]);
+        // One file at a time, as the watcher asks, gives the same answers.
+        assert!(is_record_file(root, "s/r.md"));
+        assert!(is_record_file(root, "s/bundle/index.md"));
+        assert!(!is_record_file(root, "s/bundle/notes.md"));
         assert_eq!(scan.documents[2].section, Section::Studios);
         #[cfg(unix)]
         assert!(

@@ -26,11 +26,12 @@ enum Change {
     Everything,
 }
 
-/// The record file (relative path) an event path is, if it is one.
+/// The record file (relative path) an event path is, if it is one: a
+/// Markdown attachment inside a page bundle is not.
 fn record_rel(root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
     let id = load::id_for(&rel).ok()?;
-    (rel.ends_with(".md") && Section::of_id(&id) == Section::Records).then_some(rel)
+    (Section::of_id(&id) == Section::Records && load::is_record_file(root, &rel)).then_some(rel)
 }
 
 /// How long to wait for more events before syncing: a `git pull` or an

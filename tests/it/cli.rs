@@ -61,6 +61,15 @@ fn index_is_incremental_and_rebuildable() {
         again.contains("索引 0 个文件") && again.contains("未变 5 个"),
         "{again}"
     );
+    // The dictionary only cuts queries: editing it re-indexes nothing.
+    std::fs::write(
+        content.join("dictionary.txt"),
+        "正文记录
+",
+    )
+    .unwrap();
+    let after_dictionary = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
+    assert!(after_dictionary.contains("索引 0 个文件"), "{after_dictionary}");
     std::fs::write(
         content.join("r1.md"),
         "---\ntitle: 改过\nkind: problem\nstudio: s\ndate: 2024-01-01\n---\n",
