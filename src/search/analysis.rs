@@ -137,6 +137,8 @@ pub fn normalize(text: &str) -> String {
 
 fn fold_char(c: char) -> char {
     match c {
+        // Most of the text: Han characters have no case.
+        '\u{4E00}'..='\u{9FFF}' => c,
         '\u{FF01}'..='\u{FF5E}' => {
             let ascii = char::from_u32(c as u32 - 0xFEE0).unwrap_or(c);
             ascii.to_ascii_lowercase()

@@ -184,7 +184,14 @@ impl Engine {
                 index
             }
         };
+        let mut index = index;
         index.tokenizers().register(schema::TOKENIZER, ZhTokenizer::default());
+        // A query's segments are searched on every core: one person's
+        // search should not wait on one core while the other idles.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores > 1 {
+            index.set_multithread_executor(cores)?;
+        }
         let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let facets = FacetCache::default();

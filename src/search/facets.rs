@@ -21,35 +21,37 @@ use super::schema::FacetField;
 /// A facet's values, each with its count.
 pub type Counts = Vec<HashMap<String, u64>>;
 
-const NONE: u32 = u32::MAX;
-
-/// Every facet of one segment, decoded. Single-valued facets are stored
-/// row by row (a document's values side by side, one cache line), since a
-/// match touches them all; multi-valued ones as value lists per document.
+/// Every facet of one segment, decoded. Each value of each facet has a slot
+/// in one flat array of counts, and documents are stored as the slots they
+/// count: the single-valued facets row by row (a document's slots side by
+/// side, one cache line, since a match touches them all), the multi-valued
+/// ones as one list of slots per document. Counting a match is then a run of
+/// increments, with no branch on the facet or on a missing value.
 pub struct SegmentFacets {
     /// Value names per facet, in `FacetField::ALL` order.
     names: Vec<Vec<String>>,
-    /// Which facets the rows hold, in row order.
-    row_fields: Vec<usize>,
-    /// `row_fields.len()` ordinals per document (`NONE` for no value).
+    /// Where each facet's values start among the slots.
+    first_slot: Vec<usize>,
+    /// One past the last value slot: where documents without a value count.
+    slots: usize,
+    /// `width` slots per document.
+    width: usize,
     rows: Vec<u32>,
-    multi: Vec<MultiColumn>,
-}
-
-/// A multi-valued facet: document `d`'s values are `ords[starts[d]..starts[d + 1]]`.
-struct MultiColumn {
-    field: usize,
-    starts: Vec<u32>,
-    ords: Vec<u32>,
+    /// Document `d`'s multi-valued slots are `multi[multi_starts[d]..multi_starts[d + 1]]`.
+    multi_starts: Vec<u32>,
+    multi: Vec<u32>,
 }
 
 impl SegmentFacets {
     fn load(segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
-        let max_doc = segment.max_doc();
+        let max_doc = segment.max_doc() as usize;
         let mut names = Vec::with_capacity(FacetField::ALL.len());
+        let mut first_slot = Vec::with_capacity(FacetField::ALL.len());
         let mut singles = Vec::new();
-        let mut multi = Vec::new();
-        for (field, facet) in FacetField::ALL.iter().enumerate() {
+        let mut multis = Vec::new();
+        let mut slots = 0usize;
+        for facet in FacetField::ALL {
+            first_slot.push(slots);
             let Some(column) = segment.fast_fields().str(facet.name())? else {
                 // No document of the segment has this facet.
                 names.push(Vec::new());
@@ -63,38 +65,41 @@ impl SegmentFacets {
                 values.push(name.clone());
             }
             names.push(values);
-            let ords = column.ords();
+            let base = slots as u32;
+            slots += column.num_terms();
+            let ords = column.ords().clone();
             if ords.get_cardinality() == Cardinality::Multivalued {
-                let mut starts = Vec::with_capacity(max_doc as usize + 1);
-                let mut values = Vec::new();
-                for doc in 0..max_doc {
-                    starts.push(values.len() as u32);
-                    values.extend(ords.values_for_doc(doc).map(|o| o as u32));
-                }
-                starts.push(values.len() as u32);
-                multi.push(MultiColumn {
-                    field,
-                    starts,
-                    ords: values,
-                });
+                multis.push((base, ords));
             } else {
-                let column: Vec<u32> = (0..max_doc)
-                    .map(|doc| ords.first(doc).map_or(NONE, |o| o as u32))
-                    .collect();
-                singles.push((field, column));
+                singles.push((base, ords));
             }
         }
+        let none = slots as u32;
         let width = singles.len();
-        let mut rows = vec![NONE; width * max_doc as usize];
-        for (j, (_, column)) in singles.iter().enumerate() {
-            for (doc, ord) in column.iter().enumerate() {
-                rows[doc * width + j] = *ord;
+        let mut rows = vec![none; width * max_doc];
+        for (j, (base, ords)) in singles.iter().enumerate() {
+            for doc in 0..max_doc {
+                if let Some(ord) = ords.first(doc as DocId) {
+                    rows[doc * width + j] = base + ord as u32;
+                }
             }
         }
+        let mut multi_starts = Vec::with_capacity(max_doc + 1);
+        let mut multi = Vec::new();
+        for doc in 0..max_doc {
+            multi_starts.push(multi.len() as u32);
+            for (base, ords) in &multis {
+                multi.extend(ords.values_for_doc(doc as DocId).map(|ord| base + ord as u32));
+            }
+        }
+        multi_starts.push(multi.len() as u32);
         Ok(SegmentFacets {
             names,
-            row_fields: singles.into_iter().map(|(field, _)| field).collect(),
+            first_slot,
+            slots,
+            width,
             rows,
+            multi_starts,
             multi,
         })
     }
@@ -140,7 +145,8 @@ pub struct FacetCounts<'a> {
 
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
-    counts: Vec<Vec<u32>>,
+    /// One count per value slot, and one for documents without a value.
+    counts: Vec<u32>,
 }
 
 impl Collector for FacetCounts<'_> {
@@ -149,7 +155,7 @@ impl Collector for FacetCounts<'_> {
 
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
         let facets = self.cache.get(segment)?;
-        let counts = facets.names.iter().map(|names| vec![0; names.len()]).collect();
+        let counts = vec![0; facets.slots + 1];
         Ok(SegmentFacetCounts { facets, counts })
     }
 
@@ -158,7 +164,10 @@ impl Collector for FacetCounts<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<Counts>) -> tantivy::Result<Counts> {
-        let mut merged: Counts = vec![HashMap::new(); FacetField::ALL.len()];
+        let mut fruits = fruits.into_iter();
+        let mut merged = fruits
+            .next()
+            .unwrap_or_else(|| vec![HashMap::new(); FacetField::ALL.len()]);
         for fruit in fruits {
             for (into, from) in merged.iter_mut().zip(fruit) {
                 for (key, n) in from {
@@ -176,33 +185,27 @@ impl SegmentCollector for SegmentFacetCounts {
     fn collect(&mut self, doc: DocId, _: Score) {
         let doc = doc as usize;
         let facets = &*self.facets;
-        let width = facets.row_fields.len();
-        let row = &facets.rows[doc * width..(doc + 1) * width];
-        for (&ord, &field) in row.iter().zip(&facets.row_fields) {
-            if ord != NONE {
-                self.counts[field][ord as usize] += 1;
-            }
+        for &slot in &facets.rows[doc * facets.width..(doc + 1) * facets.width] {
+            self.counts[slot as usize] += 1;
         }
-        for column in &facets.multi {
-            let values = &column.ords[column.starts[doc] as usize..column.starts[doc + 1] as usize];
-            let counts = &mut self.counts[column.field];
-            for &ord in values {
-                counts[ord as usize] += 1;
-            }
+        let values = facets.multi_starts[doc] as usize..facets.multi_starts[doc + 1] as usize;
+        for &slot in &facets.multi[values] {
+            self.counts[slot as usize] += 1;
         }
     }
 
     fn harvest(self) -> Counts {
-        self.facets
+        let facets = &*self.facets;
+        facets
             .names
             .iter()
-            .zip(self.counts)
-            .map(|(names, counts)| {
+            .zip(&facets.first_slot)
+            .map(|(names, &first)| {
                 names
                     .iter()
-                    .zip(counts)
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(name, n)| (name.clone(), u64::from(n)))
+                    .zip(&self.counts[first..first + names.len()])
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(name, n)| (name.clone(), u64::from(*n)))
                     .collect()
             })
             .collect()

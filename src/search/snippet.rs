@@ -26,29 +26,16 @@ pub struct Span {
 /// overlap, so 在建工程 is marked whole rather than 工程 inside it.
 pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String) -> Vec<Span> {
     let normalized = normalize(text);
-    let char_at: Vec<usize> = {
-        let mut table = vec![0usize; normalized.len() + 1];
-        let mut count = 0;
-        for (byte, c) in normalized.char_indices() {
-            for slot in &mut table[byte..byte + c.len_utf8()] {
-                *slot = count;
-            }
-            count += 1;
-        }
-        table[normalized.len()] = count;
-        table
-    };
-    let mut spans = Vec::new();
+    // Found by byte offset, then turned into character offsets in one pass.
+    let mut found: Vec<(usize, usize, usize)> = Vec::new();
     for (i, needle) in needles.iter().enumerate() {
         match needle {
             Needle::Text(t) if !t.is_empty() => {
-                for (byte, m) in normalized.match_indices(t.as_str()) {
-                    spans.push(Span {
-                        start: char_at[byte],
-                        end: char_at[byte + m.len()],
-                        needle: i,
-                    });
-                }
+                found.extend(
+                    normalized
+                        .match_indices(t.as_str())
+                        .map(|(byte, m)| (byte, byte + m.len(), i)),
+                );
             }
             Needle::Latin(s) => {
                 let mut start = None;
@@ -58,17 +45,42 @@ pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String)
                     } else if let Some(from) = start.take()
                         && stem(&normalized[from..byte]) == *s
                     {
-                        spans.push(Span {
-                            start: char_at[from],
-                            end: char_at[byte],
-                            needle: i,
-                        });
+                        found.push((from, byte, i));
                     }
                 }
             }
             Needle::Text(_) => {}
         }
     }
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let mut bytes: Vec<usize> = found.iter().flat_map(|&(start, end, _)| [start, end]).collect();
+    bytes.sort_unstable();
+    bytes.dedup();
+    let mut char_of = Vec::with_capacity(bytes.len());
+    let mut wanted = bytes.iter().peekable();
+    for (count, (byte, _)) in normalized.char_indices().chain([(normalized.len(), ' ')]).enumerate() {
+        while wanted.next_if(|&&b| b == byte).is_some() {
+            char_of.push((byte, count));
+        }
+        if wanted.peek().is_none() {
+            break;
+        }
+    }
+    let at = |byte: usize| {
+        char_of
+            .binary_search_by_key(&byte, |&(b, _)| b)
+            .map_or(0, |i| char_of[i].1)
+    };
+    let mut spans: Vec<Span> = found
+        .into_iter()
+        .map(|(start, end, needle)| Span {
+            start: at(start),
+            end: at(end),
+            needle,
+        })
+        .collect();
     spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
     let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     for span in spans {
@@ -202,6 +214,17 @@ mod tests {
     fn traditional_text_is_marked_in_the_original_characters() {
         let spans = find_spans("橋梁支座", &[Needle::Text("桥梁".into())], &no_stem);
         assert_eq!(snippet("橋梁支座", &spans, 10), "<mark>橋梁</mark>支座");
+    }
+
+    #[test]
+    fn marks_land_on_the_original_characters_after_full_width_text() {
+        // Ｅ２１Ｄ is 12 bytes, e21d 4: offsets must be counted in characters.
+        let text = "Ｅ２１Ｄ型盾构，盾构机";
+        let spans = find_spans(text, &[Needle::Text("盾构".into())], &no_stem);
+        assert_eq!(
+            snippet(text, &spans, 40),
+            "Ｅ２１Ｄ型<mark>盾构</mark>，<mark>盾构</mark>机"
+        );
     }
 
     #[test]
