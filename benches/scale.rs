@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use queries::QuerySpec;
 use zhihui::auth::Viewer;
 use zhihui::content::load;
-use zhihui::search::analysis::{Analyzer, ZhTokenizer, normalize};
+use zhihui::search::analysis::{Analyzer, SharedWords, WholeWords, ZhTokenizer, normalize};
 use zhihui::search::{Engine, SearchRequest};
 
 type Metrics = BTreeMap<String, f64>;
@@ -370,7 +370,8 @@ fn phase_bare(args: &Args) -> Res<Metrics> {
     let mut m = Metrics::new();
     let content = args.content();
     let started = Instant::now();
-    let analyzer = Arc::new(Analyzer::new(&dictionary(&content)));
+    let dictionary = dictionary(&content);
+    let analyzer = Arc::new(Analyzer::new(&dictionary));
     m.insert("bare.analyzer_ms".into(), ms(started.elapsed()));
     let started = Instant::now();
     let (docs, bytes) = bare::load(&content);
@@ -378,7 +379,7 @@ fn phase_bare(args: &Args) -> Res<Metrics> {
     m.insert("corpus.records".into(), docs.len() as f64);
     m.insert("corpus.mb".into(), mib(bytes));
     let dir = args.work().join("bare-index");
-    let (engine, elapsed) = bare::build(&dir, &docs, analyzer)?;
+    let (engine, elapsed) = bare::build(&dir, &docs, analyzer, &dictionary)?;
     let secs = elapsed.as_secs_f64();
     m.insert("bare.rebuild_s".into(), secs);
     m.insert("bare.rebuild_rps".into(), docs.len() as f64 / secs);
@@ -710,7 +711,7 @@ fn phase_profile(args: &Args) -> Res<Metrics> {
     let mut steps: BTreeMap<&str, Duration> = BTreeMap::new();
     let mut add = |step: &'static str, d: Duration| *steps.entry(step).or_default() += d;
     let mut tokens = 0usize;
-    let mut tokenizer = ZhTokenizer::default();
+    let mut tokenizer = ZhTokenizer::new(SharedWords::new(WholeWords::from_dictionary(&dictionary(&content))));
     for file in &files {
         let path = content.join(&file.rel);
         let t = Instant::now();

@@ -1,5 +1,6 @@
-//! The baseline: the bare engine — tantivy with the same jieba analysis
-//! (`ZhTokenizer`, and the same `Analyzer` and dictionary for queries), the same
+//! The baseline: the bare engine — tantivy with the same analysis
+//! (`ZhTokenizer` with the dictionary's long words held whole, and the same
+//! `Analyzer` and dictionary for queries), the same
 //! number of indexing threads and writer memory, documents fed from
 //! memory with the front matter stripped crudely. No Markdown, no
 //! validation, no manifest, no facets, no visibility, no snippets, no
@@ -13,7 +14,7 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
-use zhihui::search::analysis::{Analyzer, QueryPiece, ZhTokenizer};
+use zhihui::search::analysis::{Analyzer, QueryPiece, SharedWords, WholeWords, ZhTokenizer};
 
 use crate::generator;
 use crate::queries::QuerySpec;
@@ -124,6 +125,7 @@ pub struct Bare {
     reader: IndexReader,
     f: Fields,
     analyzer: Arc<Analyzer>,
+    whole_words: Arc<WholeWords>,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -151,14 +153,20 @@ fn schema() -> (Schema, Fields) {
 
 /// Builds the index in `dir` from `docs`; returns the engine and the time
 /// from the first document to the committed, searchable index.
-pub fn build(dir: &Path, docs: &[BareDoc], analyzer: Arc<Analyzer>) -> tantivy::Result<(Bare, Duration)> {
+pub fn build(
+    dir: &Path,
+    docs: &[BareDoc],
+    analyzer: Arc<Analyzer>,
+    dictionary: &str,
+) -> tantivy::Result<(Bare, Duration)> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
     std::fs::create_dir_all(dir)?;
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)?;
-    index.tokenizers().register("zh", ZhTokenizer::default());
+    let whole_words = SharedWords::new(WholeWords::from_dictionary(dictionary));
+    index.tokenizers().register("zh", ZhTokenizer::new(whole_words.clone()));
     let started = Instant::now();
     let mut writer = index.writer_with_num_threads(THREADS, WRITER_MEMORY)?;
     for d in docs {
@@ -186,6 +194,7 @@ pub fn build(dir: &Path, docs: &[BareDoc], analyzer: Arc<Analyzer>) -> tantivy::
             reader,
             f,
             analyzer,
+            whole_words: whole_words.get(),
         },
         elapsed,
     ))
@@ -230,7 +239,7 @@ impl Bare {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for token in spec.q.split_whitespace() {
             if let Some(inner) = token.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-                let terms = self.analyzer.phrase_terms(inner);
+                let terms = self.analyzer.phrase_terms(inner, &self.whole_words);
                 let per_field = [f.title, f.body]
                     .iter()
                     .map(|&field| {
@@ -258,7 +267,7 @@ impl Bare {
                     QueryPiece::Word(_) | QueryPiece::Char(_) => vec![f.title, f.body],
                     QueryPiece::Latin(_) | QueryPiece::Code(_) => vec![f.title, f.body, f.codes],
                 };
-                let terms = piece.terms();
+                let terms = piece.terms(&self.whole_words);
                 let per_field = fields
                     .into_iter()
                     .map(|field| match terms.as_slice() {

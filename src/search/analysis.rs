@@ -15,14 +15,24 @@
 //! no segmenter (fast, and a dictionary change needs no re-index); jieba
 //! cuts only the query, into the words that must each occur.
 //!
+//! Staff dictionary words of four characters or more (`WholeWords`) are
+//! also indexed whole, where their characters stand in a row. Otherwise
+//! such a word is a phrase of triples, and the long words staff put in the
+//! dictionary are the common domain words (一次合格率 is in most records of
+//! a quality-control corpus): one term is read instead of the positions of
+//! two in nearly every document. The index records which words it holds;
+//! a query asks for a word's own term only if the index holds it, else for
+//! its triples, which match the same places.
+//!
 //! Positions count *units*: every Chinese character is one unit (the
 //! n-grams it starts sit at its position), every Latin word
 //! or code is one unit (a code with parts takes one per part), and every
 //! punctuation mark is one unit, so a phrase never runs across punctuation.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use aho_corasick::AhoCorasick;
 use frostem::{Algorithm, Stemmer};
 use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
@@ -40,6 +50,9 @@ pub enum TokenKind {
     Bigram,
     /// Three, likewise.
     Trigram,
+    /// A dictionary word of four or more characters (`WholeWords`), at its
+    /// first character's position.
+    Word,
     /// A Latin word (stemmed) or a number.
     Latin,
     /// A code kept whole (`cn202110345678.9`, `qb-sd-2022-11`).
@@ -82,23 +95,31 @@ impl QueryPiece {
     }
 
     /// The index terms that must stand at these offsets from each other
-    /// for the piece to match: one term, or a phrase.
-    pub fn terms(&self) -> Vec<(usize, String)> {
+    /// for the piece to match: one term, or a phrase. `indexed` are the
+    /// whole words the index holds.
+    pub fn terms(&self, indexed: &WholeWords) -> Vec<(usize, String)> {
         match self {
-            QueryPiece::Word(word) => cjk_terms(&word.chars().collect::<Vec<_>>()),
+            QueryPiece::Word(word) => cjk_terms(&word.chars().collect::<Vec<_>>(), indexed),
             QueryPiece::Char(s) | QueryPiece::Latin(s) | QueryPiece::Code(s) => vec![(0, s.clone())],
         }
     }
 }
 
-/// The terms of a run of Chinese characters, by offset: trigrams that
-/// cover every character (the last may overlap), a bigram for two
-/// characters, or the character itself when it stands alone. Side by side
-/// at these offsets they match exactly the run; a three-character word is
-/// one term, a longer one a phrase of few rare terms.
-fn cjk_terms(chars: &[char]) -> Vec<(usize, String)> {
+/// The terms of a run of Chinese characters, by offset: the run itself
+/// when the index holds it as a whole word; else trigrams that cover every
+/// character (the last may overlap), a bigram for two characters, or the
+/// character itself when it stands alone. Side by side at these offsets
+/// they match exactly the run; a three-character word is one term, a longer
+/// one a phrase of few rare terms.
+fn cjk_terms(chars: &[char], indexed: &WholeWords) -> Vec<(usize, String)> {
     if chars.len() <= 2 {
         return vec![(0, chars.iter().collect())];
+    }
+    if chars.len() >= WholeWords::MIN_CHARS {
+        let run: String = chars.iter().collect();
+        if indexed.contains(&run) {
+            return vec![(0, run)];
+        }
     }
     let last = chars.len() - 3;
     (0..=last)
@@ -295,15 +316,20 @@ impl Analyzer {
     }
 
     /// The terms a phrase query is made of, with their unit positions:
-    /// n-grams (a lone character as itself), Latin words, whole codes.
-    pub fn phrase_terms(&self, text: &str) -> Vec<(usize, String)> {
+    /// n-grams (a lone character as itself, a run the index holds whole as
+    /// itself), Latin words, whole codes.
+    pub fn phrase_terms(&self, text: &str, indexed: &WholeWords) -> Vec<(usize, String)> {
         let chars: Vec<char> = normalize(text).chars().collect();
         let mut out = Vec::new();
         for (run, unit) in runs(&chars) {
             match run {
                 Run::Space | Run::Punct => {}
                 Run::Cjk { start, end } => {
-                    out.extend(cjk_terms(&chars[start..end]).into_iter().map(|(i, t)| (unit + i, t)));
+                    out.extend(
+                        cjk_terms(&chars[start..end], indexed)
+                            .into_iter()
+                            .map(|(i, t)| (unit + i, t)),
+                    );
                 }
                 Run::Alnum { start, end } => {
                     // The whole word or code, which `alnum_tokens` gives first.
@@ -332,7 +358,7 @@ fn stem(stemmer: &Stemmer, word: &str) -> String {
 }
 
 /// Index-time analysis: every term the text should be findable by.
-fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
+fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
     let chars: Vec<char> = normalize(text).chars().collect();
     let mut out = Vec::with_capacity(chars.len() * 3);
     for (run, unit) in runs(&chars) {
@@ -360,6 +386,15 @@ fn analyze(stemmer: &Stemmer, text: &str) -> Vec<Tok> {
                         }
                     }
                 }
+                words.each_in(&chars[start..end], |from, to| {
+                    out.push(Tok {
+                        text: chars[start + from..start + to].iter().collect(),
+                        kind: TokenKind::Word,
+                        position: unit + from,
+                        start: start + from,
+                        end: start + to,
+                    });
+                });
             }
             Run::Alnum { start, end } => alnum_tokens(stemmer, &chars, start, end, unit, &mut out),
         }
@@ -451,6 +486,120 @@ fn parse_dictionary(text: &str) -> Vec<DictionaryWord> {
         .collect()
 }
 
+/// The staff dictionary's words of `MIN_CHARS` Chinese characters or more,
+/// which the index holds whole (see the module docs).
+#[derive(Debug, Default)]
+pub struct WholeWords {
+    /// Sorted, as recorded with the index.
+    words: Vec<String>,
+    set: HashSet<String>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl PartialEq for WholeWords {
+    fn eq(&self, other: &Self) -> bool {
+        self.words == other.words
+    }
+}
+
+impl WholeWords {
+    /// Shorter words are one term already (a character, pair or triple).
+    pub const MIN_CHARS: usize = 4;
+
+    pub fn from_dictionary(text: &str) -> Self {
+        Self::from_words(parse_dictionary(text).into_iter().map(|(word, _, _)| word))
+    }
+
+    /// Keeps the words of Chinese characters only, normalised, long enough.
+    pub fn from_words(words: impl IntoIterator<Item = String>) -> Self {
+        let mut words: Vec<String> = words
+            .into_iter()
+            .map(|w| normalize(&w))
+            .filter(|w| w.chars().count() >= Self::MIN_CHARS && w.chars().all(is_cjk))
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        // Only fails beyond limits a dictionary cannot reach; without the
+        // automaton nothing is indexed whole and queries use triples.
+        let automaton = (!words.is_empty()).then(|| AhoCorasick::new(&words).ok()).flatten();
+        let set = if automaton.is_some() {
+            words.iter().cloned().collect()
+        } else {
+            words.clear();
+            HashSet::new()
+        };
+        WholeWords { words, set, automaton }
+    }
+
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.set.contains(word)
+    }
+
+    /// The words both sets hold whole: what a query may ask for while an
+    /// index moves from one set to the other.
+    pub fn common(&self, other: &WholeWords) -> WholeWords {
+        Self::from_words(self.words.iter().filter(|w| other.contains(w)).cloned())
+    }
+
+    /// The words in one set and not the other: the records holding them
+    /// must be indexed again when the dictionary changes.
+    pub fn differing<'a>(&'a self, other: &'a WholeWords) -> impl Iterator<Item = &'a String> {
+        let only = |a: &'a WholeWords, b: &'a WholeWords| a.words.iter().filter(move |w| !b.contains(w));
+        only(self, other).chain(only(other, self))
+    }
+
+    /// Calls `found(from, to)` with the character range of every word
+    /// inside `run` (Chinese characters), overlapping ones included.
+    fn each_in(&self, run: &[char], mut found: impl FnMut(usize, usize)) {
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        if run.len() < Self::MIN_CHARS {
+            return;
+        }
+        let text: String = run.iter().collect();
+        // Chinese characters are 3 bytes in UTF-8, a few rare ones 4.
+        let starts: Vec<usize> = if text.len() == 3 * run.len() {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(b, _)| b).chain([text.len()]).collect()
+        };
+        let char_at = |byte: usize| {
+            if starts.is_empty() {
+                byte / 3
+            } else {
+                starts.binary_search(&byte).unwrap_or_else(|i| i)
+            }
+        };
+        for m in automaton.find_overlapping_iter(&text) {
+            found(char_at(m.start()), char_at(m.end()));
+        }
+    }
+}
+
+/// A `WholeWords` that can be replaced while tokenizers and queries hold
+/// the handle.
+#[derive(Debug, Clone, Default)]
+pub struct SharedWords(Arc<RwLock<Arc<WholeWords>>>);
+
+impl SharedWords {
+    pub fn new(words: WholeWords) -> Self {
+        SharedWords(Arc::new(RwLock::new(Arc::new(words))))
+    }
+
+    pub fn get(&self) -> Arc<WholeWords> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set(&self, words: Arc<WholeWords>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = words;
+    }
+}
+
 /// Groups of equivalent terms (`城轨,城市轨道交通,地铁` per line), applied at
 /// query time only, so editing the file needs no re-index.
 #[derive(Debug, Default, Clone)]
@@ -516,20 +665,28 @@ impl Synonyms {
 #[derive(Clone)]
 pub struct ZhTokenizer {
     stemmer: Stemmer,
+    words: SharedWords,
 }
 
 impl Default for ZhTokenizer {
     fn default() -> Self {
-        ZhTokenizer {
-            stemmer: Stemmer::new(Algorithm::English),
-        }
+        Self::new(SharedWords::default())
     }
 }
 
 impl ZhTokenizer {
+    /// A tokenizer that indexes whole whichever words `words` holds when
+    /// it analyses a text.
+    pub fn new(words: SharedWords) -> Self {
+        ZhTokenizer {
+            stemmer: Stemmer::new(Algorithm::English),
+            words,
+        }
+    }
+
     /// Index-time analysis: every term the text should be findable by.
     pub fn analyze(&self, text: &str) -> Vec<Tok> {
-        analyze(&self.stemmer, text)
+        analyze(&self.stemmer, &self.words.get(), text)
     }
 }
 
@@ -543,7 +700,8 @@ impl Tokenizer for ZhTokenizer {
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
         let byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
-        let tokens = analyze(&self.stemmer, text)
+        let tokens = self
+            .analyze(text)
             .into_iter()
             .map(|t| Token {
                 offset_from: byte_at[t.start],
@@ -583,11 +741,11 @@ mod tests {
     }
 
     fn terms(text: &str) -> Vec<String> {
-        ZhTokenizer::default()
-            .analyze(text)
-            .into_iter()
-            .map(|t| t.text)
-            .collect()
+        terms_with(&ZhTokenizer::default(), text)
+    }
+
+    fn terms_with(tokenizer: &ZhTokenizer, text: &str) -> Vec<String> {
+        tokenizer.analyze(text).into_iter().map(|t| t.text).collect()
     }
 
     #[test]
@@ -619,22 +777,68 @@ mod tests {
 
     #[test]
     fn a_word_is_its_ngrams_in_a_row() {
+        let none = WholeWords::default();
         let word = QueryPiece::Word("一次合格率".into());
-        assert_eq!(word.terms(), vec![(0, "一次合".to_string()), (2, "合格率".to_string())]);
-        let four = QueryPiece::Word("同步注浆".into()).terms();
+        assert_eq!(
+            word.terms(&none),
+            vec![(0, "一次合".to_string()), (2, "合格率".to_string())]
+        );
+        let four = QueryPiece::Word("同步注浆".into()).terms(&none);
         assert_eq!(four, vec![(0, "同步注".to_string()), (1, "步注浆".to_string())]);
-        let six = QueryPiece::Word("焊接机器人臂".into()).terms();
+        let six = QueryPiece::Word("焊接机器人臂".into()).terms(&none);
         assert_eq!(six, vec![(0, "焊接机".to_string()), (3, "器人臂".to_string())]);
         assert_eq!(
-            QueryPiece::Word("接触网".into()).terms(),
+            QueryPiece::Word("接触网".into()).terms(&none),
             vec![(0, "接触网".to_string())]
         );
-        assert_eq!(QueryPiece::Word("工程".into()).terms(), vec![(0, "工程".to_string())]);
+        assert_eq!(
+            QueryPiece::Word("工程".into()).terms(&none),
+            vec![(0, "工程".to_string())]
+        );
         let toks = ZhTokenizer::default().analyze("在建工程");
         let bigram = toks.iter().find(|t| t.text == "工程").map(|t| (t.kind, t.position));
         assert_eq!(bigram, Some((TokenKind::Bigram, 2)));
         let trigram = toks.iter().find(|t| t.text == "建工程").map(|t| (t.kind, t.position));
         assert_eq!(trigram, Some((TokenKind::Trigram, 1)));
+    }
+
+    #[test]
+    fn dictionary_words_of_four_characters_or_more_are_indexed_whole() {
+        let words = WholeWords::from_dictionary("一次合格率 3000 n\n一次检测合格率\n盾构机\nTBM掘进\n合格率统计\n");
+        assert_eq!(words.words(), ["一次合格率", "一次检测合格率", "合格率统计"]);
+        let tokenizer = ZhTokenizer::new(SharedWords::new(words));
+        let toks = tokenizer.analyze("提高一次合格率统计，一次检测合格率");
+        let whole: Vec<(&str, usize)> = toks
+            .iter()
+            .filter(|t| t.kind == TokenKind::Word)
+            .map(|t| (t.text.as_str(), t.position))
+            .collect();
+        // Overlapping words are both kept; positions are their first characters'.
+        assert_eq!(
+            whole,
+            vec![("一次合格率", 2), ("合格率统计", 4), ("一次检测合格率", 10)]
+        );
+        // A query asks for the whole word only where the index holds it.
+        let indexed = tokenizer.words.get();
+        let word = QueryPiece::Word("一次合格率".into());
+        assert_eq!(word.terms(&indexed), vec![(0, "一次合格率".to_string())]);
+        assert_eq!(word.terms(&WholeWords::default()).len(), 2);
+        assert_eq!(
+            analyzer().phrase_terms("“一次合格率”", &indexed),
+            vec![(0, "一次合格率".to_string())]
+        );
+        // Across a space or punctuation it is not the word.
+        assert!(!terms_with(&tokenizer, "一次，合格率").contains(&"一次合格率".to_string()));
+    }
+
+    #[test]
+    fn whole_words_that_changed_are_listed_both_ways() {
+        let old = WholeWords::from_words(["一次合格率".to_string(), "同步注浆".to_string()]);
+        let new = WholeWords::from_words(["同步注浆".to_string(), "管片错台".to_string()]);
+        let changed: Vec<&String> = old.differing(&new).collect();
+        assert_eq!(changed, ["一次合格率", "管片错台"]);
+        assert_eq!(old.common(&new).words(), ["同步注浆"]);
+        assert!(old.differing(&old).next().is_none());
     }
 
     #[test]
@@ -669,17 +873,18 @@ mod tests {
 
     #[test]
     fn positions_count_units_and_punctuation_breaks_phrases() {
+        let none = WholeWords::default();
         let toks = ZhTokenizer::default().analyze("盾构管片");
         let pos = |s: &str| toks.iter().find(|t| t.text == s).map(|t| t.position);
         assert_eq!(pos("盾"), Some(0));
         assert_eq!(pos("管"), Some(2));
-        let phrase = analyzer().phrase_terms("盾构，管片");
+        let phrase = analyzer().phrase_terms("盾构，管片", &none);
         assert_eq!(phrase, vec![(0, "盾构".into()), (3, "管片".into())]);
         assert_eq!(
-            analyzer().phrase_terms("桥，梁"),
+            analyzer().phrase_terms("桥，梁", &none),
             vec![(0, "桥".into()), (2, "梁".into())]
         );
-        let phrase = analyzer().phrase_terms("Shield TBM 掘进");
+        let phrase = analyzer().phrase_terms("Shield TBM 掘进", &none);
         assert_eq!(
             phrase,
             vec![(0, "shield".into()), (1, "tbm".into()), (2, "掘进".into()),]
@@ -698,7 +903,7 @@ mod tests {
         for text in ["", "\"", "((", "😀😀", "\u{0}", "---", "a-", "-a", "．", "𠀀𠀁"] {
             let _ = ZhTokenizer::default().analyze(text);
             let _ = analyzer().query_pieces(text);
-            let _ = analyzer().phrase_terms(text);
+            let _ = analyzer().phrase_terms(text, &WholeWords::default());
         }
     }
 

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -21,7 +21,7 @@ use tantivy::{
     DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
 };
 
-use super::analysis::{Analyzer, INDEX_ANALYSIS, QueryPiece, Synonyms, ZhTokenizer};
+use super::analysis::{Analyzer, INDEX_ANALYSIS, QueryPiece, SharedWords, Synonyms, WholeWords, ZhTokenizer};
 use super::facets::{FacetCache, FacetCounts};
 use super::query::{self, Clause, Compiler, Notice};
 use super::schema::{self, FacetField, Fields};
@@ -135,6 +135,20 @@ pub struct Engine {
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
     facets: FacetCache,
+    /// The words the tokenizer indexes whole (the dictionary's, from the
+    /// sync that last saw it).
+    indexing_words: SharedWords,
+    /// The words every committed document holds whole, which queries may
+    /// ask for as one term: the same set, except while a dictionary change
+    /// is being indexed, when it is what the old and new sets share.
+    query_words: SharedWords,
+}
+
+/// What a commit records besides the documents, in tantivy's meta.json so
+/// that it changes atomically with them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CommitPayload {
+    whole_words: Vec<String>,
 }
 
 /// A record found by id, with where its file is.
@@ -185,7 +199,18 @@ impl Engine {
             }
         };
         let mut index = index;
-        index.tokenizers().register(schema::TOKENIZER, ZhTokenizer::default());
+        let payload: CommitPayload = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default();
+        let whole_words = WholeWords::from_words(payload.whole_words);
+        let indexing_words = SharedWords::new(whole_words);
+        let query_words = SharedWords::default();
+        query_words.set(indexing_words.get());
+        index
+            .tokenizers()
+            .register(schema::TOKENIZER, ZhTokenizer::new(indexing_words.clone()));
         // A query's segments are searched on every core: one person's
         // search should not wait on one core while the other idles.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -217,6 +242,8 @@ impl Engine {
                 profiles: Profiles::default(),
             })),
             facets,
+            indexing_words,
+            query_words,
         })
     }
 
@@ -247,13 +274,30 @@ impl Engine {
 
         let old = self.snapshot();
         let dictionary = read_optional(&self.content_root.join(DICTIONARY_FILE));
-        // The dictionary only cuts queries: a change needs a new analyzer,
-        // not a re-index.
+        // The dictionary cuts queries: a change needs a new analyzer, and
+        // re-indexing only the records that hold a long word added or
+        // removed (`WholeWords`).
         let mut analyzer = old.analyzer.clone();
         if Analyzer::fingerprint_of(&dictionary) != analyzer.fingerprint() {
             analyzer = Arc::new(Analyzer::new(&dictionary));
         }
         let rebuild = rebuild || manifest.analyzer != INDEX_ANALYSIS;
+        let wanted = Arc::new(WholeWords::from_dictionary(&dictionary));
+        let current = self.query_words.get();
+        let mut affected: HashSet<String> = HashSet::new();
+        let words_changed = *current != *wanted;
+        if words_changed {
+            // Whatever the writer still holds was analysed with the words
+            // before: committed first, so that the search below sees it.
+            self.commit_documents(writer, &current)?;
+            if !rebuild {
+                affected = self.holding(&old.analyzer, current.differing(&wanted))?;
+            }
+            // Until the records are indexed again, queries ask whole only
+            // for words that both the old and the new documents hold.
+            self.query_words.set(Arc::new(current.common(&wanted)));
+            self.indexing_words.set(wanted.clone());
+        }
         if rebuild {
             writer.delete_all_documents()?;
             *manifest = Manifest {
@@ -287,7 +331,11 @@ impl Engine {
             known: &known,
             profiles: &profiles,
         };
-        let force = |entry: &FileEntry| changed_studios.contains(&entry.studio) || (!entry.indexed && profiles_changed);
+        let force = |entry: &FileEntry| {
+            changed_studios.contains(&entry.studio)
+                || (!entry.indexed && profiles_changed)
+                || affected.contains(&entry.id)
+        };
         // The manifest is read by the workers while files are prepared, and
         // changed once they are done: on an error it stays as it was, and
         // the next sync redoes whatever it does not record.
@@ -316,8 +364,8 @@ impl Engine {
             manifest.studios = signatures;
             changed = true;
         }
-        if changed || rebuild {
-            self.commit(writer, manifest, journal, None)?;
+        if changed || rebuild || words_changed {
+            self.commit(writer, manifest, journal, None, wanted)?;
         }
         let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
@@ -558,7 +606,7 @@ impl Engine {
             }
         }
         if changed {
-            self.commit(writer, manifest, journal, Some(rels))?;
+            self.commit(writer, manifest, journal, Some(rels), self.query_words.get())?;
         }
         report.elapsed = started.elapsed();
         Ok(report)
@@ -568,17 +616,18 @@ impl Engine {
     /// manifest (after the commit, so a crash in between only means the
     /// next start indexes those files again): only the entries of
     /// `changed` as journal lines when the caller knows them, else (or
-    /// when the journal is long) the whole manifest.
+    /// when the journal is long) the whole manifest. `whole_words` are
+    /// the words every document holds whole once this commit is done.
     fn commit(
         &self,
         writer: &mut IndexWriter,
         manifest: &Manifest,
         journal: &mut usize,
         changed: Option<&[String]>,
+        whole_words: Arc<WholeWords>,
     ) -> Result<(), SearchError> {
-        writer.commit()?;
-        self.reader.reload()?;
-        self.facets.refresh(self.reader.searcher().segment_readers())?;
+        self.commit_documents(writer, &whole_words)?;
+        self.query_words.set(whole_words);
         let io = |e| SearchError::io(&self.index_dir, e);
         let json = |e: serde_json::Error| SearchError::Internal(e.to_string());
         if let Some(rels) = changed
@@ -606,6 +655,55 @@ impl Engine {
         }
         *journal = 0;
         Ok(())
+    }
+
+    /// Commits the writer's documents with the words they all hold whole,
+    /// and shows them to searches.
+    fn commit_documents(&self, writer: &mut IndexWriter, whole_words: &WholeWords) -> Result<(), SearchError> {
+        let payload = CommitPayload {
+            whole_words: whole_words.words().to_vec(),
+        };
+        let payload = serde_json::to_string(&payload).map_err(|e| SearchError::Internal(e.to_string()))?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        self.facets.refresh(self.reader.searcher().segment_readers())?;
+        Ok(())
+    }
+
+    /// Ids of the records whose searched text holds any of `words`,
+    /// found by their triples (which every index has, whatever it holds
+    /// whole).
+    fn holding<'w>(
+        &self,
+        analyzer: &Analyzer,
+        words: impl Iterator<Item = &'w String>,
+    ) -> Result<HashSet<String>, SearchError> {
+        let searched = self.fields.searched();
+        let none = WholeWords::default();
+        let compiler = Compiler {
+            analyzer,
+            synonyms: &Synonyms::default(),
+            indexed: &none,
+            fields: &searched,
+        };
+        let any: Vec<Box<dyn Query>> = words
+            .filter_map(|w| compiler.clause(&Clause::Phrase(w.clone())))
+            .collect();
+        if any.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let searcher = self.reader.searcher();
+        let found = searcher.search(&*query::any_of(any), &DocSetCollector)?;
+        let mut ids = HashSet::with_capacity(found.len());
+        for address in found {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.insert(id.to_string());
+            }
+        }
+        Ok(ids)
     }
 
     fn document(&self, record: &Record, rel: &str, profiles: &Profiles) -> TantivyDocument {
@@ -731,9 +829,11 @@ impl Engine {
             filters.entry(*which).or_default().push(value.clone());
         }
         let searched = self.fields.searched();
+        let whole_words = self.query_words.get();
         let compiler = Compiler {
             analyzer: &snapshot.analyzer,
             synonyms: &snapshot.synonyms,
+            indexed: &whole_words,
             fields: &searched,
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -805,7 +905,7 @@ impl Engine {
             let terms: Vec<Vec<(usize, String)>> = needles
                 .iter()
                 .map(|needle| match needle {
-                    Needle::Text(text) => snapshot.analyzer.phrase_terms(text),
+                    Needle::Text(text) => snapshot.analyzer.phrase_terms(text, &whole_words),
                     Needle::Latin(stem) => vec![(0, stem.clone())],
                 })
                 .collect();
@@ -999,6 +1099,7 @@ impl Engine {
         limit: usize,
     ) -> Result<Vec<(Hit, f32)>, SearchError> {
         let snapshot = self.snapshot();
+        let whole_words = self.query_words.get();
         let searcher = self.reader.searcher();
         let total = searcher.num_docs().max(1) as f32;
         let mut words: Vec<QueryPiece> = Vec::new();
@@ -1013,7 +1114,7 @@ impl Engine {
         let doc_freq = |piece: &QueryPiece| {
             let in_field = |field| {
                 piece
-                    .terms()
+                    .terms(&whole_words)
                     .iter()
                     .map(|(_, t)| searcher.doc_freq(&Term::from_field_text(field, t)).unwrap_or(0))
                     .min()
@@ -1034,6 +1135,7 @@ impl Engine {
         let compiler = Compiler {
             analyzer: &snapshot.analyzer,
             synonyms: &snapshot.synonyms,
+            indexed: &whole_words,
             fields: &searched,
         };
         let any: Vec<(Occur, Box<dyn Query>)> = weighted
@@ -1081,9 +1183,11 @@ impl Engine {
             field: self.fields.title,
             boost: 1.0,
         }];
+        let whole_words = self.query_words.get();
         let compiler = Compiler {
             analyzer: &snapshot.analyzer,
             synonyms: &Synonyms::default(),
+            indexed: &whole_words,
             fields: &title,
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = parsed

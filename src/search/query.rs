@@ -11,7 +11,7 @@ use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::analysis::{Analyzer, QueryPiece, Synonyms, normalize};
+use super::analysis::{Analyzer, QueryPiece, Synonyms, WholeWords, normalize};
 use super::schema::{FacetField, Weighted};
 use super::snippet::Needle;
 
@@ -182,6 +182,8 @@ pub fn parse(input: &str) -> ParsedQuery {
 pub struct Compiler<'a> {
     pub analyzer: &'a Analyzer,
     pub synonyms: &'a Synonyms,
+    /// The words the index holds whole.
+    pub indexed: &'a WholeWords,
     pub fields: &'a [Weighted],
 }
 
@@ -236,11 +238,11 @@ impl Compiler<'_> {
         {
             return any_of(group.iter().filter_map(|s| self.word(s, false)).collect());
         }
-        self.in_every_field(&piece.terms())
+        self.in_every_field(&piece.terms(self.indexed))
     }
 
     fn phrase(&self, text: &str) -> Option<Box<dyn Query>> {
-        let terms = self.analyzer.phrase_terms(text);
+        let terms = self.analyzer.phrase_terms(text, self.indexed);
         (!terms.is_empty()).then(|| self.in_every_field(&terms))
     }
 

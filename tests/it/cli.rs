@@ -47,7 +47,8 @@ fn index_is_incremental_and_rebuildable() {
         std::fs::write(
             content.join(format!("r{i}.md")),
             format!(
-                "---\ntitle: 记录{i}\nkind: problem\nstudio: s\ndate: 2024-01-01\nvisibility: public\n---\n正文{i}\n"
+                "---\ntitle: 记录{i}\nkind: problem\nstudio: s\ndate: 2024-01-01\nvisibility: public\n---\n正文{i}{}\n",
+                if i == 0 { "，一次合格率提高" } else { "" }
             ),
         )
         .unwrap();
@@ -61,15 +62,20 @@ fn index_is_incremental_and_rebuildable() {
         again.contains("索引 0 个文件") && again.contains("未变 5 个"),
         "{again}"
     );
-    // The dictionary only cuts queries: editing it re-indexes nothing.
-    std::fs::write(
-        content.join("dictionary.txt"),
-        "正文记录
-",
-    )
-    .unwrap();
-    let after_dictionary = String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string();
-    assert!(after_dictionary.contains("索引 0 个文件"), "{after_dictionary}");
+    // A dictionary edit re-indexes only the records holding a long word
+    // it added or removed (they hold it whole in the index).
+    let dictionary = |words: &str| {
+        std::fs::write(content.join("dictionary.txt"), words).unwrap();
+        String::from_utf8_lossy(&run(&["index"], dir.path()).stdout).to_string()
+    };
+    let none_holds_it = dictionary("正文记录\n");
+    assert!(none_holds_it.contains("索引 0 个文件"), "{none_holds_it}");
+    let one_holds_it = dictionary("正文记录\n一次合格率 3000 n\n");
+    assert!(one_holds_it.contains("索引 1 个文件"), "{one_holds_it}");
+    let short_word_only = dictionary("正文记录\n一次合格率 3000 n\n合格 100\n");
+    assert!(short_word_only.contains("索引 0 个文件"), "{short_word_only}");
+    let removed = dictionary("正文记录\n");
+    assert!(removed.contains("索引 1 个文件"), "{removed}");
     std::fs::write(
         content.join("r1.md"),
         "---\ntitle: 改过\nkind: problem\nstudio: s\ndate: 2024-01-01\n---\n",

@@ -233,3 +233,41 @@ fn bad_files_are_skipped_not_fatal() {
     assert_eq!(q(&app, "坏文件专用词")["total"], 0);
     assert_eq!(app.get("/healthz").status, 200);
 }
+
+#[test]
+fn long_dictionary_words_stay_exact_through_dictionary_edits() {
+    let app = TestApp::start("basic");
+    let dictionary = app.content().join("dictionary.txt");
+    let original = std::fs::read_to_string(&dictionary).unwrap();
+    let record = "---\ntitle: 张拉记录\nkind: achievement\ncategory: tech\nstudio: bridge-li\ndate: 2025-05-05\nvisibility: public\n---\n\n预应力张拉合格率达到百分之百；张拉，合格率另计。\n";
+    std::fs::write(app.content().join("bridge-li/tension.md"), record).unwrap();
+    let found = |a: &TestApp| {
+        let r = q(a, "预应力张拉合格率");
+        r["total"] == 1 && ids(&r) == ["bridge-li/tension"]
+    };
+    assert!(app.wait_for(Duration::from_secs(5), found), "found by its triples");
+    // Each edit is followed by a marker record: once the marker is found,
+    // the sync that saw the dictionary has committed.
+    for (step, words) in [
+        (1, format!("{original}\n预应力张拉合格率 1000 n\n")),
+        (2, original.clone()),
+    ] {
+        std::fs::write(&dictionary, words).unwrap();
+        let marker = format!("标记词汇第{step}号");
+        std::fs::write(
+            app.content().join("bridge-li/marker.md"),
+            record.replace("张拉记录", &marker).replace("预应力张拉合格率", "无关"),
+        )
+        .unwrap();
+        assert!(
+            app.wait_for(Duration::from_secs(10), |a| q(a, &marker)["total"] == 1),
+            "step {step}: marker not indexed"
+        );
+        assert!(
+            found(&app),
+            "step {step}: the record is found whether the word is held whole or not"
+        );
+        // Across punctuation it is not the word.
+        assert_eq!(q(&app, "\"张拉合格率\"")["total"], 1, "step {step}");
+    }
+}
