@@ -211,3 +211,74 @@ impl SegmentCollector for SegmentFacetCounts {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::schema;
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::{AllQuery, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+    use tantivy::{Index, TantivyDocument, Term};
+
+    /// Counts as the collector must give them, read from the documents.
+    fn naive(docs: &[Vec<(FacetField, String)>], matching: impl Fn(usize) -> bool) -> Counts {
+        let mut counts: Counts = vec![HashMap::new(); FacetField::ALL.len()];
+        for (_, doc) in docs.iter().enumerate().filter(|(i, _)| matching(*i)) {
+            for (field, value) in doc {
+                let at = FacetField::ALL.iter().position(|f| f == field).expect("a facet");
+                *counts[at].entry(value.clone()).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn counts_are_exact_over_single_and_multi_valued_facets() {
+        let (schema, fields) = schema::build();
+        let index = Index::create_in_ram(schema);
+        index
+            .tokenizers()
+            .register(schema::TOKENIZER, crate::search::analysis::ZhTokenizer::default());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        // Some documents lack a facet; tags are multi-valued.
+        let docs: Vec<Vec<(FacetField, String)>> = (0..6000)
+            .map(|i| {
+                let mut doc = vec![
+                    (FacetField::Kind, ["method", "patent", "achievement"][i % 3].to_string()),
+                    (FacetField::Studio, format!("studio-{i}")),
+                    (FacetField::Visibility, ["public", "members"][i % 2].to_string()),
+                ];
+                if i % 5 != 0 {
+                    doc.push((FacetField::Year, format!("{}", 2015 + i % 10)));
+                }
+                for t in 0..(i % 3) {
+                    doc.push((FacetField::Tag, format!("tag-{}", (i + t) % 7)));
+                }
+                doc
+            })
+            .collect();
+        for doc in &docs {
+            let mut d = TantivyDocument::new();
+            for (field, value) in doc {
+                d.add_text(fields.facet(*field), value);
+            }
+            writer.add_document(d).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let cache = FacetCache::default();
+
+        let all = searcher.search(&AllQuery, &FacetCounts { cache: &cache }).unwrap();
+        assert_eq!(all, naive(&docs, |_| true));
+        let patents = TermQuery::new(
+            Term::from_field_text(fields.facet(FacetField::Kind), "patent"),
+            IndexRecordOption::Basic,
+        );
+        let (found, counts) = searcher
+            .search(&patents, &(DocSetCollector, FacetCounts { cache: &cache }))
+            .unwrap();
+        assert_eq!(found.len(), 2000);
+        assert_eq!(counts, naive(&docs, |i| i % 3 == 1));
+    }
+}
