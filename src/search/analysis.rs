@@ -15,8 +15,9 @@
 //! no segmenter (fast, and a dictionary change needs no re-index); jieba
 //! cuts only the query, into the words that must each occur.
 //!
-//! Staff dictionary words of four characters or more (`WholeWords`) are
-//! also indexed whole, where their characters stand in a row. Otherwise
+//! Words of four characters or more from the staff dictionary and the
+//! synonym groups (`WholeWords`) are also indexed whole, where their
+//! characters stand in a row. Otherwise
 //! such a word is a phrase of triples, and the long words staff put in the
 //! dictionary are the common domain words (一次合格率 is in most records of
 //! a quality-control corpus): one term is read instead of the positions of
@@ -543,8 +544,9 @@ fn parse_dictionary(text: &str) -> Vec<DictionaryWord> {
         .collect()
 }
 
-/// The staff dictionary's words of `MIN_CHARS` Chinese characters or more,
-/// which the index holds whole (see the module docs).
+/// The words of `MIN_CHARS` Chinese characters or more in the staff
+/// dictionary and synonym groups, which the index holds whole (see the
+/// module docs).
 #[derive(Debug, Default)]
 pub struct WholeWords {
     /// Sorted, as recorded with the index.
@@ -563,8 +565,15 @@ impl WholeWords {
     /// Shorter words are one term already (a character, pair or triple).
     pub const MIN_CHARS: usize = 4;
 
-    pub fn from_dictionary(text: &str) -> Self {
-        Self::from_words(parse_dictionary(text).into_iter().map(|(word, _, _)| word))
+    pub fn from_staff_files(dictionary: &str, synonyms: &Synonyms) -> Self {
+        let dictionary = parse_dictionary(dictionary).into_iter().map(|(word, _, _)| word);
+        Self::from_words(dictionary.chain(synonyms.groups.iter().flatten().cloned()))
+    }
+
+    /// Whether a query should look `word` up as the run of characters it
+    /// is (a long Chinese word), whole or by its triples.
+    pub fn is_candidate(word: &str) -> bool {
+        word.chars().count() >= Self::MIN_CHARS && word.chars().all(is_cjk)
     }
 
     /// Keeps the words of Chinese characters only, normalised, long enough.
@@ -572,7 +581,7 @@ impl WholeWords {
         let mut words: Vec<String> = words
             .into_iter()
             .map(|w| normalize(&w))
-            .filter(|w| w.chars().count() >= Self::MIN_CHARS && w.chars().all(is_cjk))
+            .filter(|w| Self::is_candidate(w))
             .collect();
         words.sort_unstable();
         words.dedup();
@@ -861,7 +870,10 @@ mod tests {
 
     #[test]
     fn dictionary_words_of_four_characters_or_more_are_indexed_whole() {
-        let words = WholeWords::from_dictionary("一次合格率 3000 n\n一次检测合格率\n盾构机\nTBM掘进\n合格率统计\n");
+        let words = WholeWords::from_staff_files(
+            "一次合格率 3000 n\n一次检测合格率\n盾构机\nTBM掘进\n",
+            &Synonyms::parse("合格率统计,合格率\n"),
+        );
         assert_eq!(words.words(), ["一次合格率", "一次检测合格率", "合格率统计"]);
         let tokenizer = ZhTokenizer::new(SharedWords::new(words));
         let toks = tokenizer.analyze("提高一次合格率统计，一次检测合格率");

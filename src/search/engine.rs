@@ -274,15 +274,16 @@ impl Engine {
 
         let old = self.snapshot();
         let dictionary = read_optional(&self.content_root.join(DICTIONARY_FILE));
-        // The dictionary cuts queries: a change needs a new analyzer, and
-        // re-indexing only the records that hold a long word added or
-        // removed (`WholeWords`).
+        // The dictionary cuts queries: a change needs a new analyzer. A
+        // long word added to or removed from it or the synonyms re-indexes
+        // only the records that hold it (`WholeWords`).
         let mut analyzer = old.analyzer.clone();
         if Analyzer::fingerprint_of(&dictionary) != analyzer.fingerprint() {
             analyzer = Arc::new(Analyzer::new(&dictionary));
         }
         let rebuild = rebuild || manifest.analyzer != INDEX_ANALYSIS;
-        let wanted = Arc::new(WholeWords::from_dictionary(&dictionary));
+        let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
+        let wanted = Arc::new(WholeWords::from_staff_files(&dictionary, &synonyms));
         let current = self.query_words.get();
         let mut affected: HashSet<String> = HashSet::new();
         let words_changed = *current != *wanted;
@@ -367,7 +368,6 @@ impl Engine {
         if changed || rebuild || words_changed {
             self.commit(writer, manifest, journal, None, wanted)?;
         }
-        let synonyms = Synonyms::parse(&read_optional(&self.content_root.join(SYNONYMS_FILE)));
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
             analyzer,
             synonyms,

@@ -149,6 +149,12 @@ pub struct SegmentFacetCounts {
     counts: Vec<u32>,
 }
 
+/// One segment's counts, by value slot, still to be named.
+pub struct SegmentCounts {
+    facets: Arc<SegmentFacets>,
+    counts: Vec<u32>,
+}
+
 impl Collector for FacetCounts<'_> {
     type Fruit = Counts;
     type Child = SegmentFacetCounts;
@@ -163,24 +169,29 @@ impl Collector for FacetCounts<'_> {
         false
     }
 
-    fn merge_fruits(&self, fruits: Vec<Counts>) -> tantivy::Result<Counts> {
-        let mut fruits = fruits.into_iter();
-        let mut merged = fruits
-            .next()
-            .unwrap_or_else(|| vec![HashMap::new(); FacetField::ALL.len()]);
-        for fruit in fruits {
-            for (into, from) in merged.iter_mut().zip(fruit) {
-                for (key, n) in from {
-                    *into.entry(key).or_insert(0) += n;
+    /// Values are named once over all segments (not once per segment
+    /// they occur in): a query's segments mostly hold the same values.
+    fn merge_fruits(&self, fruits: Vec<SegmentCounts>) -> tantivy::Result<Counts> {
+        let mut merged: Vec<HashMap<&str, u64>> = vec![HashMap::new(); FacetField::ALL.len()];
+        for fruit in &fruits {
+            let facets = &*fruit.facets;
+            for ((into, names), &first) in merged.iter_mut().zip(&facets.names).zip(&facets.first_slot) {
+                for (name, &n) in names.iter().zip(&fruit.counts[first..first + names.len()]) {
+                    if n > 0 {
+                        *into.entry(name.as_str()).or_insert(0) += u64::from(n);
+                    }
                 }
             }
         }
-        Ok(merged)
+        Ok(merged
+            .into_iter()
+            .map(|counts| counts.into_iter().map(|(name, n)| (name.to_string(), n)).collect())
+            .collect())
     }
 }
 
 impl SegmentCollector for SegmentFacetCounts {
-    type Fruit = Counts;
+    type Fruit = SegmentCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let doc = doc as usize;
@@ -194,21 +205,11 @@ impl SegmentCollector for SegmentFacetCounts {
         }
     }
 
-    fn harvest(self) -> Counts {
-        let facets = &*self.facets;
-        facets
-            .names
-            .iter()
-            .zip(&facets.first_slot)
-            .map(|(names, &first)| {
-                names
-                    .iter()
-                    .zip(&self.counts[first..first + names.len()])
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(name, n)| (name.clone(), u64::from(*n)))
-                    .collect()
-            })
-            .collect()
+    fn harvest(self) -> SegmentCounts {
+        SegmentCounts {
+            facets: self.facets,
+            counts: self.counts,
+        }
     }
 }
 

@@ -226,6 +226,12 @@ impl Compiler<'_> {
         if with_synonyms && let Some(group) = self.synonyms.to_search(&normalize(word)) {
             return Some(any_of(group.iter().filter_map(|s| self.word(s, false)).collect()));
         }
+        // A synonym names a term: its characters in a row, one term when
+        // the index holds it whole (`WholeWords`), not jieba's pieces
+        // anywhere in a record.
+        if !with_synonyms && WholeWords::is_candidate(word) {
+            return Some(self.in_every_field(&QueryPiece::Word(word.to_string()).terms(self.indexed)));
+        }
         let pieces = self.analyzer.query_pieces(word);
         let queries: Vec<Box<dyn Query>> = pieces.iter().map(|p| self.piece(p, with_synonyms)).collect();
         (!queries.is_empty()).then(|| all_of(queries))

@@ -271,3 +271,33 @@ fn long_dictionary_words_stay_exact_through_dictionary_edits() {
         assert_eq!(q(&app, "\"张拉合格率\"")["total"], 1, "step {step}");
     }
 }
+
+#[test]
+fn a_synonym_matches_as_the_term_it_names() {
+    let app = TestApp::start("basic");
+    let record = |title: &str, body: &str| {
+        format!(
+            "---\ntitle: {title}\nkind: achievement\ncategory: tech\nstudio: power-chen\ndate: 2025-05-05\nvisibility: public\n---\n\n{body}\n"
+        )
+    };
+    let dir = app.content().join("power-chen");
+    std::fs::write(dir.join("whole.md"), record("供电改造", "城市轨道交通供电标记甲。")).unwrap();
+    std::fs::write(
+        dir.join("scattered.md"),
+        record("城市的轨道与交通", "城市里的轨道和交通标记乙。"),
+    )
+    .unwrap();
+    assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "标记甲")["total"] == 1
+        && q(a, "标记乙")["total"] == 1));
+    // 城轨,城市轨道交通,地铁: 地铁 finds 城市轨道交通 written out, not its
+    // words scattered over a record.
+    let hits = ids(&q(&app, "地铁"));
+    for id in [
+        "power-chen/whole",
+        "power-chen/open-problem",
+        "tunnel-zhang/segment-repair",
+    ] {
+        assert!(hits.contains(&id.to_string()), "{id} in {hits:?}");
+    }
+    assert!(!hits.contains(&"power-chen/scattered".to_string()), "{hits:?}");
+}
