@@ -135,8 +135,8 @@ pub struct Engine {
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
     facets: FacetCache,
-    /// The words the tokenizer indexes whole (the dictionary's, from the
-    /// sync that last saw it).
+    /// The words the tokenizer indexes whole: the staff files' as the
+    /// last sync read them.
     indexing_words: SharedWords,
     /// The words every committed document holds whole, which queries may
     /// ask for as one term: the same set, except while a dictionary change
@@ -184,7 +184,7 @@ impl Engine {
             let dir = index_dir.to_path_buf();
             std::thread::spawn(move || Manifest::load(&dir))
         });
-        let index = match opened {
+        let mut index = match opened {
             Some(index) => index,
             None => {
                 if index_dir.exists() {
@@ -198,14 +198,12 @@ impl Engine {
                 index
             }
         };
-        let mut index = index;
         let payload: CommitPayload = index
             .load_metas()?
             .payload
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default();
-        let whole_words = WholeWords::from_words(payload.whole_words);
-        let indexing_words = SharedWords::new(whole_words);
+        let indexing_words = SharedWords::new(WholeWords::from_words(payload.whole_words));
         let query_words = SharedWords::default();
         query_words.set(indexing_words.get());
         index
