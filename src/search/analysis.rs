@@ -12,18 +12,19 @@
 //! jieba does not know), whatever way a segmenter would have cut the
 //! document, and a word of two or three characters — most of them — is one
 //! term lookup instead of a phrase over common characters. Indexing needs
-//! no segmenter (fast, and a dictionary change needs no re-index); jieba
-//! cuts only the query, into the words that must each occur.
+//! no segmenter; jieba cuts only the query, into the words that must each
+//! occur.
 //!
 //! Words of four characters or more from the staff dictionary and the
 //! synonym groups (`WholeWords`) are also indexed whole, where their
-//! characters stand in a row. Otherwise
-//! such a word is a phrase of triples, and the long words staff put in the
-//! dictionary are the common domain words (一次合格率 is in most records of
-//! a quality-control corpus): one term is read instead of the positions of
-//! two in nearly every document. The index records which words it holds;
-//! a query asks for a word's own term only if the index holds it, else for
-//! its triples, which match the same places.
+//! characters stand in a row. Otherwise such a word is a phrase of
+//! triples, and the long words staff list are the common domain words
+//! (一次合格率 is in most records of a quality-control corpus): one term is
+//! read instead of the positions of two in nearly every document. The
+//! index records which words it holds; a query asks for a word's own term
+//! only if the index holds it, else for its triples, which match the same
+//! places. So a dictionary edit re-indexes only the records holding a long
+//! word it added or removed (`Engine::sync`).
 //!
 //! Positions count *units*: every Chinese character is one unit (the
 //! n-grams it starts sit at its position), every Latin word
@@ -51,7 +52,7 @@ pub enum TokenKind {
     Bigram,
     /// Three, likewise.
     Trigram,
-    /// A dictionary word of four or more characters (`WholeWords`), at its
+    /// A long word of the dictionary or synonyms (`WholeWords`), at its
     /// first character's position.
     Word,
     /// A Latin word (stemmed) or a number.
