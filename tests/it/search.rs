@@ -284,13 +284,13 @@ fn a_synonym_matches_as_the_term_it_names() {
     std::fs::write(dir.join("whole.md"), record("供电改造", "城市轨道交通供电标记甲。")).unwrap();
     std::fs::write(
         dir.join("scattered.md"),
-        record("城市的轨道与交通", "城市里的轨道和交通标记乙。"),
+        record("道路改造", "城市道路旁的轨道交通站标记乙。"),
     )
     .unwrap();
     assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "标记甲")["total"] == 1
         && q(a, "标记乙")["total"] == 1));
-    // 城轨,城市轨道交通,地铁: 地铁 finds 城市轨道交通 written out, not its
-    // words scattered over a record.
+    // 城轨,城市轨道交通,地铁: 地铁 finds 城市轨道交通 written out, not the
+    // words jieba cuts it into (城市, 轨道交通) apart in a record.
     let hits = ids(&q(&app, "地铁"));
     for id in [
         "power-chen/whole",
