@@ -716,7 +716,7 @@ fn phase_profile(args: &Args) -> Res<Metrics> {
     let mut steps: BTreeMap<&str, Duration> = BTreeMap::new();
     let mut add = |step: &'static str, d: Duration| *steps.entry(step).or_default() += d;
     let mut tokens = 0usize;
-    let mut tokenizer = ZhTokenizer::new(SharedWords::new(whole_words(&content)));
+    let mut tokenizer = ZhTokenizer::new(SharedWords::new(Arc::new(whole_words(&content))));
     for file in &files {
         let path = content.join(&file.rel);
         let t = Instant::now();

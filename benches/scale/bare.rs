@@ -165,7 +165,7 @@ pub fn build(
     std::fs::create_dir_all(dir)?;
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)?;
-    let whole_words = SharedWords::new(whole_words);
+    let whole_words = SharedWords::new(Arc::new(whole_words));
     index.tokenizers().register("zh", ZhTokenizer::new(whole_words.clone()));
     let started = Instant::now();
     let mut writer = index.writer_with_num_threads(THREADS, WRITER_MEMORY)?;

@@ -117,7 +117,7 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
         }
         // Markdown files inside a page bundle (other than index.md) are the
         // bundle's attachments, not records.
-        if bundles.holds(root, rel_path, &rel) {
+        if bundles.holds(root, &rel) {
             continue;
         }
         let id = match id_for(&rel) {
@@ -143,7 +143,7 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
 /// record: not an attachment inside a page bundle. For one file, as the
 /// watcher sees them; `scan` keeps the answers per folder.
 pub fn is_record_file(root: &Path, rel: &str) -> bool {
-    rel.ends_with(".md") && !BundleDirs::default().holds(root, Path::new(rel), rel)
+    rel.ends_with(".md") && !BundleDirs::default().holds(root, rel)
 }
 
 /// Which folders are page bundles (hold an `index.md`), each looked up
@@ -155,9 +155,9 @@ struct BundleDirs(HashMap<PathBuf, bool>);
 impl BundleDirs {
     /// Whether the Markdown file `rel` is an attachment inside a bundle
     /// (a bundle's own `index.md` is not).
-    fn holds(&mut self, root: &Path, rel_path: &Path, rel: &str) -> bool {
+    fn holds(&mut self, root: &Path, rel: &str) -> bool {
         !rel.ends_with("/index.md")
-            && rel_path
+            && Path::new(rel)
                 .ancestors()
                 .skip(1)
                 .take_while(|a| !a.as_os_str().is_empty())

@@ -193,7 +193,7 @@ impl Simplification {
             let mut bits = vec![0u64; 0x10000 / 64];
             let mut one = String::with_capacity(4);
             // fast2s converts only characters of three UTF-8 bytes.
-            for c in ('\u{800}'..='\u{FFFF}').chain(Self::ONLY_IN_CONTEXT) {
+            for c in '\u{800}'..='\u{FFFF}' {
                 one.clear();
                 one.push(c);
                 if fast2s::convert(&one) != one || Self::ONLY_IN_CONTEXT.contains(&c) {
@@ -654,8 +654,8 @@ impl WholeWords {
 pub struct SharedWords(Arc<RwLock<Arc<WholeWords>>>);
 
 impl SharedWords {
-    pub fn new(words: WholeWords) -> Self {
-        SharedWords(Arc::new(RwLock::new(Arc::new(words))))
+    pub fn new(words: Arc<WholeWords>) -> Self {
+        SharedWords(Arc::new(RwLock::new(words)))
     }
 
     pub fn get(&self) -> Arc<WholeWords> {
@@ -876,7 +876,7 @@ mod tests {
             &Synonyms::parse("合格率统计,合格率\n"),
         );
         assert_eq!(words.words(), ["一次合格率", "一次检测合格率", "合格率统计"]);
-        let tokenizer = ZhTokenizer::new(SharedWords::new(words));
+        let tokenizer = ZhTokenizer::new(SharedWords::new(Arc::new(words)));
         let toks = tokenizer.analyze("提高一次合格率统计，一次检测合格率");
         let whole: Vec<(&str, usize)> = toks
             .iter()

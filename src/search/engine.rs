@@ -203,9 +203,9 @@ impl Engine {
             .payload
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default();
-        let indexing_words = SharedWords::new(WholeWords::from_words(payload.whole_words));
-        let query_words = SharedWords::default();
-        query_words.set(indexing_words.get());
+        let whole_words = Arc::new(WholeWords::from_words(payload.whole_words));
+        let indexing_words = SharedWords::new(whole_words.clone());
+        let query_words = SharedWords::new(whole_words);
         index
             .tokenizers()
             .register(schema::TOKENIZER, ZhTokenizer::new(indexing_words.clone()));

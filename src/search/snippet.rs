@@ -61,7 +61,8 @@ pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String)
     let mut char_of = Vec::with_capacity(bytes.len());
     let mut wanted = bytes.iter().peekable();
     for (count, (byte, _)) in normalized.char_indices().chain([(normalized.len(), ' ')]).enumerate() {
-        while wanted.next_if(|&&b| b == byte).is_some() {
+        // `bytes` holds each offset once.
+        if wanted.next_if(|&&b| b == byte).is_some() {
             char_of.push((byte, count));
         }
         if wanted.peek().is_none() {
