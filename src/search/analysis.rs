@@ -154,21 +154,38 @@ impl std::fmt::Debug for Analyzer {
 /// for one character so that offsets into the normalised text are offsets
 /// into the original.
 pub fn normalize(text: &str) -> String {
+    normalize_mapped(text).0
+}
+
+/// `normalize`, and whether every character kept its length in bytes, so
+/// that byte offsets into the result are byte offsets into `text` too.
+/// Most text needs no change: unchanged stretches are copied whole.
+pub fn normalize_mapped(text: &str) -> (String, bool) {
     let table = Simplification::get();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().map(fold_char).peekable();
+    let mut same_offsets = true;
+    let mut copied = 0;
+    let mut chars = text.char_indices().peekable();
     // fast2s reads a character with its neighbours ('0' past either end).
     let mut prev = '0';
-    while let Some(c) = chars.next() {
-        if table.may_change(c) {
-            let next = chars.peek().copied().unwrap_or('0');
-            out.push(Simplification::in_context(prev, c, next));
+    while let Some((at, original)) = chars.next() {
+        let folded = fold_char(original);
+        let c = if table.may_change(folded) {
+            let next = chars.peek().map_or('0', |&(_, n)| fold_char(n));
+            Simplification::in_context(prev, folded, next)
         } else {
+            folded
+        };
+        if c != original {
+            out.push_str(&text[copied..at]);
             out.push(c);
+            copied = at + original.len_utf8();
+            same_offsets &= c.len_utf8() == original.len_utf8();
         }
-        prev = c;
+        prev = folded;
     }
-    out
+    out.push_str(&text[copied..]);
+    (out, same_offsets)
 }
 
 /// Which characters fast2s (traditional → simplified) may change: most

@@ -1,10 +1,15 @@
-//! Finding query words in a stored text: the best passage (for the snippet
-//! and for the proximity part of ranking) and whole-word `<mark>`s.
+//! Finding query words in a stored text: the best passage for the snippet,
+//! with whole-word `<mark>`s, and the proximity measure ranking uses.
 //!
-//! Works on the normalised text, which has the same characters at the same
-//! offsets as the original, so the marks land on the original words.
+//! Words are looked for in the normalised text, which has the same
+//! characters as the original one for one, so the marks land on the
+//! original words. It works in byte offsets and counts characters only
+//! around the passage it shows: every hit of a results page runs through
+//! here, over bodies of several kilobytes.
 
-use super::analysis::normalize;
+use aho_corasick::AhoCorasick;
+
+use super::analysis::normalize_mapped;
 
 /// What to look for: a normalised surface (Chinese word, code, phrase) or a
 /// stemmed Latin word matched against each Latin word of the text.
@@ -14,7 +19,8 @@ pub enum Needle {
     Latin(String),
 }
 
-/// One occurrence: character range and which needle it is.
+/// One occurrence and which needle it is. `Finder` gives byte offsets into
+/// the text it searched; the engine's index occurrences are unit positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start: usize,
@@ -22,22 +28,55 @@ pub struct Span {
     pub needle: usize,
 }
 
-/// All occurrences of the needles in `text`, longest first where they
-/// overlap, so 在建工程 is marked whole rather than 工程 inside it.
-pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String) -> Vec<Span> {
-    let normalized = normalize(text);
-    // Found by byte offset, then turned into character offsets in one pass.
-    let mut found: Vec<(usize, usize, usize)> = Vec::new();
-    for (i, needle) in needles.iter().enumerate() {
-        match needle {
-            Needle::Text(t) if !t.is_empty() => {
-                found.extend(
-                    normalized
-                        .match_indices(t.as_str())
-                        .map(|(byte, m)| (byte, byte + m.len(), i)),
-                );
-            }
-            Needle::Latin(s) => {
+/// The needles of one query, ready to be looked for in many texts: the
+/// surfaces are searched in one pass together.
+pub struct Finder<'n> {
+    needles: &'n [Needle],
+    surfaces: Option<AhoCorasick>,
+    /// The needle each pattern of `surfaces` is.
+    pattern_needle: Vec<usize>,
+}
+
+impl<'n> Finder<'n> {
+    pub fn new(needles: &'n [Needle]) -> Self {
+        let (pattern_needle, patterns): (Vec<usize>, Vec<&str>) = needles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| match n {
+                Needle::Text(t) if !t.is_empty() => Some((i, t.as_str())),
+                _ => None,
+            })
+            .unzip();
+        // Building fails only past size limits a query's few words cannot
+        // reach; the marks are then left out rather than the results.
+        let surfaces = (!patterns.is_empty())
+            .then(|| AhoCorasick::new(&patterns).ok())
+            .flatten();
+        Finder {
+            needles,
+            surfaces,
+            pattern_needle,
+        }
+    }
+
+    /// Every occurrence of the needles in `text`, longest first where they
+    /// overlap (在建工程 is marked whole rather than 工程 inside it), in
+    /// order and apart, as byte offsets into `text`.
+    pub fn spans(&self, text: &str, stem: &dyn Fn(&str) -> String) -> Vec<Span> {
+        if self.needles.is_empty() {
+            return Vec::new();
+        }
+        let (normalized, same_offsets) = normalize_mapped(text);
+        let mut found: Vec<Span> = Vec::new();
+        if let Some(surfaces) = &self.surfaces {
+            found.extend(surfaces.find_overlapping_iter(normalized.as_str()).map(|m| Span {
+                start: m.start(),
+                end: m.end(),
+                needle: self.pattern_needle[m.pattern().as_usize()],
+            }));
+        }
+        for (i, needle) in self.needles.iter().enumerate() {
+            if let Needle::Latin(s) = needle {
                 let mut start = None;
                 for (byte, c) in normalized.char_indices().chain([(normalized.len(), ' ')]) {
                     if c.is_ascii_alphanumeric() {
@@ -45,55 +84,55 @@ pub fn find_spans(text: &str, needles: &[Needle], stem: &dyn Fn(&str) -> String)
                     } else if let Some(from) = start.take()
                         && stem(&normalized[from..byte]) == *s
                     {
-                        found.push((from, byte, i));
+                        found.push(Span {
+                            start: from,
+                            end: byte,
+                            needle: i,
+                        });
                     }
                 }
             }
-            Needle::Text(_) => {}
         }
-    }
-    if found.is_empty() {
-        return Vec::new();
-    }
-    let mut bytes: Vec<usize> = found.iter().flat_map(|&(start, end, _)| [start, end]).collect();
-    bytes.sort_unstable();
-    bytes.dedup();
-    let mut char_of = Vec::with_capacity(bytes.len());
-    let mut wanted = bytes.iter().peekable();
-    for (count, (byte, _)) in normalized.char_indices().chain([(normalized.len(), ' ')]).enumerate() {
-        // `bytes` holds each offset once.
-        if wanted.next_if(|&&b| b == byte).is_some() {
-            char_of.push((byte, count));
+        found.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+        let mut kept: Vec<Span> = Vec::with_capacity(found.len());
+        for span in found {
+            if kept.last().is_none_or(|last| span.start >= last.end) {
+                kept.push(span);
+            }
         }
-        if wanted.peek().is_none() {
-            break;
+        if !same_offsets {
+            to_original_offsets(&normalized, text, &mut kept);
         }
+        kept
     }
-    let at = |byte: usize| {
-        char_of
-            .binary_search_by_key(&byte, |&(b, _)| b)
-            .map_or(0, |i| char_of[i].1)
-    };
-    let mut spans: Vec<Span> = found
-        .into_iter()
-        .map(|(start, end, needle)| Span {
-            start: at(start),
-            end: at(end),
-            needle,
-        })
-        .collect();
-    spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
-    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
-    for span in spans {
-        if kept.last().is_none_or(|last| span.start >= last.end) {
-            kept.push(span);
-        }
-    }
-    kept
 }
 
-/// The smallest window (in characters) holding every needle that occurs,
-/// and how many distinct needles occur. Used for proximity ranking.
+/// Moves spans from byte offsets of the normalised text to those of the
+/// original, character for character (a full-width Ｅ is three bytes, its
+/// e one). Spans are in order and apart, so one walk serves them all.
+fn to_original_offsets(normalized: &str, original: &str, spans: &mut [Span]) {
+    let mut pairs = normalized
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([normalized.len()])
+        .zip(original.char_indices().map(|(b, _)| b).chain([original.len()]));
+    let mut pair = pairs.next();
+    for span in spans.iter_mut() {
+        for offset in [&mut span.start, &mut span.end] {
+            // Offsets fall between characters; past the end they stay there.
+            *offset = loop {
+                match pair {
+                    Some((n, o)) if n == *offset => break o,
+                    Some(_) => pair = pairs.next(),
+                    None => break original.len(),
+                }
+            };
+        }
+    }
+}
+
+/// The smallest window holding every needle that occurs, and how many
+/// distinct needles occur. Used for proximity ranking.
 pub fn tightest_window(spans: &[Span], needles: usize) -> Option<(usize, usize)> {
     let distinct = {
         let mut seen = vec![false; needles];
@@ -124,37 +163,58 @@ pub fn tightest_window(spans: &[Span], needles: usize) -> Option<(usize, usize)>
     Some((best, distinct))
 }
 
+/// The byte offset `n` characters after `from` (or the end).
+fn chars_after(text: &str, from: usize, n: usize) -> usize {
+    text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i)
+}
+
 /// The passage of about `width` characters with the most distinct needles
-/// (then the most occurrences), as HTML with the needles marked.
+/// (then the most occurrences), as HTML with the needles marked. `spans`
+/// are `Finder::spans` of `text`.
 pub fn snippet(text: &str, spans: &[Span], width: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
     let (from, to) = if spans.is_empty() {
-        (0, chars.len().min(width))
+        (0, chars_after(text, 0, width))
     } else {
+        // Character positions of the spans, counted once from gap to gap.
+        let mut counted = (0usize, 0usize);
+        let mut char_at = |byte: usize| {
+            counted.1 += text.get(counted.0..byte).map_or(0, |gap| gap.chars().count());
+            counted.0 = byte;
+            counted.1
+        };
+        let positions: Vec<(usize, usize)> = spans.iter().map(|s| (char_at(s.start), char_at(s.end))).collect();
         let mut best = (0usize, 0usize, 0usize);
-        for (i, first) in spans.iter().enumerate() {
-            let inside: Vec<&Span> = spans[i..].iter().take_while(|s| s.end <= first.start + width).collect();
-            let mut distinct: Vec<usize> = inside.iter().map(|s| s.needle).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let score = (distinct.len(), inside.len());
-            if (score.0, score.1) > (best.1, best.2) {
-                best = (i, score.0, score.1);
+        let mut seen: Vec<usize> = Vec::new();
+        for (i, &(first, _)) in positions.iter().enumerate() {
+            seen.clear();
+            let mut inside = 0;
+            for (span, _) in spans[i..]
+                .iter()
+                .zip(&positions[i..])
+                .take_while(|(_, p)| p.1 <= first + width)
+            {
+                inside += 1;
+                if !seen.contains(&span.needle) {
+                    seen.push(span.needle);
+                }
+            }
+            if (seen.len(), inside) > (best.1, best.2) {
+                best = (i, seen.len(), inside);
             }
         }
         let first = spans[best.0].start;
         // Start a little before the first word, at a sentence break if near.
-        let lead = width / 5;
-        let mut from = first.saturating_sub(lead);
-        if let Some(pos) = chars[from..first]
-            .iter()
-            .rposition(|c| matches!(c, '。' | '；' | '\n' | '！' | '？'))
-        {
-            from += pos + 1;
+        let lead = (width / 5).min(positions[best.0].0);
+        let mut from = match lead {
+            0 => first,
+            _ => text[..first].char_indices().rev().nth(lead - 1).map_or(0, |(i, _)| i),
+        };
+        if let Some(pos) = text[from..first].rfind(['。', '；', '\n', '！', '？']) {
+            from += pos + text[from + pos..].chars().next().map_or(1, char::len_utf8);
         }
-        (from, (from + width).min(chars.len()))
+        (from, chars_after(text, from, width))
     };
-    let mut html = String::with_capacity((to - from) * 4);
+    let mut html = String::with_capacity((to - from) + 64);
     if from > 0 {
         html.push('…');
     }
@@ -168,30 +228,35 @@ pub fn snippet(text: &str, spans: &[Span], width: usize) -> String {
     }
     let mut at = from;
     for (start, end) in merged {
-        escape_into(&chars[at..start], &mut html);
+        escape_into(&text[at..start], &mut html);
         html.push_str("<mark>");
-        escape_into(&chars[start..end], &mut html);
+        escape_into(&text[start..end], &mut html);
         html.push_str("</mark>");
         at = end;
     }
-    escape_into(&chars[at..to], &mut html);
-    if to < chars.len() {
+    escape_into(&text[at..to], &mut html);
+    if to < text.len() {
         html.push('…');
     }
     html
 }
 
-fn escape_into(chars: &[char], out: &mut String) {
-    for &c in chars {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
+fn escape_into(text: &str, out: &mut String) {
+    let escaped = |c: char| matches!(c, '<' | '>' | '&' | '"' | '\n' | '\r' | '\t');
+    let mut rest = text;
+    while let Some(i) = rest.find(escaped) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or(' ');
+        out.push_str(match c {
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '&' => "&amp;",
+            '"' => "&quot;",
+            _ => " ",
+        });
+        rest = &rest[i + c.len_utf8()..];
     }
+    out.push_str(rest);
 }
 
 #[cfg(test)]
@@ -202,36 +267,43 @@ mod tests {
         s.trim_end_matches('s').to_string()
     }
 
+    fn find_spans(text: &str, needles: &[Needle]) -> Vec<Span> {
+        Finder::new(needles).spans(text, &no_stem)
+    }
+
+    fn text(s: &str) -> Needle {
+        Needle::Text(s.into())
+    }
+
     #[test]
     fn marks_whole_words_preferring_the_longest() {
-        let needles = vec![Needle::Text("工程".into()), Needle::Text("在建工程".into())];
-        let text = "本项目为在建工程，工程量大。";
-        let spans = find_spans(text, &needles, &no_stem);
-        let html = snippet(text, &spans, 50);
+        let needles = vec![text("工程"), text("在建工程")];
+        let body = "本项目为在建工程，工程量大。";
+        let html = snippet(body, &find_spans(body, &needles), 50);
         assert_eq!(html, "本项目为<mark>在建工程</mark>，<mark>工程</mark>量大。");
     }
 
     #[test]
     fn traditional_text_is_marked_in_the_original_characters() {
-        let spans = find_spans("橋梁支座", &[Needle::Text("桥梁".into())], &no_stem);
+        let spans = find_spans("橋梁支座", &[text("桥梁")]);
         assert_eq!(snippet("橋梁支座", &spans, 10), "<mark>橋梁</mark>支座");
     }
 
     #[test]
     fn marks_land_on_the_original_characters_after_full_width_text() {
-        // Ｅ２１Ｄ is 12 bytes, e21d 4: offsets must be counted in characters.
-        let text = "Ｅ２１Ｄ型盾构，盾构机";
-        let spans = find_spans(text, &[Needle::Text("盾构".into())], &no_stem);
+        // Ｅ２１Ｄ is 12 bytes, e21d 4: offsets must be mapped back.
+        let body = "Ｅ２１Ｄ型盾构，盾构机ＡＢ盾构";
+        let spans = find_spans(body, &[text("盾构"), text("e21d")]);
         assert_eq!(
-            snippet(text, &spans, 40),
-            "Ｅ２１Ｄ型<mark>盾构</mark>，<mark>盾构</mark>机"
+            snippet(body, &spans, 40),
+            "<mark>Ｅ２１Ｄ</mark>型<mark>盾构</mark>，<mark>盾构</mark>机ＡＢ<mark>盾构</mark>"
         );
     }
 
     #[test]
     fn latin_words_match_by_stem_and_whole_word_only() {
         let needles = vec![Needle::Latin("tunnel".into())];
-        let spans = find_spans("Tunnels and tunnelx", &needles, &no_stem);
+        let spans = find_spans("Tunnels and tunnelx", &needles);
         assert_eq!(spans.len(), 1);
         assert_eq!(
             snippet("Tunnels and tunnelx", &spans, 40),
@@ -241,29 +313,38 @@ mod tests {
 
     #[test]
     fn picks_the_passage_with_most_words_and_escapes() {
-        let text = format!("{}盾构<b>{}盾构管片错台", "甲".repeat(200), "乙".repeat(200));
-        let needles = vec![Needle::Text("盾构".into()), Needle::Text("错台".into())];
-        let spans = find_spans(&text, &needles, &no_stem);
-        let html = snippet(&text, &spans, 40);
+        let body = format!("{}盾构<b>{}盾构管片错台", "甲".repeat(200), "乙".repeat(200));
+        let needles = vec![text("盾构"), text("错台")];
+        let html = snippet(&body, &find_spans(&body, &needles), 40);
         assert!(html.contains("<mark>盾构</mark>管片<mark>错台</mark>"), "{html}");
-        let spans = find_spans(
-            "在建工程",
-            &[Needle::Text("在建".into()), Needle::Text("工程".into())],
-            &no_stem,
-        );
-        assert_eq!(snippet("在建工程", &spans, 40), "<mark>在建工程</mark>");
         assert!(html.starts_with('…'));
-        let html = snippet("a<b>盾构", &find_spans("a<b>盾构", &needles, &no_stem), 40);
-        assert!(html.starts_with("a&lt;b&gt;"));
+        // 40 characters from 8 before the first word: 乙 ×8 + 盾构管片错台.
+        assert_eq!(
+            html,
+            format!("…{}<mark>盾构</mark>管片<mark>错台</mark>", "乙".repeat(8))
+        );
+        let spans = find_spans("在建工程", &[text("在建"), text("工程")]);
+        assert_eq!(snippet("在建工程", &spans, 40), "<mark>在建工程</mark>");
+        let html = snippet("a<b>盾构", &find_spans("a<b>盾构", &needles), 40);
+        assert_eq!(html, "a&lt;b&gt;<mark>盾构</mark>");
+    }
+
+    #[test]
+    fn the_passage_starts_after_a_nearby_sentence_break_and_is_cut_by_characters() {
+        let body = format!("前文。盾构掘进{}", "丙".repeat(100));
+        let html = snippet(&body, &find_spans(&body, &[text("盾构")]), 10);
+        assert_eq!(html, "…<mark>盾构</mark>掘进丙丙丙丙丙丙…");
+        let html = snippet(&body, &[], 5);
+        assert_eq!(html, "前文。盾构…");
     }
 
     #[test]
     fn tightest_window_measures_proximity() {
-        let needles = vec![Needle::Text("盾构".into()), Needle::Text("错台".into())];
-        let near = find_spans("盾构错台", &needles, &no_stem);
-        let far = find_spans(&format!("盾构{}错台", "x".repeat(50)), &needles, &no_stem);
+        let span = |start, end, needle| Span { start, end, needle };
+        let near = [span(0, 2, 0), span(2, 4, 1)];
+        let far = [span(0, 2, 0), span(50, 52, 1), span(60, 62, 0)];
         assert_eq!(tightest_window(&near, 2), Some((4, 2)));
-        assert_eq!(tightest_window(&far, 2), Some((54, 2)));
+        assert_eq!(tightest_window(&far, 2), Some((12, 2)));
         assert_eq!(tightest_window(&[], 2), None);
     }
 }
