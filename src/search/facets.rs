@@ -7,6 +7,12 @@
 //! facet values are decoded once into plain arrays (`SegmentFacets`, a few
 //! bytes per document and facet), kept while the segment lives, so a
 //! document's value is one array load.
+//!
+//! A query matching most of a block of documents is counted the other way
+//! round: the block's total counts, kept with the segment, less the
+//! documents it does not match. Counting costs what the smaller side
+//! costs, and a search over nearly everything (施工 质量, or browsing
+//! with no words) counts almost nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -40,7 +46,13 @@ pub struct SegmentFacets {
     /// Document `d`'s multi-valued slots are `multi[multi_starts[d]..multi_starts[d + 1]]`.
     multi_starts: Vec<u32>,
     multi: Vec<u32>,
+    /// Every document's counts, block by block (`BLOCK` documents, deleted
+    /// ones too), `slots + 1` per block.
+    block_totals: Vec<u32>,
 }
+
+/// Documents per block of `SegmentFacets::block_totals`.
+const BLOCK: usize = 2048;
 
 impl SegmentFacets {
     fn load(segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
@@ -93,7 +105,7 @@ impl SegmentFacets {
             }
         }
         multi_starts.push(multi.len() as u32);
-        Ok(SegmentFacets {
+        let mut facets = SegmentFacets {
             names,
             first_slot,
             slots,
@@ -101,7 +113,29 @@ impl SegmentFacets {
             rows,
             multi_starts,
             multi,
-        })
+            block_totals: Vec::new(),
+        };
+        let mut block_totals = vec![0u32; max_doc.div_ceil(BLOCK) * (slots + 1)];
+        for (block, totals) in block_totals.chunks_mut(slots + 1).enumerate() {
+            for doc in block * BLOCK..((block + 1) * BLOCK).min(max_doc) {
+                facets.each_slot(doc, |slot| totals[slot] += 1);
+            }
+        }
+        facets.block_totals = block_totals;
+        Ok(facets)
+    }
+
+    fn each_slot(&self, doc: usize, mut count: impl FnMut(usize)) {
+        for &slot in &self.rows[doc * self.width..(doc + 1) * self.width] {
+            count(slot as usize);
+        }
+        for &slot in &self.multi[self.multi_starts[doc] as usize..self.multi_starts[doc + 1] as usize] {
+            count(slot as usize);
+        }
+    }
+
+    fn max_doc(&self) -> usize {
+        self.multi_starts.len() - 1
     }
 }
 
@@ -146,7 +180,52 @@ pub struct FacetCounts<'a> {
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
     /// One count per value slot, and one for documents without a value.
+    /// Counted modulo 2³²: a block counted the other way round is added
+    /// whole first and its misses taken off, so a slot may dip below zero
+    /// on the way; the final counts are the true ones.
     counts: Vec<u32>,
+    /// The block being counted, and whether it is counted the other way.
+    block: usize,
+    by_misses: bool,
+    /// Its matches so far, and (counting by misses) the first document not
+    /// yet accounted for.
+    matches: usize,
+    next: usize,
+}
+
+impl SegmentFacetCounts {
+    /// Leaves the current block (taking off its last misses) for `block`,
+    /// counted by misses when the block before it was mostly matches.
+    fn enter(&mut self, block: usize) {
+        self.leave();
+        self.by_misses = block == self.block + 1 && self.matches > BLOCK / 2;
+        self.block = block;
+        self.matches = 0;
+        self.next = block * BLOCK;
+        if self.by_misses {
+            let width = self.counts.len();
+            let totals = &self.facets.block_totals[block * width..(block + 1) * width];
+            for (count, total) in self.counts.iter_mut().zip(totals) {
+                *count = count.wrapping_add(*total);
+            }
+        }
+    }
+
+    fn leave(&mut self) {
+        if self.by_misses {
+            let end = ((self.block + 1) * BLOCK).min(self.facets.max_doc());
+            self.take_off(end);
+        }
+    }
+
+    /// Takes off the documents from `next` up to `doc`, none of them matched.
+    fn take_off(&mut self, doc: usize) {
+        let counts = &mut self.counts;
+        for miss in self.next..doc {
+            self.facets
+                .each_slot(miss, |slot| counts[slot] = counts[slot].wrapping_sub(1));
+        }
+    }
 }
 
 /// One segment's counts, by value slot, still to be named.
@@ -162,7 +241,14 @@ impl Collector for FacetCounts<'_> {
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
         let facets = self.cache.get(segment)?;
         let counts = vec![0; facets.slots + 1];
-        Ok(SegmentFacetCounts { facets, counts })
+        Ok(SegmentFacetCounts {
+            facets,
+            counts,
+            block: 0,
+            by_misses: false,
+            matches: 0,
+            next: 0,
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -195,17 +281,21 @@ impl SegmentCollector for SegmentFacetCounts {
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let doc = doc as usize;
-        let facets = &*self.facets;
-        for &slot in &facets.rows[doc * facets.width..(doc + 1) * facets.width] {
-            self.counts[slot as usize] += 1;
+        if doc / BLOCK != self.block {
+            self.enter(doc / BLOCK);
         }
-        let values = facets.multi_starts[doc] as usize..facets.multi_starts[doc + 1] as usize;
-        for &slot in &facets.multi[values] {
-            self.counts[slot as usize] += 1;
+        self.matches += 1;
+        if self.by_misses {
+            self.take_off(doc);
+            self.next = doc + 1;
+        } else {
+            let counts = &mut self.counts;
+            self.facets.each_slot(doc, |slot| counts[slot] += 1);
         }
     }
 
-    fn harvest(self) -> SegmentCounts {
+    fn harvest(mut self) -> SegmentCounts {
+        self.leave();
         SegmentCounts {
             facets: self.facets,
             counts: self.counts,
@@ -217,8 +307,9 @@ impl SegmentCollector for SegmentFacetCounts {
 mod tests {
     use super::*;
     use crate::search::schema;
+    use std::ops::Bound;
     use tantivy::collector::DocSetCollector;
-    use tantivy::query::{AllQuery, TermQuery};
+    use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
     use tantivy::schema::IndexRecordOption;
     use tantivy::{Index, TantivyDocument, Term};
 
@@ -259,8 +350,9 @@ mod tests {
                 doc
             })
             .collect();
-        for doc in &docs {
+        for (i, doc) in docs.iter().enumerate() {
             let mut d = TantivyDocument::new();
+            d.add_i64(fields.date, i as i64);
             for (field, value) in doc {
                 d.add_text(fields.facet(*field), value);
             }
@@ -281,5 +373,35 @@ mod tests {
             .unwrap();
         assert_eq!(found.len(), 2000);
         assert_eq!(counts, naive(&docs, |i| i % 3 == 1));
+
+        // Mostly matches: blocks after the first are counted by their misses.
+        let not_patents = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+            (Occur::MustNot, Box::new(patents.clone())),
+        ]);
+        let counts = searcher.search(&not_patents, &FacetCounts { cache: &cache }).unwrap();
+        assert_eq!(counts, naive(&docs, |i| i % 3 != 1));
+        // A sparse block after a dense one: documents 2048..2100 only.
+        let dense_then_sparse = BooleanQuery::new(vec![
+            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+            (
+                Occur::MustNot,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(fields.date, 2100)),
+                    Bound::Excluded(Term::from_field_i64(fields.date, 4096)),
+                )),
+            ),
+        ]);
+        let counts = searcher
+            .search(&dense_then_sparse, &FacetCounts { cache: &cache })
+            .unwrap();
+        assert_eq!(counts, naive(&docs, |i| !(2100..4096).contains(&i)));
+
+        // Deleted documents are misses too.
+        writer.delete_term(Term::from_field_text(fields.facet(FacetField::Kind), "method"));
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let counts = searcher.search(&AllQuery, &FacetCounts { cache: &cache }).unwrap();
+        assert_eq!(counts, naive(&docs, |i| i % 3 != 0));
     }
 }
