@@ -61,7 +61,7 @@ struct Args {
 
 const USAGE: &str = "usage: cargo bench --bench scale -- [--records N] [--seed S] [--runs R] [--data DIR]
        [--lawref [--tar FILE]] [--http-secs S] [--http-requests N] [--no-md | --md FILE] [--generate-only]
-       [--phase bare|index|serve|profile|query-loop|sync-loop]";
+       [--phase bare|index|serve|profile|query-loop|http|sync-loop]";
 
 fn parse_args() -> Result<Args, String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -356,6 +356,7 @@ fn run_phase(args: &Args, phase: &str) -> Res<Metrics> {
         "serve" => phase_serve(args),
         "profile" => phase_profile(args),
         "query-loop" => phase_query_loop(args),
+        "http" => phase_http(args),
         "sync-loop" => phase_sync_loop(args),
         other => Err(format!("unknown phase {other}").into()),
     }
@@ -547,6 +548,18 @@ fn phase_query_loop(args: &Args) -> Res<Metrics> {
     }
     m.insert("loop.queries".into(), n as f64);
     m.insert("loop.qps".into(), n as f64 / started.elapsed().as_secs_f64());
+    Ok(m)
+}
+
+/// Only the HTTP load at 1 client, on an existing index: for comparing
+/// changes to the request path quickly.
+fn phase_http(args: &Args) -> Res<Metrics> {
+    let mut m = Metrics::new();
+    let engine = Engine::open(&args.content(), &args.work().join("index"))?;
+    engine.sync(false, &|_, _| {})?;
+    let urls: Vec<String> = args.mix().iter().map(QuerySpec::url).collect();
+    let addr = start_server(Arc::new(engine))?;
+    http_load(&mut m, addr, &urls, 1, args)?;
     Ok(m)
 }
 
