@@ -27,6 +27,7 @@ use super::facets::{FacetCache, FacetCounts};
 use super::query::{self, Clause, Compiler, Notice};
 use super::schema::{self, FacetField, Fields};
 use super::snippet::{self, Finder, Needle, Span};
+use super::visible::{Rule, Visible, VisibleCache};
 use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE, SourceFile};
@@ -136,6 +137,7 @@ pub struct Engine {
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
     facets: FacetCache,
+    visible: VisibleCache,
     /// The words the tokenizer indexes whole: the staff files' as the
     /// last sync read them.
     indexing_words: SharedWords,
@@ -241,6 +243,7 @@ impl Engine {
                 profiles: Profiles::default(),
             })),
             facets,
+            visible: VisibleCache::default(),
             indexing_words,
             query_words,
         })
@@ -667,7 +670,9 @@ impl Engine {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.reader.reload()?;
-        self.facets.refresh(self.reader.searcher().segment_readers())?;
+        let searcher = self.reader.searcher();
+        self.facets.refresh(searcher.segment_readers())?;
+        self.visible.refresh(searcher.segment_readers());
         Ok(())
     }
 
@@ -806,6 +811,18 @@ impl Engine {
         Some(Box::new(ConstScoreQuery::new(query::any_of(allowed), 0.0)))
     }
 
+    /// `visibility_filter` as a rule for `Visible`, named by the kind of
+    /// viewer it is for.
+    fn visibility_rule(&self, viewer: &Viewer) -> Option<Rule> {
+        let query = self.visibility_filter(viewer)?;
+        let key = format!(
+            "{:?}/{}",
+            Audience::widest_within(viewer.open_visibilities()),
+            viewer.own_studio().unwrap_or("")
+        );
+        Some(Rule { key, query })
+    }
+
     fn filter(&self, filters: &BTreeMap<FacetField, Vec<String>>) -> Vec<Box<dyn Query>> {
         filters
             .iter()
@@ -875,9 +892,9 @@ impl Engine {
                 clauses.push((Occur::MustNot, q));
             }
         }
-        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
         clauses.extend(self.filter(&filters).into_iter().map(|q| (Occur::Must, q)));
         let query = BooleanQuery::new(clauses);
+        let rule = self.visibility_rule(viewer);
 
         let per_page = request.per_page.clamp(1, 100);
         let page = request.page.max(1);
@@ -893,14 +910,28 @@ impl Engine {
                     offset + per_page
                 };
                 let top = TopDocs::with_limit(depth).order_by_score();
-                let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                let (top, total, counts) = searcher.search(
+                    &query,
+                    &Visible {
+                        inner: (top, Count, facets),
+                        rule: rule.as_ref(),
+                        cache: &self.visible,
+                    },
+                )?;
                 (top, total, counts)
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(per_page)
                     .and_offset(offset)
                     .order_by_fast_field::<i64>("date", Order::Desc);
-                let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                let (top, total, counts) = searcher.search(
+                    &query,
+                    &Visible {
+                        inner: (top, Count, facets),
+                        rule: rule.as_ref(),
+                        cache: &self.visible,
+                    },
+                )?;
                 (
                     top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(),
                     total,
@@ -911,7 +942,14 @@ impl Engine {
                 let top = TopDocs::with_limit(per_page)
                     .and_offset(offset)
                     .order_by_fast_field::<f64>("benefit", Order::Desc);
-                let (top, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                let (top, total, counts) = searcher.search(
+                    &query,
+                    &Visible {
+                        inner: (top, Count, facets),
+                        rule: rule.as_ref(),
+                        cache: &self.visible,
+                    },
+                )?;
                 (
                     top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(),
                     total,

@@ -12,6 +12,7 @@ mod facets;
 pub mod query;
 pub mod schema;
 pub mod snippet;
+mod visible;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,116 @@
+//! What a viewer may see, applied to a search as a filter on the matches
+//! before anything else collects them (hits, totals, facets), so nothing
+//! else ever sees a record the viewer may not.
+//!
+//! The rule is a query (`Engine::visibility_filter`); each segment's answer
+//! to it is kept as a bitset while the segment lives, one per kind of
+//! viewer. Checking a bit per match is cheaper than making the rule a
+//! clause of every query: an intersection then seeks through the unions of
+//! every word's fields. It knows nothing about who the viewers are.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::index::SegmentId;
+use tantivy::query::{EnableScoring, Query};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// One bit per document of a segment: whether the viewer may see it.
+struct Allowed(Vec<u64>);
+
+impl Allowed {
+    fn contains(&self, doc: DocId) -> bool {
+        let doc = doc as usize;
+        self.0.get(doc / 64).is_some_and(|word| word & (1 << (doc % 64)) != 0)
+    }
+}
+
+/// The bitsets of the segments in use, by segment and kind of viewer.
+#[derive(Default)]
+pub struct VisibleCache {
+    segments: Mutex<HashMap<(SegmentId, String), Arc<Allowed>>>,
+}
+
+impl VisibleCache {
+    /// Forgets the segments gone: called whenever the searcher changes.
+    pub fn refresh(&self, segments: &[SegmentReader]) {
+        let live: HashSet<SegmentId> = segments.iter().map(SegmentReader::segment_id).collect();
+        self.lock().retain(|(id, _), _| live.contains(id));
+    }
+
+    fn get(&self, segment: &SegmentReader, rule: &Rule) -> tantivy::Result<Arc<Allowed>> {
+        let key = (segment.segment_id(), rule.key.clone());
+        if let Some(found) = self.lock().get(&key) {
+            return Ok(found.clone());
+        }
+        let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
+        let weight = rule
+            .query
+            .weight(EnableScoring::disabled_from_schema(segment.schema()))?;
+        weight.for_each_no_score(segment, &mut |docs| {
+            for &doc in docs {
+                bits[doc as usize / 64] |= 1 << (doc % 64);
+            }
+        })?;
+        // Two queries racing on a new segment both compute it; one is kept.
+        Ok(self.lock().entry(key).or_insert(Arc::new(Allowed(bits))).clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(SegmentId, String), Arc<Allowed>>> {
+        self.segments.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A visibility rule: the query that finds what a kind of viewer may see,
+/// and a name for that kind of viewer (the same query, the same name).
+pub struct Rule {
+    pub key: String,
+    pub query: Box<dyn Query>,
+}
+
+/// `inner`, given only the matches `rule` allows (all, without one).
+pub struct Visible<'a, C> {
+    pub inner: C,
+    pub rule: Option<&'a Rule>,
+    pub cache: &'a VisibleCache,
+}
+
+pub struct VisibleSegment<S> {
+    inner: S,
+    allowed: Option<Arc<Allowed>>,
+}
+
+impl<C: Collector> Collector for Visible<'_, C> {
+    type Fruit = C::Fruit;
+    type Child = VisibleSegment<C::Child>;
+
+    fn for_segment(&self, ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+        Ok(VisibleSegment {
+            inner: self.inner.for_segment(ord, segment)?,
+            allowed: self.rule.map(|rule| self.cache.get(segment, rule)).transpose()?,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.inner.requires_scoring()
+    }
+
+    fn merge_fruits(&self, fruits: Vec<<C::Child as SegmentCollector>::Fruit>) -> tantivy::Result<C::Fruit> {
+        self.inner.merge_fruits(fruits)
+    }
+}
+
+impl<S: SegmentCollector> SegmentCollector for VisibleSegment<S> {
+    type Fruit = S::Fruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if self.allowed.as_ref().is_none_or(|allowed| allowed.contains(doc)) {
+            self.inner.collect(doc, score);
+        }
+    }
+
+    fn harvest(self) -> S::Fruit {
+        self.inner.harvest()
+    }
+}
