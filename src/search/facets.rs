@@ -18,7 +18,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Cardinality;
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
@@ -28,26 +27,23 @@ use super::schema::FacetField;
 pub type Counts = Vec<HashMap<String, u64>>;
 
 /// Every facet of one segment, decoded. Each value of each facet has a slot
-/// in one flat array of counts, and documents are stored as the slots they
-/// count: the single-valued facets row by row (a document's slots side by
-/// side, one cache line, since a match touches them all), the multi-valued
-/// ones as one list of slots per document. Counting a match is then a run of
-/// increments, with no branch on the facet or on a missing value.
+/// in one flat array of counts, and each document is stored as the list of
+/// slots it counts, of every facet it has a value in (a record holds few of
+/// the kind-specific ones: a patent has no 工法 level). Counting a match is
+/// then a run of increments, with no branch on the facet or on a missing
+/// value.
 pub struct SegmentFacets {
     /// Value names per facet, in `FacetField::ALL` order.
     names: Vec<Vec<String>>,
     /// Where each facet's values start among the slots.
     first_slot: Vec<usize>,
-    /// One past the last value slot: where documents without a value count.
+    /// How many value slots there are.
     slots: usize,
-    /// `width` slots per document.
-    width: usize,
-    rows: Vec<u32>,
-    /// Document `d`'s multi-valued slots are `multi[multi_starts[d]..multi_starts[d + 1]]`.
-    multi_starts: Vec<u32>,
-    multi: Vec<u32>,
+    /// Document `d`'s slots are `doc_slots[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    doc_slots: Vec<u32>,
     /// Every document's counts, block by block (`BLOCK` documents, deleted
-    /// ones too), `slots + 1` per block.
+    /// ones too), `slots` per block.
     block_totals: Vec<u32>,
 }
 
@@ -59,8 +55,7 @@ impl SegmentFacets {
         let max_doc = segment.max_doc() as usize;
         let mut names = Vec::with_capacity(FacetField::ALL.len());
         let mut first_slot = Vec::with_capacity(FacetField::ALL.len());
-        let mut singles = Vec::new();
-        let mut multis = Vec::new();
+        let mut columns = Vec::new();
         let mut slots = 0usize;
         for facet in FacetField::ALL {
             first_slot.push(slots);
@@ -79,44 +74,27 @@ impl SegmentFacets {
             names.push(values);
             let base = slots as u32;
             slots += column.num_terms();
-            let ords = column.ords().clone();
-            if ords.get_cardinality() == Cardinality::Multivalued {
-                multis.push((base, ords));
-            } else {
-                singles.push((base, ords));
+            columns.push((base, column.ords().clone()));
+        }
+        let mut starts = Vec::with_capacity(max_doc + 1);
+        let mut doc_slots = Vec::new();
+        for doc in 0..max_doc as DocId {
+            starts.push(doc_slots.len() as u32);
+            for (base, ords) in &columns {
+                doc_slots.extend(ords.values_for_doc(doc).map(|ord| base + ord as u32));
             }
         }
-        let none = slots as u32;
-        let width = singles.len();
-        let mut rows = vec![none; width * max_doc];
-        for (j, (base, ords)) in singles.iter().enumerate() {
-            for doc in 0..max_doc {
-                if let Some(ord) = ords.first(doc as DocId) {
-                    rows[doc * width + j] = base + ord as u32;
-                }
-            }
-        }
-        let mut multi_starts = Vec::with_capacity(max_doc + 1);
-        let mut multi = Vec::new();
-        for doc in 0..max_doc {
-            multi_starts.push(multi.len() as u32);
-            for (base, ords) in &multis {
-                multi.extend(ords.values_for_doc(doc as DocId).map(|ord| base + ord as u32));
-            }
-        }
-        multi_starts.push(multi.len() as u32);
+        starts.push(doc_slots.len() as u32);
         let mut facets = SegmentFacets {
             names,
             first_slot,
             slots,
-            width,
-            rows,
-            multi_starts,
-            multi,
+            starts,
+            doc_slots,
             block_totals: Vec::new(),
         };
-        let mut block_totals = vec![0u32; max_doc.div_ceil(BLOCK) * (slots + 1)];
-        for (block, totals) in block_totals.chunks_mut(slots + 1).enumerate() {
+        let mut block_totals = vec![0u32; max_doc.div_ceil(BLOCK) * slots];
+        for (block, totals) in block_totals.chunks_mut(slots.max(1)).enumerate() {
             for doc in block * BLOCK..((block + 1) * BLOCK).min(max_doc) {
                 facets.each_slot(doc, |slot| totals[slot] += 1);
             }
@@ -126,16 +104,13 @@ impl SegmentFacets {
     }
 
     fn each_slot(&self, doc: usize, mut count: impl FnMut(usize)) {
-        for &slot in &self.rows[doc * self.width..(doc + 1) * self.width] {
-            count(slot as usize);
-        }
-        for &slot in &self.multi[self.multi_starts[doc] as usize..self.multi_starts[doc + 1] as usize] {
+        for &slot in &self.doc_slots[self.starts[doc] as usize..self.starts[doc + 1] as usize] {
             count(slot as usize);
         }
     }
 
     fn max_doc(&self) -> usize {
-        self.multi_starts.len() - 1
+        self.starts.len() - 1
     }
 }
 
@@ -179,10 +154,9 @@ pub struct FacetCounts<'a> {
 
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
-    /// One count per value slot, and one for documents without a value.
-    /// Counted modulo 2³²: a block counted the other way round is added
-    /// whole first and its misses taken off, so a slot may dip below zero
-    /// on the way; the final counts are the true ones.
+    /// One count per value slot, modulo 2³²: a block counted the other way
+    /// round is added whole first and its misses taken off, so a slot may
+    /// dip below zero on the way; the final counts are the true ones.
     counts: Vec<u32>,
     /// The block being counted, and whether it is counted the other way.
     block: usize,
@@ -240,7 +214,7 @@ impl Collector for FacetCounts<'_> {
 
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
         let facets = self.cache.get(segment)?;
-        let counts = vec![0; facets.slots + 1];
+        let counts = vec![0; facets.slots];
         Ok(SegmentFacetCounts {
             facets,
             counts,
