@@ -187,6 +187,7 @@ impl Profiles {
             studios: self.studios.keys().cloned().collect(),
             alliances: self.alliances.keys().cloned().collect(),
             records,
+            ..Default::default()
         }
     }
 
@@ -217,6 +218,7 @@ pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
             .map(|d| Section::local_id(&d.id).to_string())
             .collect(),
         records: Some(scan.record_ids()),
+        ..Default::default()
     };
     for section in [Section::Alliances, Section::Studios, Section::Exhibits] {
         for file in files(section) {

@@ -10,8 +10,9 @@ pub mod front_matter;
 pub mod load;
 pub mod render;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -372,6 +373,35 @@ pub struct KnownIds {
     pub alliances: HashSet<String>,
     /// `None` when unknown (a single file checked alone).
     pub records: Option<HashSet<String>>,
+    /// `records` by folder, made when a reference is first found broken.
+    pub records_by_folder: OnceLock<HashMap<String, Vec<String>>>,
+}
+
+impl KnownIds {
+    /// The record ids in the folder of `id`: what a mistyped reference may
+    /// have meant. Spelling distance to every record would cost a second
+    /// per broken link in a large repository, and a moved folder breaks
+    /// thousands.
+    fn records_beside(&self, id: &str) -> &[String] {
+        let Some(records) = &self.records else {
+            return &[];
+        };
+        let by_folder = self.records_by_folder.get_or_init(|| {
+            let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
+            for record in records {
+                by_folder
+                    .entry(folder_of(record).to_string())
+                    .or_default()
+                    .push(record.clone());
+            }
+            by_folder
+        });
+        by_folder.get(folder_of(id)).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn folder_of(id: &str) -> &str {
+    id.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 /// The closest id to `wanted`, to suggest in an error.
@@ -597,7 +627,7 @@ fn check_record_refs(r: &mut FieldReader, field: &'static str, ids: &[String], k
     let line = r.line_of(field);
     for id in ids {
         if !records.contains(id) {
-            let message = match closest(id, records) {
+            let message = match closest(id, known.records_beside(id)) {
                 Some(best) => format!("警告：找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
                 None => format!("找不到记录“{id}”，此链接将不显示"),
             };
@@ -706,6 +736,7 @@ mod tests {
             studios: ["tunnel-zhang".to_string(), "bridge-li".to_string()].into(),
             alliances: ["tunnel".to_string()].into(),
             records: Some(["tunnel-zhang/a".to_string()].into()),
+            ..Default::default()
         }
     }
 
@@ -721,6 +752,35 @@ mod tests {
         assert_eq!(r.summary, "第一段正文。");
         assert_eq!(r.awards[0].level, "enterprise");
         assert_eq!(r.codes(), vec!["QB-SD-2023-07"]);
+    }
+
+    #[test]
+    fn broken_related_links_are_warned_with_the_closest_id_in_their_folder() {
+        let mut records: HashSet<String> = (0..5000).map(|i| format!("tunnel-zhang/2023/method-{i:07}")).collect();
+        records.insert("bridge-li/2023/method-0000042".into());
+        let known = KnownIds {
+            records: Some(records),
+            ..known()
+        };
+        let text = GOOD.replace(
+            "visibility: public\n",
+            "visibility: public\nrelated: [tunnel-zhang/2023/methd-0000042, moved/2023/method-0000042]\n",
+        );
+        let (_, problems) = parse_document("tunnel-zhang/x", &text, &known).unwrap();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(problems.len(), 2, "{messages:?}");
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.severity == Severity::Warning && p.field == "related")
+        );
+        assert!(
+            messages[0].contains("是否应为“tunnel-zhang/2023/method-0000042”"),
+            "{messages:?}"
+        );
+        // Another folder holds no candidate: no suggestion, and no distance
+        // computed to every record.
+        assert_eq!(messages[1], "找不到记录“moved/2023/method-0000042”，此链接将不显示");
     }
 
     #[test]
