@@ -1,10 +1,11 @@
 //! Search: analysis, the index schema, keeping the index in step with the
 //! content, and queries with facets, snippets and visibility.
 //!
-//! Every search takes a `Viewer`, and the visibility rule is a clause of
-//! the query itself, so totals, facets, snippets, suggestions and similar
-//! records are computed only over what the viewer may see. It does not
-//! render pages or know HTTP.
+//! Every search takes a `Viewer`, and the visibility rule is applied inside
+//! the search (a filter on the matches before anything collects them, or a
+//! clause of the query), so totals, facets, snippets, suggestions and
+//! similar records are computed only over what the viewer may see. It does
+//! not render pages or know HTTP.
 
 pub mod analysis;
 mod engine;
