@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -910,28 +910,16 @@ impl Engine {
                     offset + per_page
                 };
                 let top = TopDocs::with_limit(depth).order_by_score();
-                let (top, total, counts) = searcher.search(
-                    &query,
-                    &Visible {
-                        inner: (top, Count, facets),
-                        rule: rule.as_ref(),
-                        cache: &self.visible,
-                    },
-                )?;
+                let (top, total, counts) =
+                    self.collect_visible(&searcher, &query, rule.as_ref(), (top, Count, facets))?;
                 (top, total, counts)
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(per_page)
                     .and_offset(offset)
                     .order_by_fast_field::<i64>("date", Order::Desc);
-                let (top, total, counts) = searcher.search(
-                    &query,
-                    &Visible {
-                        inner: (top, Count, facets),
-                        rule: rule.as_ref(),
-                        cache: &self.visible,
-                    },
-                )?;
+                let (top, total, counts) =
+                    self.collect_visible(&searcher, &query, rule.as_ref(), (top, Count, facets))?;
                 (
                     top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(),
                     total,
@@ -942,14 +930,8 @@ impl Engine {
                 let top = TopDocs::with_limit(per_page)
                     .and_offset(offset)
                     .order_by_fast_field::<f64>("benefit", Order::Desc);
-                let (top, total, counts) = searcher.search(
-                    &query,
-                    &Visible {
-                        inner: (top, Count, facets),
-                        rule: rule.as_ref(),
-                        cache: &self.visible,
-                    },
-                )?;
+                let (top, total, counts) =
+                    self.collect_visible(&searcher, &query, rule.as_ref(), (top, Count, facets))?;
                 (
                     top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(),
                     total,
@@ -1017,6 +999,23 @@ impl Engine {
             per_page,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
+    }
+
+    /// `searcher.search`, with only the matches `rule` lets the viewer see
+    /// reaching `collector`.
+    fn collect_visible<C: Collector>(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        rule: Option<&Rule>,
+        collector: C,
+    ) -> tantivy::Result<C::Fruit> {
+        let visible = Visible {
+            inner: collector,
+            rule,
+            cache: &self.visible,
+        };
+        searcher.search(query, &visible)
     }
 
     /// Where each needle (its terms at their offsets) starts in `field` of
