@@ -154,16 +154,23 @@ impl std::fmt::Debug for Analyzer {
 /// for one character so that offsets into the normalised text are offsets
 /// into the original.
 pub fn normalize(text: &str) -> String {
-    normalize_mapped(text).0
+    normalize_with(text, |_| {})
 }
 
-/// `normalize`, and whether every character kept its length in bytes, so
-/// that byte offsets into the result are byte offsets into `text` too.
-/// Most text needs no change: unchanged stretches are copied whole.
-pub fn normalize_mapped(text: &str) -> (String, bool) {
+/// `normalize`, with where byte offsets into the result and into `text`
+/// part ways: after each character whose length in bytes changed (a
+/// full-width comma is three bytes, its ',' one), the offsets into both
+/// from there on. Most text needs no change: unchanged stretches are
+/// copied whole.
+pub fn normalize_mapped(text: &str) -> (String, Vec<Realign>) {
+    let mut realigned = Vec::new();
+    let normalized = normalize_with(text, |r| realigned.push(r));
+    (normalized, realigned)
+}
+
+fn normalize_with(text: &str, mut realigned: impl FnMut(Realign)) -> String {
     let table = Simplification::get();
     let mut out = String::with_capacity(text.len());
-    let mut same_offsets = true;
     let mut copied = 0;
     let mut chars = text.char_indices().peekable();
     // fast2s reads a character with its neighbours ('0' past either end).
@@ -180,12 +187,34 @@ pub fn normalize_mapped(text: &str) -> (String, bool) {
             out.push_str(&text[copied..at]);
             out.push(c);
             copied = at + original.len_utf8();
-            same_offsets &= c.len_utf8() == original.len_utf8();
+            if c.len_utf8() != original.len_utf8() {
+                realigned(Realign {
+                    normalized: out.len(),
+                    original: copied,
+                });
+            }
         }
         prev = folded;
     }
     out.push_str(&text[copied..]);
-    (out, same_offsets)
+    out
+}
+
+/// From byte `normalized` of a normalised text on, offsets into it are
+/// offsets into the original text less `normalized`, plus `original`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Realign {
+    pub normalized: usize,
+    pub original: usize,
+}
+
+/// The byte offset into the original text of `offset` into its
+/// normalised form (`normalize_mapped`).
+pub fn original_offset(realigned: &[Realign], offset: usize) -> usize {
+    match realigned.partition_point(|r| r.normalized <= offset) {
+        0 => offset,
+        i => realigned[i - 1].original + (offset - realigned[i - 1].normalized),
+    }
 }
 
 /// Which characters fast2s (traditional → simplified) may change: most

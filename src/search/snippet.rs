@@ -9,7 +9,7 @@
 
 use aho_corasick::AhoCorasick;
 
-use super::analysis::normalize_mapped;
+use super::analysis::{normalize_mapped, original_offset};
 
 /// What to look for: a normalised surface (Chinese word, code, phrase) or a
 /// stemmed Latin word matched against each Latin word of the text.
@@ -66,7 +66,7 @@ impl<'n> Finder<'n> {
         if self.needles.is_empty() {
             return Vec::new();
         }
-        let (normalized, same_offsets) = normalize_mapped(text);
+        let (normalized, realigned) = normalize_mapped(text);
         let mut found: Vec<Span> = Vec::new();
         if let Some(surfaces) = &self.surfaces {
             found.extend(surfaces.find_overlapping_iter(normalized.as_str()).map(|m| Span {
@@ -100,34 +100,13 @@ impl<'n> Finder<'n> {
                 kept.push(span);
             }
         }
-        if !same_offsets {
-            to_original_offsets(&normalized, text, &mut kept);
+        if !realigned.is_empty() {
+            for span in &mut kept {
+                span.start = original_offset(&realigned, span.start);
+                span.end = original_offset(&realigned, span.end);
+            }
         }
         kept
-    }
-}
-
-/// Moves spans from byte offsets of the normalised text to those of the
-/// original, character for character (a full-width Ｅ is three bytes, its
-/// e one). Spans are in order and apart, so one walk serves them all.
-fn to_original_offsets(normalized: &str, original: &str, spans: &mut [Span]) {
-    let mut pairs = normalized
-        .char_indices()
-        .map(|(b, _)| b)
-        .chain([normalized.len()])
-        .zip(original.char_indices().map(|(b, _)| b).chain([original.len()]));
-    let mut pair = pairs.next();
-    for span in spans.iter_mut() {
-        for offset in [&mut span.start, &mut span.end] {
-            // Offsets fall between characters; past the end they stay there.
-            *offset = loop {
-                match pair {
-                    Some((n, o)) if n == *offset => break o,
-                    Some(_) => pair = pairs.next(),
-                    None => break original.len(),
-                }
-            };
-        }
     }
 }
 
@@ -291,7 +270,8 @@ mod tests {
 
     #[test]
     fn marks_land_on_the_original_characters_after_full_width_text() {
-        // Ｅ２１Ｄ is 12 bytes, e21d 4: offsets must be mapped back.
+        // Ｅ２１Ｄ is 12 bytes, e21d 4, and each full-width comma 3 bytes,
+        // ',' 1: offsets must be mapped back.
         let body = "Ｅ２１Ｄ型盾构，盾构机ＡＢ盾构";
         let spans = find_spans(body, &[text("盾构"), text("e21d")]);
         assert_eq!(
