@@ -106,7 +106,12 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        // A walker that panicked must not look like a folder without
+        // files: the sync would take its records for deleted.
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
     });
     walked.sort_by_key(|(i, _)| *i);
     let mut seen_ids: HashMap<String, String> = HashMap::new();
