@@ -3,11 +3,11 @@
 //! (no `..`, no absolute paths, no hidden files, no symlinks leaving the
 //! folder). Also loads the profiles, which every record is checked against.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, Section, Studio, parse_document};
+use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, RecordIds, Section, Studio, parse_document};
 
 pub const DICTIONARY_FILE: &str = "dictionary.txt";
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
@@ -28,7 +28,7 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn record_ids(&self) -> HashSet<String> {
+    pub fn record_ids(&self) -> RecordIds {
         self.documents
             .iter()
             .filter(|d| d.section == Section::Records)
@@ -244,12 +244,11 @@ pub struct Profiles {
 }
 
 impl Profiles {
-    pub fn known_ids(&self, records: Option<HashSet<String>>) -> KnownIds {
+    pub fn known_ids(&self, records: Option<RecordIds>) -> KnownIds {
         KnownIds {
             studios: self.studios.keys().cloned().collect(),
             alliances: self.alliances.keys().cloned().collect(),
             records,
-            ..Default::default()
         }
     }
 
@@ -280,7 +279,6 @@ pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
             .map(|d| Section::local_id(&d.id).to_string())
             .collect(),
         records: Some(scan.record_ids()),
-        ..Default::default()
     };
     for section in [Section::Alliances, Section::Studios, Section::Exhibits] {
         for file in files(section) {

@@ -372,23 +372,39 @@ pub struct KnownIds {
     pub studios: HashSet<String>,
     pub alliances: HashSet<String>,
     /// `None` when unknown (a single file checked alone).
-    pub records: Option<HashSet<String>>,
-    /// `records` by folder, made when a reference is first found broken.
-    pub records_by_folder: OnceLock<HashMap<String, Vec<String>>>,
+    pub records: Option<RecordIds>,
 }
 
-impl KnownIds {
-    /// The record ids in the folder of `id`: what a mistyped reference may
-    /// have meant. Spelling distance to every record would cost a second
-    /// per broken link in a large repository, and a moved folder breaks
+/// The ids of every record, and (made when a reference is first found
+/// broken) the same ids by folder.
+#[derive(Debug, Default, Clone)]
+pub struct RecordIds {
+    ids: HashSet<String>,
+    by_folder: OnceLock<HashMap<String, Vec<String>>>,
+}
+
+impl FromIterator<String> for RecordIds {
+    fn from_iter<I: IntoIterator<Item = String>>(ids: I) -> Self {
+        RecordIds {
+            ids: ids.into_iter().collect(),
+            by_folder: OnceLock::new(),
+        }
+    }
+}
+
+impl RecordIds {
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// The ids in the folder of `id`: what a mistyped reference may have
+    /// meant. Spelling distance to every record would cost a second per
+    /// broken link in a large repository, and a moved folder breaks
     /// thousands.
-    fn records_beside(&self, id: &str) -> &[String] {
-        let Some(records) = &self.records else {
-            return &[];
-        };
-        let by_folder = self.records_by_folder.get_or_init(|| {
+    fn beside(&self, id: &str) -> &[String] {
+        let by_folder = self.by_folder.get_or_init(|| {
             let mut by_folder: HashMap<String, Vec<String>> = HashMap::new();
-            for record in records {
+            for record in &self.ids {
                 by_folder
                     .entry(folder_of(record).to_string())
                     .or_default()
@@ -627,7 +643,7 @@ fn check_record_refs(r: &mut FieldReader, field: &'static str, ids: &[String], k
     let line = r.line_of(field);
     for id in ids {
         if !records.contains(id) {
-            let message = match closest(id, known.records_beside(id)) {
+            let message = match closest(id, records.beside(id)) {
                 Some(best) => format!("警告：找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
                 None => format!("找不到记录“{id}”，此链接将不显示"),
             };
@@ -735,8 +751,7 @@ mod tests {
         KnownIds {
             studios: ["tunnel-zhang".to_string(), "bridge-li".to_string()].into(),
             alliances: ["tunnel".to_string()].into(),
-            records: Some(["tunnel-zhang/a".to_string()].into()),
-            ..Default::default()
+            records: Some(["tunnel-zhang/a".to_string()].into_iter().collect()),
         }
     }
 
@@ -756,8 +771,10 @@ mod tests {
 
     #[test]
     fn broken_related_links_are_warned_with_the_closest_id_in_their_folder() {
-        let mut records: HashSet<String> = (0..5000).map(|i| format!("tunnel-zhang/2023/method-{i:07}")).collect();
-        records.insert("bridge-li/2023/method-0000042".into());
+        let records = (0..5000)
+            .map(|i| format!("tunnel-zhang/2023/method-{i:07}"))
+            .chain(["bridge-li/2023/method-0000042".to_string()])
+            .collect();
         let known = KnownIds {
             records: Some(records),
             ..known()
