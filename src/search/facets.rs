@@ -85,22 +85,21 @@ impl SegmentFacets {
             }
         }
         starts.push(doc_slots.len() as u32);
-        let mut facets = SegmentFacets {
+        let mut block_totals = vec![0u32; max_doc.div_ceil(BLOCK) * slots];
+        for (block, totals) in block_totals.chunks_mut(slots.max(1)).enumerate() {
+            let docs = block * BLOCK..((block + 1) * BLOCK).min(max_doc);
+            for &slot in &doc_slots[starts[docs.start] as usize..starts[docs.end] as usize] {
+                totals[slot as usize] += 1;
+            }
+        }
+        Ok(SegmentFacets {
             names,
             first_slot,
             slots,
             starts,
             doc_slots,
-            block_totals: Vec::new(),
-        };
-        let mut block_totals = vec![0u32; max_doc.div_ceil(BLOCK) * slots];
-        for (block, totals) in block_totals.chunks_mut(slots.max(1)).enumerate() {
-            for doc in block * BLOCK..((block + 1) * BLOCK).min(max_doc) {
-                facets.each_slot(doc, |slot| totals[slot] += 1);
-            }
-        }
-        facets.block_totals = block_totals;
-        Ok(facets)
+            block_totals,
+        })
     }
 
     fn each_slot(&self, doc: usize, mut count: impl FnMut(usize)) {
@@ -154,9 +153,9 @@ pub struct FacetCounts<'a> {
 
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
-    /// One count per value slot, modulo 2³²: a block counted the other way
-    /// round is added whole first and its misses taken off, so a slot may
-    /// dip below zero on the way; the final counts are the true ones.
+    /// One count per value slot. A block counted the other way round has
+    /// its totals added first, so taking off its misses never goes below
+    /// zero.
     counts: Vec<u32>,
     /// The block being counted, and whether it is counted the other way.
     block: usize,
@@ -180,7 +179,7 @@ impl SegmentFacetCounts {
             let width = self.counts.len();
             let totals = &self.facets.block_totals[block * width..(block + 1) * width];
             for (count, total) in self.counts.iter_mut().zip(totals) {
-                *count = count.wrapping_add(*total);
+                *count += total;
             }
         }
     }
@@ -196,8 +195,7 @@ impl SegmentFacetCounts {
     fn take_off(&mut self, doc: usize) {
         let counts = &mut self.counts;
         for miss in self.next..doc {
-            self.facets
-                .each_slot(miss, |slot| counts[slot] = counts[slot].wrapping_sub(1));
+            self.facets.each_slot(miss, |slot| counts[slot] -= 1);
         }
     }
 }
