@@ -842,16 +842,18 @@ impl Engine {
         // the pool, every parallel step would hand the work over and sleep
         // until it is done, and waking a sleeping thread costs tens of
         // microseconds on a virtual machine.
-        match self.reader.searcher().index().search_executor() {
+        let searcher = self.reader.searcher();
+        match searcher.index().search_executor() {
             Executor::ThreadPool(pool) if pool.current_thread_index().is_none() => {
-                pool.install(|| self.search_here(request, viewer, started))
+                pool.install(|| self.search_here(&searcher, request, viewer, started))
             }
-            _ => self.search_here(request, viewer, started),
+            _ => self.search_here(&searcher, request, viewer, started),
         }
     }
 
     fn search_here(
         &self,
+        searcher: &Searcher,
         request: &SearchRequest,
         viewer: &Viewer,
         started: Instant,
@@ -899,7 +901,6 @@ impl Engine {
         let per_page = request.per_page.clamp(1, 100);
         let page = request.page.max(1);
         let offset = (page - 1) * per_page;
-        let searcher = self.reader.searcher();
         let facets = FacetCounts { cache: &self.facets };
         let needles = compiler.needles(&parsed);
         let (mut ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match request.sort {
@@ -911,7 +912,7 @@ impl Engine {
                 };
                 let top = TopDocs::with_limit(depth).order_by_score();
                 let (top, total, counts) =
-                    self.collect_visible(&searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
                 (top, total, counts)
             }
             Sort::Newest => {
@@ -919,7 +920,7 @@ impl Engine {
                     .and_offset(offset)
                     .order_by_fast_field::<i64>("date", Order::Desc);
                 let (top, total, counts) =
-                    self.collect_visible(&searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
                 (
                     top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(),
                     total,
@@ -931,7 +932,7 @@ impl Engine {
                     .and_offset(offset)
                     .order_by_fast_field::<f64>("benefit", Order::Desc);
                 let (top, total, counts) =
-                    self.collect_visible(&searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
                 (
                     top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(),
                     total,
@@ -948,10 +949,10 @@ impl Engine {
                 })
                 .collect();
             let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
-            let title = self.occurrences(&searcher, self.fields.title, &terms, &addresses)?;
+            let title = self.occurrences(searcher, self.fields.title, &terms, &addresses)?;
             // Proximity in the body needs two words or more.
             let body = if terms.iter().filter(|t| !t.is_empty()).count() >= 2 {
-                self.occurrences(&searcher, self.fields.body, &terms, &addresses)?
+                self.occurrences(searcher, self.fields.body, &terms, &addresses)?
             } else {
                 vec![Vec::new(); addresses.len()]
             };
@@ -973,7 +974,7 @@ impl Engine {
             .map(
                 |(score, address)| {
                     Ok(self
-                        .load(&searcher, address)
+                        .load(searcher, address)
                         .map(|d| d.into_hit(score, &finder, &snapshot.analyzer)))
                 },
                 page_hits.into_iter(),

@@ -14,14 +14,14 @@
 //! costs, and a search over nearly everything (施工 质量, or browsing
 //! with no words) counts almost nothing.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::schema::FacetField;
+use super::segment_cache::SegmentCache;
 
 /// A facet's values, each with its count.
 pub type Counts = Vec<HashMap<String, u64>>;
@@ -115,16 +115,13 @@ impl SegmentFacets {
 
 /// The decoded facets of the segments in use, by segment.
 #[derive(Default)]
-pub struct FacetCache {
-    segments: Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>,
-}
+pub struct FacetCache(SegmentCache<(), SegmentFacets>);
 
 impl FacetCache {
     /// Decodes the segments not seen yet and forgets those gone: called
     /// whenever the searcher changes, so queries find them ready.
     pub fn refresh(&self, segments: &[SegmentReader]) -> tantivy::Result<()> {
-        let live: HashSet<SegmentId> = segments.iter().map(SegmentReader::segment_id).collect();
-        self.lock().retain(|id, _| live.contains(id));
+        self.0.retain(segments);
         for segment in segments {
             self.get(segment)?;
         }
@@ -132,17 +129,7 @@ impl FacetCache {
     }
 
     fn get(&self, segment: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
-        if let Some(found) = self.lock().get(&segment.segment_id()) {
-            return Ok(found.clone());
-        }
-        // Decoded outside the lock; two queries racing on a new segment
-        // both decode it, and one result is kept.
-        let loaded = Arc::new(SegmentFacets::load(segment)?);
-        Ok(self.lock().entry(segment.segment_id()).or_insert(loaded).clone())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SegmentId, Arc<SegmentFacets>>> {
-        self.segments.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.get(segment, &(), || SegmentFacets::load(segment))
     }
 }
 

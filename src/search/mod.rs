@@ -12,6 +12,7 @@ mod engine;
 mod facets;
 pub mod query;
 pub mod schema;
+mod segment_cache;
 pub mod snippet;
 mod visible;
 

@@ -8,13 +8,13 @@
 //! clause of every query: an intersection then seeks through the unions of
 //! every word's fields. It knows nothing about who the viewers are.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::segment_cache::SegmentCache;
 
 /// One bit per document of a segment: whether the viewer may see it.
 struct Allowed(Vec<u64>);
@@ -28,37 +28,27 @@ impl Allowed {
 
 /// The bitsets of the segments in use, by segment and kind of viewer.
 #[derive(Default)]
-pub struct VisibleCache {
-    segments: Mutex<HashMap<(SegmentId, String), Arc<Allowed>>>,
-}
+pub struct VisibleCache(SegmentCache<String, Allowed>);
 
 impl VisibleCache {
     /// Forgets the segments gone: called whenever the searcher changes.
     pub fn refresh(&self, segments: &[SegmentReader]) {
-        let live: HashSet<SegmentId> = segments.iter().map(SegmentReader::segment_id).collect();
-        self.lock().retain(|(id, _), _| live.contains(id));
+        self.0.retain(segments);
     }
 
     fn get(&self, segment: &SegmentReader, rule: &Rule) -> tantivy::Result<Arc<Allowed>> {
-        let key = (segment.segment_id(), rule.key.clone());
-        if let Some(found) = self.lock().get(&key) {
-            return Ok(found.clone());
-        }
-        let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
-        let weight = rule
-            .query
-            .weight(EnableScoring::disabled_from_schema(segment.schema()))?;
-        weight.for_each_no_score(segment, &mut |docs| {
-            for &doc in docs {
-                bits[doc as usize / 64] |= 1 << (doc % 64);
-            }
-        })?;
-        // Two queries racing on a new segment both compute it; one is kept.
-        Ok(self.lock().entry(key).or_insert(Arc::new(Allowed(bits))).clone())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(SegmentId, String), Arc<Allowed>>> {
-        self.segments.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.get(segment, &rule.key, || {
+            let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
+            let weight = rule
+                .query
+                .weight(EnableScoring::disabled_from_schema(segment.schema()))?;
+            weight.for_each_no_score(segment, &mut |docs| {
+                for &doc in docs {
+                    bits[doc as usize / 64] |= 1 << (doc % 64);
+                }
+            })?;
+            Ok(Allowed(bits))
+        })
     }
 }
 
