@@ -8,11 +8,14 @@
 //! bytes per document and facet), kept while the segment lives, so a
 //! document's value is one array load.
 //!
-//! A query matching most of a block of documents is counted the other way
-//! round: the block's total counts, kept with the segment, less the
-//! documents it does not match. Counting costs what the smaller side
-//! costs, and a search over nearly everything (施工 质量, or browsing
-//! with no words) counts almost nothing.
+//! A query's matches in a segment are gathered as a bitset, and counted
+//! once the segment is done, when their number is known, by whichever
+//! way costs least: the values most documents hold (a kind, a year, an
+//! alliance) by counting the bits they share with the matches, a word at a
+//! time; the rest document by document, over the matches or, when they
+//! are most of the segment, over the documents missed, taken off the
+//! segment's totals. A search over nearly everything (施工 质量, or
+//! browsing with no words) thus counts almost nothing one by one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,29 +29,33 @@ use super::segment_cache::SegmentCache;
 /// A facet's values, each with its count.
 pub type Counts = Vec<HashMap<String, u64>>;
 
+/// A value held by at least one document in `COMMON` is counted from its
+/// bitset: one 64-document word costs about what one document's count does.
+const COMMON: usize = 32;
+
 /// Every facet of one segment, decoded. Each value of each facet has a slot
 /// in one flat array of counts, and each document is stored as the list of
 /// slots it counts, of every facet it has a value in (a record holds few of
-/// the kind-specific ones: a patent has no 工法 level). Counting a match is
-/// then a run of increments, with no branch on the facet or on a missing
-/// value.
+/// the kind-specific ones: a patent has no 工法 level), common slots first.
+/// Counting a document is then a run of increments, with no branch on the
+/// facet or on a missing value.
 pub struct SegmentFacets {
     /// Value names per facet, in `FacetField::ALL` order.
     names: Vec<Vec<String>>,
     /// Where each facet's values start among the slots.
     first_slot: Vec<usize>,
-    /// How many value slots there are.
-    slots: usize,
-    /// Document `d`'s slots are `doc_slots[starts[d]..starts[d + 1]]`.
+    /// Document `d`'s slots are `doc_slots[starts[d]..starts[d + 1]]`, its
+    /// common ones (those in `common`) before `rare_starts[d]`.
     starts: Vec<u32>,
+    rare_starts: Vec<u32>,
     doc_slots: Vec<u32>,
-    /// Every document's counts, block by block (`BLOCK` documents, deleted
-    /// ones too), `slots` per block.
-    block_totals: Vec<u32>,
+    /// Each slot's count over all documents, deleted ones too.
+    totals: Vec<u32>,
+    /// The common slots, each with the bitset of its documents, and how
+    /// many of them the documents hold in all.
+    common: Vec<(usize, Vec<u64>)>,
+    common_entries: usize,
 }
-
-/// Documents per block of `SegmentFacets::block_totals`.
-const BLOCK: usize = 2048;
 
 impl SegmentFacets {
     fn load(segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
@@ -76,40 +83,154 @@ impl SegmentFacets {
             slots += column.num_terms();
             columns.push((base, column.ords().clone()));
         }
-        let mut starts = Vec::with_capacity(max_doc + 1);
-        let mut doc_slots = Vec::new();
+        let mut totals = vec![0u32; slots];
+        let mut per_doc: Vec<Vec<u32>> = Vec::with_capacity(max_doc);
         for doc in 0..max_doc as DocId {
-            starts.push(doc_slots.len() as u32);
+            let mut list = Vec::new();
             for (base, ords) in &columns {
-                doc_slots.extend(ords.values_for_doc(doc).map(|ord| base + ord as u32));
+                list.extend(ords.values_for_doc(doc).map(|ord| base + ord as u32));
             }
-        }
-        starts.push(doc_slots.len() as u32);
-        let mut block_totals = vec![0u32; max_doc.div_ceil(BLOCK) * slots];
-        for (block, totals) in block_totals.chunks_mut(slots.max(1)).enumerate() {
-            let docs = block * BLOCK..((block + 1) * BLOCK).min(max_doc);
-            for &slot in &doc_slots[starts[docs.start] as usize..starts[docs.end] as usize] {
+            for &slot in &list {
                 totals[slot as usize] += 1;
             }
+            per_doc.push(list);
         }
+        let is_common: Vec<bool> = totals.iter().map(|&n| n as usize * COMMON >= max_doc).collect();
+        let words = max_doc.div_ceil(64);
+        let mut common: Vec<(usize, Vec<u64>)> = (0..slots)
+            .filter(|&slot| is_common[slot])
+            .map(|slot| (slot, vec![0u64; words]))
+            .collect();
+        let mut common_index = vec![usize::MAX; slots];
+        for (i, (slot, _)) in common.iter().enumerate() {
+            common_index[*slot] = i;
+        }
+        let mut starts = Vec::with_capacity(max_doc + 1);
+        let mut rare_starts = Vec::with_capacity(max_doc);
+        let mut doc_slots = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
+        let mut common_entries = 0;
+        for (doc, mut list) in per_doc.into_iter().enumerate() {
+            starts.push(doc_slots.len() as u32);
+            list.sort_by_key(|&slot| !is_common[slot as usize]);
+            for &slot in &list {
+                if let Some((_, bits)) = common.get_mut(common_index[slot as usize]) {
+                    bits[doc / 64] |= 1 << (doc % 64);
+                }
+            }
+            let common_here = list.iter().filter(|&&slot| is_common[slot as usize]).count();
+            common_entries += common_here;
+            rare_starts.push((doc_slots.len() + common_here) as u32);
+            doc_slots.extend(list);
+        }
+        starts.push(doc_slots.len() as u32);
         Ok(SegmentFacets {
             names,
             first_slot,
-            slots,
             starts,
+            rare_starts,
             doc_slots,
-            block_totals,
+            totals,
+            common,
+            common_entries,
         })
     }
 
-    fn each_slot(&self, doc: usize, mut count: impl FnMut(usize)) {
-        for &slot in &self.doc_slots[self.starts[doc] as usize..self.starts[doc + 1] as usize] {
-            count(slot as usize);
-        }
+    fn max_doc(&self) -> usize {
+        self.rare_starts.len()
     }
 
-    fn max_doc(&self) -> usize {
-        self.starts.len() - 1
+    /// The slots document `doc` counts: all of them, or only its rare ones.
+    fn slots_of(&self, doc: usize, rare_only: bool) -> &[u32] {
+        let from = if rare_only {
+            self.rare_starts[doc]
+        } else {
+            self.starts[doc]
+        };
+        &self.doc_slots[from as usize..self.starts[doc + 1] as usize]
+    }
+
+    /// Counts `matched` (`matches` bits set) by the cheapest way.
+    fn count(&self, matched: &[u64], matches: usize) -> Vec<u32> {
+        let max_doc = self.max_doc();
+        let misses = max_doc - matches;
+        let one_by_one = matches.min(misses);
+        // Bitsets cost a word per 64 documents and common slot; one by one,
+        // the common slots cost one count per document counted.
+        let by_bits = self.common.len() * matched.len() < one_by_one * self.common_entries / max_doc.max(1);
+        let mut counts = if matches > misses {
+            // Totals less the misses. Deleted documents are misses, and in
+            // the totals.
+            let mut counts = self.totals.clone();
+            for doc in Bits::zeros(matched, max_doc) {
+                for &slot in self.slots_of(doc, by_bits) {
+                    counts[slot as usize] -= 1;
+                }
+            }
+            counts
+        } else {
+            let mut counts = vec![0u32; self.totals.len()];
+            for doc in Bits::ones(matched) {
+                for &slot in self.slots_of(doc, by_bits) {
+                    counts[slot as usize] += 1;
+                }
+            }
+            counts
+        };
+        if by_bits {
+            for (slot, bits) in &self.common {
+                counts[*slot] = shared_bits(matched, bits);
+            }
+        }
+        counts
+    }
+}
+
+/// How many bits `a` and `b` both have.
+fn shared_bits(a: &[u64], b: &[u64]) -> u32 {
+    a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum()
+}
+
+/// The positions of a bitset's ones, or of its zeros below `len`.
+struct Bits<'a> {
+    words: &'a [u64],
+    flip: u64,
+    len: usize,
+    at: usize,
+    word: u64,
+}
+
+impl<'a> Bits<'a> {
+    fn ones(words: &'a [u64]) -> Bits<'a> {
+        Bits::new(words, 0, words.len() * 64)
+    }
+
+    fn zeros(words: &'a [u64], len: usize) -> Bits<'a> {
+        Bits::new(words, u64::MAX, len)
+    }
+
+    fn new(words: &'a [u64], flip: u64, len: usize) -> Bits<'a> {
+        let word = words.first().map_or(0, |w| w ^ flip);
+        Bits {
+            words,
+            flip,
+            len,
+            at: 0,
+            word,
+        }
+    }
+}
+
+impl Iterator for Bits<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.word == 0 {
+            self.at += 1;
+            self.word = self.words.get(self.at)? ^ self.flip;
+        }
+        let doc = self.at * 64 + self.word.trailing_zeros() as usize;
+        self.word &= self.word - 1;
+        (doc < self.len).then_some(doc)
     }
 }
 
@@ -140,51 +261,9 @@ pub struct FacetCounts<'a> {
 
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
-    /// One count per value slot. A block counted the other way round has
-    /// its totals added first, so taking off its misses never goes below
-    /// zero.
-    counts: Vec<u32>,
-    /// The block being counted, and whether it is counted the other way.
-    block: usize,
-    by_misses: bool,
-    /// Its matches so far, and (counting by misses) the first document not
-    /// yet accounted for.
+    /// The segment's matches, one bit per document.
+    matched: Vec<u64>,
     matches: usize,
-    next: usize,
-}
-
-impl SegmentFacetCounts {
-    /// Leaves the current block (taking off its last misses) for `block`,
-    /// counted by misses when the block before it was mostly matches.
-    fn enter(&mut self, block: usize) {
-        self.leave();
-        self.by_misses = block == self.block + 1 && self.matches > BLOCK / 2;
-        self.block = block;
-        self.matches = 0;
-        self.next = block * BLOCK;
-        if self.by_misses {
-            let width = self.counts.len();
-            let totals = &self.facets.block_totals[block * width..(block + 1) * width];
-            for (count, total) in self.counts.iter_mut().zip(totals) {
-                *count += total;
-            }
-        }
-    }
-
-    fn leave(&mut self) {
-        if self.by_misses {
-            let end = ((self.block + 1) * BLOCK).min(self.facets.max_doc());
-            self.take_off(end);
-        }
-    }
-
-    /// Takes off the documents from `next` up to `doc`, none of them matched.
-    fn take_off(&mut self, doc: usize) {
-        let counts = &mut self.counts;
-        for miss in self.next..doc {
-            self.facets.each_slot(miss, |slot| counts[slot] -= 1);
-        }
-    }
 }
 
 /// One segment's counts, by value slot, still to be named.
@@ -199,14 +278,10 @@ impl Collector for FacetCounts<'_> {
 
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
         let facets = self.cache.get(segment)?;
-        let counts = vec![0; facets.slots];
         Ok(SegmentFacetCounts {
+            matched: vec![0; facets.max_doc().div_ceil(64)],
             facets,
-            counts,
-            block: 0,
-            by_misses: false,
             matches: 0,
-            next: 0,
         })
     }
 
@@ -240,24 +315,14 @@ impl SegmentCollector for SegmentFacetCounts {
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let doc = doc as usize;
-        if doc / BLOCK != self.block {
-            self.enter(doc / BLOCK);
-        }
+        self.matched[doc / 64] |= 1 << (doc % 64);
         self.matches += 1;
-        if self.by_misses {
-            self.take_off(doc);
-            self.next = doc + 1;
-        } else {
-            let counts = &mut self.counts;
-            self.facets.each_slot(doc, |slot| counts[slot] += 1);
-        }
     }
 
-    fn harvest(mut self) -> SegmentCounts {
-        self.leave();
+    fn harvest(self) -> SegmentCounts {
         SegmentCounts {
+            counts: self.facets.count(&self.matched, self.matches),
             facets: self.facets,
-            counts: self.counts,
         }
     }
 }
@@ -333,28 +398,30 @@ mod tests {
         assert_eq!(found.len(), 2000);
         assert_eq!(counts, naive(&docs, |i| i % 3 == 1));
 
-        // Mostly matches: blocks after the first are counted by their misses.
-        let not_patents = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-            (Occur::MustNot, Box::new(patents.clone())),
-        ]);
-        let counts = searcher.search(&not_patents, &FacetCounts { cache: &cache }).unwrap();
-        assert_eq!(counts, naive(&docs, |i| i % 3 != 1));
-        // A sparse block after a dense one: documents 2048..2100 only.
-        let dense_then_sparse = BooleanQuery::new(vec![
-            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
-            (
-                Occur::MustNot,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_i64(fields.date, 2100)),
-                    Bound::Excluded(Term::from_field_i64(fields.date, 4096)),
-                )),
-            ),
-        ]);
-        let counts = searcher
-            .search(&dense_then_sparse, &FacetCounts { cache: &cache })
-            .unwrap();
-        assert_eq!(counts, naive(&docs, |i| !(2100..4096).contains(&i)));
+        let dates = |range: std::ops::Range<i64>| {
+            RangeQuery::new(
+                Bound::Included(Term::from_field_i64(fields.date, range.start)),
+                Bound::Excluded(Term::from_field_i64(fields.date, range.end)),
+            )
+        };
+        let all_but = |range: std::ops::Range<i64>| {
+            BooleanQuery::new(vec![
+                (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                (Occur::MustNot, Box::new(dates(range))),
+            ])
+        };
+        // Each way of counting: common values by their bitsets or one by
+        // one, over the matches or over the misses.
+        let ways: [(&dyn Query, &dyn Fn(usize) -> bool); 4] = [
+            (&all_but(0..2000), &|i| i >= 2000),
+            (&all_but(100..110), &|i| !(100..110).contains(&i)),
+            (&dates(100..150), &|i| (100..150).contains(&i)),
+            (&dates(0..2500), &|i| i < 2500),
+        ];
+        for (query, matching) in ways {
+            let counts = searcher.search(query, &FacetCounts { cache: &cache }).unwrap();
+            assert_eq!(counts, naive(&docs, |i| matching(i)));
+        }
 
         // Deleted documents are misses too.
         writer.delete_term(Term::from_field_text(fields.facet(FacetField::Kind), "method"));
