@@ -537,7 +537,8 @@ fn phase_query_loop(args: &Args) -> Res<Metrics> {
     let mut m = Metrics::new();
     let engine = Engine::open(&args.content(), &args.work().join("index"))?;
     engine.sync(false, &|_, _| {})?;
-    let mix = args.mix();
+    let only = std::env::var("ZH_ONLY").unwrap_or_default();
+    let mix: Vec<QuerySpec> = args.mix().into_iter().filter(|s| s.label().contains(&only)).collect();
     let started = Instant::now();
     let mut n = 0usize;
     while started.elapsed() < Duration::from_secs(args.http_secs) {

@@ -7,7 +7,7 @@
 //! around the passage it shows: every hit of a results page runs through
 //! here, over bodies of several kilobytes.
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::analysis::{normalize_mapped, original_offset};
 
@@ -48,9 +48,16 @@ impl<'n> Finder<'n> {
             })
             .unzip();
         // Building fails only past size limits a query's few words cannot
-        // reach; the marks are then left out rather than the results.
+        // reach; the marks are then left out rather than the results. A
+        // finder searches a page of hits, some tens of kilobytes: building
+        // a DFA for that took longer than the search it would speed up.
         let surfaces = (!patterns.is_empty())
-            .then(|| AhoCorasick::new(&patterns).ok())
+            .then(|| {
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(&patterns)
+                    .ok()
+            })
             .flatten();
         Finder {
             needles,
