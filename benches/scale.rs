@@ -206,6 +206,17 @@ fn status_kb(pid: Option<u32>, key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// CPU time this process has used (user + system), in ms, from
+/// `/proc/self/stat` (clock ticks, 100 per second on Linux).
+fn cpu_ms() -> f64 {
+    let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in brackets and may hold spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = after.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    fields.get(10..12).map_or(0.0, |t| (t[0] + t[1]) * 10.0)
+}
+
 /// Peak resident set size so far, in MiB.
 fn peak_rss_mib(pid: Option<u32>) -> f64 {
     status_kb(pid, "VmHWM:") / 1024.0
@@ -540,6 +551,7 @@ fn phase_query_loop(args: &Args) -> Res<Metrics> {
     let only = std::env::var("ZH_ONLY").unwrap_or_default();
     let mix: Vec<QuerySpec> = args.mix().into_iter().filter(|s| s.label().contains(&only)).collect();
     let started = Instant::now();
+    let cpu_before = cpu_ms();
     let mut n = 0usize;
     while started.elapsed() < Duration::from_secs(args.http_secs) {
         for spec in &mix {
@@ -548,6 +560,10 @@ fn phase_query_loop(args: &Args) -> Res<Metrics> {
         }
     }
     m.insert("loop.queries".into(), n as f64);
+    m.insert(
+        "loop.cpu_ms_per_query".into(),
+        (cpu_ms() - cpu_before) / n.max(1) as f64,
+    );
     m.insert("loop.qps".into(), n as f64 / started.elapsed().as_secs_f64());
     Ok(m)
 }

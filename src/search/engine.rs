@@ -717,10 +717,10 @@ impl Engine {
         doc.add_text(f.rel, rel);
         doc.add_text(f.title, &record.title);
         for code in record.codes() {
-            doc.add_text(f.codes, code);
+            doc.add_text(f.labels, code);
         }
         for tag in &record.tags {
-            doc.add_text(f.tags, tag);
+            doc.add_text(f.labels, tag);
             doc.add_text(f.facet(FacetField::Tag), tag);
         }
         let studio = profiles.studios.get(&record.studio);
@@ -730,9 +730,8 @@ impl Engine {
         }
         people.extend(record.assignee.as_deref());
         for p in people.into_iter().filter(|p| !p.is_empty()) {
-            doc.add_text(f.people, p);
+            doc.add_text(f.labels, p);
         }
-        doc.add_text(f.summary, &record.summary);
         let mut body = render::to_plain_text(&record.body);
         if let Some(scope) = &record.scope {
             body.push('\n');
@@ -746,7 +745,11 @@ impl Engine {
             body.push('\n');
             body.push_str(&a.name);
         }
+        if !record.summary.is_empty() {
+            doc.add_text(f.body, &record.summary);
+        }
         doc.add_text(f.body, &body);
+        doc.add_text(f.text, body);
         doc.add_i64(f.date, record.date.ordinal());
         doc.add_f64(f.benefit, record.benefit.unwrap_or(0.0));
         for audience in Audience::of(record.effective_visibility()) {
@@ -1098,7 +1101,7 @@ impl Engine {
         Ok(Loaded {
             card,
             rel: text(self.fields.rel),
-            body: text(self.fields.body),
+            body: text(self.fields.text),
         })
     }
 

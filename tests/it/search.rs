@@ -122,6 +122,21 @@ fn snippets_mark_whole_words_from_the_best_passage() {
 }
 
 #[test]
+fn summaries_are_searched_and_shown_when_the_body_lacks_the_words() {
+    let app = TestApp::start("basic");
+    // 碳滑板 is only in open-problem's summary.
+    let result = q(&app, "碳滑板");
+    assert_eq!(ids(&result), vec!["power-chen/open-problem"]);
+    let snippet = result["hits"][0]["snippet"].as_str().unwrap();
+    assert_eq!(snippet, "导线偏磨，受电弓<mark>碳滑板</mark>也磨得快。");
+    // Words of the body are shown from the body.
+    let result = q(&app, "导线 求助");
+    assert_eq!(ids(&result), vec!["power-chen/open-problem"]);
+    let snippet = result["hits"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>求助</mark>"), "{snippet}");
+}
+
+#[test]
 fn anonymous_sees_only_public_everywhere() {
     let app = TestApp::start("basic");
     for secret in ["机密词甲", "机密词乙", "机密词丙"] {
