@@ -84,16 +84,17 @@ impl SegmentFacets {
             columns.push((base, column.ords().clone()));
         }
         let mut totals = vec![0u32; slots];
-        let mut per_doc: Vec<Vec<u32>> = Vec::with_capacity(max_doc);
+        let mut starts = Vec::with_capacity(max_doc + 1);
+        let mut doc_slots = Vec::new();
         for doc in 0..max_doc as DocId {
-            let mut list = Vec::new();
+            starts.push(doc_slots.len() as u32);
             for (base, ords) in &columns {
-                list.extend(ords.values_for_doc(doc).map(|ord| base + ord as u32));
+                doc_slots.extend(ords.values_for_doc(doc).map(|ord| base + ord as u32));
             }
-            for &slot in &list {
-                totals[slot as usize] += 1;
-            }
-            per_doc.push(list);
+        }
+        starts.push(doc_slots.len() as u32);
+        for &slot in &doc_slots {
+            totals[slot as usize] += 1;
         }
         let is_common: Vec<bool> = totals.iter().map(|&n| n as usize * COMMON >= max_doc).collect();
         let words = max_doc.div_ceil(64);
@@ -105,24 +106,19 @@ impl SegmentFacets {
         for (i, (slot, _)) in common.iter().enumerate() {
             common_index[*slot] = i;
         }
-        let mut starts = Vec::with_capacity(max_doc + 1);
         let mut rare_starts = Vec::with_capacity(max_doc);
-        let mut doc_slots = Vec::with_capacity(per_doc.iter().map(Vec::len).sum());
         let mut common_entries = 0;
-        for (doc, mut list) in per_doc.into_iter().enumerate() {
-            starts.push(doc_slots.len() as u32);
-            list.sort_by_key(|&slot| !is_common[slot as usize]);
-            for &slot in &list {
-                if let Some((_, bits)) = common.get_mut(common_index[slot as usize]) {
-                    bits[doc / 64] |= 1 << (doc % 64);
-                }
+        for doc in 0..max_doc {
+            let list = &mut doc_slots[starts[doc] as usize..starts[doc + 1] as usize];
+            list.sort_unstable_by_key(|&slot| !is_common[slot as usize]);
+            let common_here = list.iter().take_while(|&&slot| is_common[slot as usize]).count();
+            for &slot in &list[..common_here] {
+                let (_, bits) = &mut common[common_index[slot as usize]];
+                bits[doc / 64] |= 1 << (doc % 64);
             }
-            let common_here = list.iter().filter(|&&slot| is_common[slot as usize]).count();
             common_entries += common_here;
-            rare_starts.push((doc_slots.len() + common_here) as u32);
-            doc_slots.extend(list);
+            rare_starts.push(starts[doc] + common_here as u32);
         }
-        starts.push(doc_slots.len() as u32);
         Ok(SegmentFacets {
             names,
             first_slot,
