@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -943,6 +943,13 @@ impl Engine {
                 )
             }
         };
+        let finder = Finder::new(&needles);
+        let show = |address: DocAddress, score: f32| -> Result<Hit, SearchError> {
+            Ok(self
+                .load(searcher, address)?
+                .into_hit(score, &finder, &snapshot.analyzer))
+        };
+        let mut shown_early: Vec<(DocAddress, Hit)> = Vec::new();
         if request.sort == Sort::Relevance && positive {
             let terms: Vec<Vec<(usize, String)>> = needles
                 .iter()
@@ -952,17 +959,44 @@ impl Engine {
                 })
                 .collect();
             let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
-            let title = self.occurrences(searcher, self.fields.title, &terms, &addresses)?;
-            // Proximity in the body needs two words or more.
-            let body = if terms.iter().filter(|t| !t.is_empty()).count() >= 2 {
-                self.occurrences(searcher, self.fields.body, &terms, &addresses)?
-            } else {
-                vec![Vec::new(); addresses.len()]
-            };
-            for ((score, _), (title, body)) in ranked.iter_mut().zip(title.iter().zip(&body)) {
-                *score *= proximity_boost(title, body, &terms);
+            // Re-ranking reads positions on one thread. Meanwhile another
+            // loads and snippets the hits the page would show without it,
+            // most of which it still shows, until re-ranking is done.
+            let reranked = AtomicBool::new(false);
+            let early = Mutex::new(Vec::new());
+            let likely: Vec<DocAddress> = addresses.iter().skip(offset).take(per_page).copied().collect();
+            let mut steps = searcher.index().search_executor().map(
+                |step: Step| match step {
+                    Step::ShowLikely => {
+                        for &address in &likely {
+                            if reranked.load(Ordering::Acquire) {
+                                break;
+                            }
+                            // An error shows again when the hit is loaded below.
+                            if let Ok(hit) = show(address, 0.0) {
+                                early.lock().unwrap_or_else(|e| e.into_inner()).push((address, hit));
+                            }
+                        }
+                        Ok(None)
+                    }
+                    Step::Rerank => {
+                        let result = self.proximity_boosts(searcher, &terms, &addresses);
+                        reranked.store(true, Ordering::Release);
+                        Ok(Some(result))
+                    }
+                },
+                // The thread that asks runs the last step first.
+                [Step::ShowLikely, Step::Rerank].into_iter(),
+            )?;
+            let boosts = steps
+                .pop()
+                .flatten()
+                .ok_or_else(|| SearchError::Internal("re-ranking did not run".into()))??;
+            for ((score, _), boost) in ranked.iter_mut().zip(boosts) {
+                *score *= boost;
             }
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            shown_early = early.into_inner().unwrap_or_else(|e| e.into_inner());
         }
         let page_hits: Vec<(f32, DocAddress)> = match request.sort {
             Sort::Relevance => ranked.into_iter().skip(offset).take(per_page).collect(),
@@ -970,20 +1004,14 @@ impl Engine {
         };
         // Loading and snippeting the page's hits is a third of a query's
         // time: it runs on the search threads too.
-        let finder = Finder::new(&needles);
-        let hits = searcher
-            .index()
-            .search_executor()
-            .map(
-                |(score, address)| {
-                    Ok(self
-                        .load(searcher, address)
-                        .map(|d| d.into_hit(score, &finder, &snapshot.analyzer)))
-                },
-                page_hits.into_iter(),
-            )?
-            .into_iter()
-            .collect::<Result<Vec<Hit>, SearchError>>()?;
+        let hits = searcher.index().search_executor().map(
+            |(score, address)| match shown_early.iter().any(|(a, _)| *a == address) {
+                true => Ok(None),
+                false => Ok(Some(show(address, score))),
+            },
+            page_hits.iter().copied(),
+        )?;
+        let hits = in_page_order(&page_hits, hits, shown_early, |hit, score| hit.score = score)?;
         let facets = FacetField::ALL
             .iter()
             .zip(counts)
@@ -1020,6 +1048,28 @@ impl Engine {
             cache: &self.visible,
         };
         searcher.search(query, &visible)
+    }
+
+    /// Each document's re-ranking boost (`proximity_boost`), from where the
+    /// needles' terms stand in its title and body.
+    fn proximity_boosts(
+        &self,
+        searcher: &Searcher,
+        terms: &[Vec<(usize, String)>],
+        docs: &[DocAddress],
+    ) -> Result<Vec<f32>, SearchError> {
+        let title = self.occurrences(searcher, self.fields.title, terms, docs)?;
+        // Proximity in the body needs two words or more.
+        let body = if terms.iter().filter(|t| !t.is_empty()).count() >= 2 {
+            self.occurrences(searcher, self.fields.body, terms, docs)?
+        } else {
+            vec![Vec::new(); docs.len()]
+        };
+        Ok(title
+            .iter()
+            .zip(&body)
+            .map(|(t, b)| proximity_boost(t, b, terms))
+            .collect())
     }
 
     /// Where each needle (its terms at their offsets) starts in `field` of
@@ -1399,6 +1449,38 @@ impl Loaded {
     }
 }
 
+/// A page's hits in its order: each either loaded (`Some`) or shown early,
+/// before re-ranking, and given its final score now.
+fn in_page_order<T>(
+    page: &[(f32, DocAddress)],
+    loaded: Vec<Option<Result<T, SearchError>>>,
+    mut early: Vec<(DocAddress, T)>,
+    set_score: impl Fn(&mut T, f32),
+) -> Result<Vec<T>, SearchError> {
+    loaded
+        .into_iter()
+        .zip(page)
+        .map(|(loaded, (score, address))| match loaded {
+            Some(hit) => hit,
+            None => {
+                let at = early
+                    .iter()
+                    .position(|(a, _)| a == address)
+                    .ok_or_else(|| SearchError::Internal("a hit shown early went missing".into()))?;
+                let (_, mut hit) = early.swap_remove(at);
+                set_score(&mut hit, *score);
+                Ok(hit)
+            }
+        })
+        .collect()
+}
+
+/// The two things done at once after the matches are collected.
+enum Step {
+    ShowLikely,
+    Rerank,
+}
+
 /// How many units (positions) a needle's terms cover: a Chinese term one
 /// per character, a Latin word or code one.
 fn units(terms: &[(usize, String)]) -> Option<usize> {
@@ -1456,6 +1538,25 @@ mod tests {
             let anyone = Audience::of(visibility).contains(&Audience::Anyone);
             assert_eq!(anyone, visibility == Public);
         }
+    }
+
+    #[test]
+    fn hits_shown_early_take_their_place_and_final_score() {
+        let at = |doc| DocAddress::new(0, doc);
+        let page = [(3.0, at(7)), (2.0, at(5)), (1.0, at(9))];
+        let loaded = vec![None, Some(Ok((5, 2.0))), None];
+        // Shown early in the order before re-ranking, with a placeholder
+        // score, and one the page no longer shows.
+        let early = vec![(at(9), (9, 0.0)), (at(4), (4, 0.0)), (at(7), (7, 0.0))];
+        let hits = in_page_order(&page, loaded, early, |hit, score| hit.1 = score).unwrap();
+        assert_eq!(hits, vec![(7, 3.0), (5, 2.0), (9, 1.0)]);
+        let missing = in_page_order(
+            &page[..1],
+            vec![None::<Result<(u32, f32), SearchError>>],
+            Vec::new(),
+            |_, _| {},
+        );
+        assert!(missing.is_err());
     }
 
     #[test]

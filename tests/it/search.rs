@@ -63,8 +63,19 @@ fn every_word_matters_and_operators_work() {
 fn proximity_ranks_short_precise_records_first() {
     let app = TestApp::start("basic");
     // long-method holds 盾构 … 错台 far apart, many times its length.
-    let hits = ids(&q(&app, "盾构 错台"));
+    let result = q(&app, "盾构 错台");
+    let hits = ids(&result);
     assert_eq!(hits[0], "tunnel-zhang/segment-repair", "{hits:?}");
+    // Every hit carries its re-ranked score, best first, whether it was
+    // loaded before re-ranking was done or after.
+    let scores: Vec<f64> = result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.iter().all(|&s| s > 0.0), "{scores:?}");
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     assert!(hits.contains(&"bridge-li/long-method".to_string()));
 }
 
