@@ -965,7 +965,15 @@ impl Engine {
             let reranked = AtomicBool::new(false);
             let early = Mutex::new(Vec::new());
             let likely: Vec<DocAddress> = addresses.iter().skip(offset).take(per_page).copied().collect();
-            let mut steps = searcher.index().search_executor().map(
+            let executor = searcher.index().search_executor();
+            // The thread that asks runs the last step first. A single thread
+            // would show the likely hits before re-ranking, not beside it,
+            // some of them for nothing.
+            let steps = match executor {
+                Executor::ThreadPool(_) => vec![Step::ShowLikely, Step::Rerank],
+                Executor::SingleThread => vec![Step::Rerank],
+            };
+            let mut steps = executor.map(
                 |step: Step| match step {
                     Step::ShowLikely => {
                         for &address in &likely {
@@ -985,8 +993,7 @@ impl Engine {
                         Ok(Some(result))
                     }
                 },
-                // The thread that asks runs the last step first.
-                [Step::ShowLikely, Step::Rerank].into_iter(),
+                steps.into_iter(),
             )?;
             let boosts = steps
                 .pop()
