@@ -39,6 +39,8 @@ use frostem::{Algorithm, Stemmer};
 use jieba_rs::Jieba;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
+use super::bitset::Bitset;
+
 /// Names the index-time analysis; bump when indexing the same text could
 /// give other terms, and every index is rebuilt.
 pub const INDEX_ANALYSIS: &str = "zh-ngram-2";
@@ -222,9 +224,9 @@ pub fn original_offset(realigned: &[Realign], offset: usize) -> usize {
 /// lookups each) was a tenth of the time of a query, for its snippets.
 /// The answer for every character is fast2s's own, asked once per process.
 struct Simplification {
-    /// One bit per character of the Basic Multilingual Plane, where fast2s
-    /// converts; other characters it leaves as they are.
-    bits: Vec<u64>,
+    /// The characters of the Basic Multilingual Plane fast2s converts;
+    /// other characters it leaves as they are.
+    changing: Bitset,
 }
 
 impl Simplification {
@@ -236,23 +238,22 @@ impl Simplification {
     fn get() -> &'static Simplification {
         static TABLE: OnceLock<Simplification> = OnceLock::new();
         TABLE.get_or_init(|| {
-            let mut bits = vec![0u64; 0x10000 / 64];
+            let mut changing = Bitset::new(0x10000);
             let mut one = String::with_capacity(4);
             // fast2s converts only characters of three UTF-8 bytes.
             for c in '\u{800}'..='\u{FFFF}' {
                 one.clear();
                 one.push(c);
                 if fast2s::convert(&one) != one || Self::ONLY_IN_CONTEXT.contains(&c) {
-                    bits[c as usize / 64] |= 1 << (c as usize % 64);
+                    changing.insert(c as usize);
                 }
             }
-            Simplification { bits }
+            Simplification { changing }
         })
     }
 
     fn may_change(&self, c: char) -> bool {
-        let i = c as usize;
-        i < 0x10000 && self.bits[i / 64] & (1 << (i % 64)) != 0
+        self.changing.contains(c as usize)
     }
 
     fn in_context(prev: char, c: char, next: char) -> char {

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::bitset::Bitset;
 use super::schema::FacetField;
 use super::segment_cache::SegmentCache;
 
@@ -53,7 +54,7 @@ pub struct SegmentFacets {
     totals: Vec<u32>,
     /// The common slots, each with the bitset of its documents, and how
     /// many of them the documents hold in all.
-    common: Vec<(usize, Vec<u64>)>,
+    common: Vec<(usize, Bitset)>,
     common_entries: usize,
 }
 
@@ -97,10 +98,9 @@ impl SegmentFacets {
             totals[slot as usize] += 1;
         }
         let is_common: Vec<bool> = totals.iter().map(|&n| n as usize * COMMON >= max_doc).collect();
-        let words = max_doc.div_ceil(64);
-        let mut common: Vec<(usize, Vec<u64>)> = (0..slots)
+        let mut common: Vec<(usize, Bitset)> = (0..slots)
             .filter(|&slot| is_common[slot])
-            .map(|slot| (slot, vec![0u64; words]))
+            .map(|slot| (slot, Bitset::new(max_doc)))
             .collect();
         let mut common_index = vec![usize::MAX; slots];
         for (i, (slot, _)) in common.iter().enumerate() {
@@ -113,8 +113,7 @@ impl SegmentFacets {
             list.sort_unstable_by_key(|&slot| !is_common[slot as usize]);
             let common_here = list.iter().take_while(|&&slot| is_common[slot as usize]).count();
             for &slot in &list[..common_here] {
-                let (_, bits) = &mut common[common_index[slot as usize]];
-                bits[doc / 64] |= 1 << (doc % 64);
+                common[common_index[slot as usize]].1.insert(doc);
             }
             common_entries += common_here;
             rare_starts.push(starts[doc] + common_here as u32);
@@ -145,19 +144,19 @@ impl SegmentFacets {
         &self.doc_slots[from as usize..self.starts[doc + 1] as usize]
     }
 
-    /// Counts `matched` (`matches` bits set) by the cheapest way.
-    fn count(&self, matched: &[u64], matches: usize) -> Vec<u32> {
+    /// Counts `matched` (`matches` documents) by the cheapest way.
+    fn count(&self, matched: &Bitset, matches: usize) -> Vec<u32> {
         let max_doc = self.max_doc();
         let misses = max_doc - matches;
         let one_by_one = matches.min(misses);
         // Bitsets cost a word per 64 documents and common slot; one by one,
         // the common slots cost one count per document counted.
-        let by_bits = self.common.len() * matched.len() < one_by_one * self.common_entries / max_doc.max(1);
+        let by_bits = self.common.len() * matched.words() < one_by_one * self.common_entries / max_doc.max(1);
         let mut counts = if matches > misses {
             // Totals less the misses. Deleted documents are misses, and in
             // the totals.
             let mut counts = self.totals.clone();
-            for doc in Bits::zeros(matched, max_doc) {
+            for doc in matched.zeros() {
                 for &slot in self.slots_of(doc, by_bits) {
                     counts[slot as usize] -= 1;
                 }
@@ -165,7 +164,7 @@ impl SegmentFacets {
             counts
         } else {
             let mut counts = vec![0u32; self.totals.len()];
-            for doc in Bits::ones(matched) {
+            for doc in matched.ones() {
                 for &slot in self.slots_of(doc, by_bits) {
                     counts[slot as usize] += 1;
                 }
@@ -174,59 +173,10 @@ impl SegmentFacets {
         };
         if by_bits {
             for (slot, bits) in &self.common {
-                counts[*slot] = shared_bits(matched, bits);
+                counts[*slot] = matched.shared(bits);
             }
         }
         counts
-    }
-}
-
-/// How many bits `a` and `b` both have.
-fn shared_bits(a: &[u64], b: &[u64]) -> u32 {
-    a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum()
-}
-
-/// The positions of a bitset's ones, or of its zeros below `len`.
-struct Bits<'a> {
-    words: &'a [u64],
-    flip: u64,
-    len: usize,
-    at: usize,
-    word: u64,
-}
-
-impl<'a> Bits<'a> {
-    fn ones(words: &'a [u64]) -> Bits<'a> {
-        Bits::new(words, 0, words.len() * 64)
-    }
-
-    fn zeros(words: &'a [u64], len: usize) -> Bits<'a> {
-        Bits::new(words, u64::MAX, len)
-    }
-
-    fn new(words: &'a [u64], flip: u64, len: usize) -> Bits<'a> {
-        let word = words.first().map_or(0, |w| w ^ flip);
-        Bits {
-            words,
-            flip,
-            len,
-            at: 0,
-            word,
-        }
-    }
-}
-
-impl Iterator for Bits<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.word == 0 {
-            self.at += 1;
-            self.word = self.words.get(self.at)? ^ self.flip;
-        }
-        let doc = self.at * 64 + self.word.trailing_zeros() as usize;
-        self.word &= self.word - 1;
-        (doc < self.len).then_some(doc)
     }
 }
 
@@ -257,8 +207,8 @@ pub struct FacetCounts<'a> {
 
 pub struct SegmentFacetCounts {
     facets: Arc<SegmentFacets>,
-    /// The segment's matches, one bit per document.
-    matched: Vec<u64>,
+    /// The segment's matches.
+    matched: Bitset,
     matches: usize,
 }
 
@@ -275,7 +225,7 @@ impl Collector for FacetCounts<'_> {
     fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<SegmentFacetCounts> {
         let facets = self.cache.get(segment)?;
         Ok(SegmentFacetCounts {
-            matched: vec![0; facets.max_doc().div_ceil(64)],
+            matched: Bitset::new(facets.max_doc()),
             facets,
             matches: 0,
         })
@@ -310,8 +260,7 @@ impl SegmentCollector for SegmentFacetCounts {
     type Fruit = SegmentCounts;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        let doc = doc as usize;
-        self.matched[doc / 64] |= 1 << (doc % 64);
+        self.matched.insert(doc as usize);
         self.matches += 1;
     }
 

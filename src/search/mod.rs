@@ -8,6 +8,7 @@
 //! not render pages or know HTTP.
 
 pub mod analysis;
+mod bitset;
 mod engine;
 mod facets;
 pub mod query;

@@ -14,21 +14,13 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::bitset::Bitset;
 use super::segment_cache::SegmentCache;
 
-/// One bit per document of a segment: whether the viewer may see it.
-struct Allowed(Vec<u64>);
-
-impl Allowed {
-    fn contains(&self, doc: DocId) -> bool {
-        let doc = doc as usize;
-        self.0.get(doc / 64).is_some_and(|word| word & (1 << (doc % 64)) != 0)
-    }
-}
-
-/// The bitsets of the segments in use, by segment and kind of viewer.
+/// The documents of each segment in use a kind of viewer may see, by
+/// segment and kind of viewer.
 #[derive(Default)]
-pub struct VisibleCache(SegmentCache<String, Allowed>);
+pub struct VisibleCache(SegmentCache<String, Bitset>);
 
 impl VisibleCache {
     /// Forgets the segments gone: called whenever the searcher changes.
@@ -36,18 +28,18 @@ impl VisibleCache {
         self.0.retain(segments);
     }
 
-    fn get(&self, segment: &SegmentReader, rule: &Rule) -> tantivy::Result<Arc<Allowed>> {
+    fn get(&self, segment: &SegmentReader, rule: &Rule) -> tantivy::Result<Arc<Bitset>> {
         self.0.get(segment, &rule.key, || {
-            let mut bits = vec![0u64; (segment.max_doc() as usize).div_ceil(64)];
+            let mut allowed = Bitset::new(segment.max_doc() as usize);
             let weight = rule
                 .query
                 .weight(EnableScoring::disabled_from_schema(segment.schema()))?;
             weight.for_each_no_score(segment, &mut |docs| {
                 for &doc in docs {
-                    bits[doc as usize / 64] |= 1 << (doc % 64);
+                    allowed.insert(doc as usize);
                 }
             })?;
-            Ok(Allowed(bits))
+            Ok(allowed)
         })
     }
 }
@@ -68,7 +60,7 @@ pub struct Visible<'a, C> {
 
 pub struct VisibleSegment<S> {
     inner: S,
-    allowed: Option<Arc<Allowed>>,
+    allowed: Option<Arc<Bitset>>,
 }
 
 impl<C: Collector> Collector for Visible<'_, C> {
@@ -95,7 +87,11 @@ impl<S: SegmentCollector> SegmentCollector for VisibleSegment<S> {
     type Fruit = S::Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if self.allowed.as_ref().is_none_or(|allowed| allowed.contains(doc)) {
+        if self
+            .allowed
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(doc as usize))
+        {
             self.inner.collect(doc, score);
         }
     }
