@@ -210,11 +210,16 @@ fn status_kb(pid: Option<u32>, key: &str) -> f64 {
 /// `/proc/self/stat` (clock ticks, 100 per second on Linux).
 fn cpu_ms() -> f64 {
     let stat = fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in brackets and may hold spaces.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<f64> = after.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    fields.get(10..12).map_or(0.0, |t| (t[0] + t[1]) * 10.0)
+    // The fields after the command name (in brackets, and it may hold
+    // spaces) start with the state, field 3; utime and stime are fields 14
+    // and 15.
+    let after: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |field: usize| after.get(field - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(14) + ticks(15)) * 10.0
 }
 
 /// Peak resident set size so far, in MiB.
