@@ -27,6 +27,10 @@ pub enum AppError {
     UnsupportedMedia(String),
     #[error("登录尝试过多，请 {0} 秒后再试")]
     TooManyRequests(u64),
+    /// The server cannot do it now for a cause outside the request (the
+    /// disk, the index); the message names the cause.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -48,9 +52,27 @@ impl From<crate::publish::PublishError> for AppError {
             P::BadId(_) | P::Invalid(_) => AppError::BadRequest(e.to_string()),
             P::TooLarge(_) => AppError::PayloadTooLarge(e.to_string()),
             P::UnsupportedFile => AppError::UnsupportedMedia(e.to_string()),
-            P::Io(_) | P::Search(_) => AppError::Internal(e.into()),
+            P::Io(io) => match storage_problem(&io) {
+                Some(cause) => AppError::Unavailable(format!("无法保存，未作任何更改：{cause}")),
+                None => AppError::Internal(P::Io(io).into()),
+            },
+            P::Search(_) => AppError::Internal(e.into()),
         }
     }
+}
+
+/// What a person can do something about when the disk refuses a write.
+fn storage_problem(e: &std::io::Error) -> Option<String> {
+    use std::io::ErrorKind as K;
+    let cause = match e.kind() {
+        K::ReadOnlyFilesystem => "内容所在的磁盘是只读的，请管理员检查挂载方式",
+        K::PermissionDenied => "服务器没有写入内容文件夹的权限，请管理员检查文件夹权限",
+        K::StorageFull | K::QuotaExceeded => "磁盘空间已满，请管理员清理磁盘",
+        K::FileTooLarge => "文件超过了文件系统允许的大小",
+        K::InvalidFilename => "文件名不被文件系统接受（可能过长）",
+        _ => return None,
+    };
+    Some(format!("{cause}（{e}）"))
 }
 
 impl From<askama::Error> for AppError {
@@ -76,6 +98,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -199,6 +199,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Change to a published record",
     ),
     ("review_comment", "审核意见", "Reviewer's comment"),
+    (
+        "pending_files",
+        "待审核附件（批准后发布）",
+        "Attachments awaiting approval",
+    ),
     ("approve", "通过并发布", "Approve and publish"),
     ("send_back", "退回修改", "Return for changes"),
     ("diff", "修改对比", "Changes"),

@@ -493,7 +493,8 @@ fn list_files(dir: &std::path::Path) -> Vec<String> {
 /// A file of a visible page bundle, e.g. `/records/t/b/diagram.png`.
 fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response, AppError> {
     let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
-    if name.is_empty() || name.starts_with('.') || name == "index.md" || name.contains('\\') {
+    // Markdown beside a bundle's index is source (a record, a draft), never a file to serve.
+    if name.is_empty() || name.starts_with('.') || name.to_ascii_lowercase().ends_with(".md") || name.contains('\\') {
         return Err(AppError::NotFound);
     }
     let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
@@ -512,7 +513,7 @@ fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response
         "gif" => ("image/gif", true),
         "webp" => ("image/webp", true),
         "pdf" => ("application/pdf", true),
-        "txt" | "md" | "csv" => ("text/plain; charset=utf-8", true),
+        "txt" | "csv" => ("text/plain; charset=utf-8", true),
         // SVG and everything else could carry script: download only.
         _ => ("application/octet-stream", false),
     };
@@ -521,7 +522,9 @@ fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     if !inline {
         headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));

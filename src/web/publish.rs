@@ -690,9 +690,10 @@ pub async fn review_list(
         return Ok(response);
     }
     let tr = Tr::new(lang);
-    let items = state
-        .publisher
-        .queue(&current.viewer)?
+    let publisher = state.publisher.clone();
+    let viewer = current.viewer.clone();
+    let items = super::unblock(move || publisher.queue(&viewer))
+        .await??
         .iter()
         .map(|s| review_item(tr, s))
         .collect();
@@ -711,6 +712,8 @@ pub struct ReviewItemPage {
     pub diff: Vec<(char, String)>,
     pub html: String,
     pub similar: Vec<(String, String, u32)>,
+    /// Attachments that wait for approval with this submission.
+    pub attachments: Vec<String>,
 }
 
 pub async fn review_show(
@@ -724,9 +727,11 @@ pub async fn review_show(
         return Ok(response);
     }
     let tr = Tr::new(lang);
-    let submission = state
-        .publisher
-        .submission(&current.viewer, &id)?
+    let publisher = state.publisher.clone();
+    let viewer = current.viewer.clone();
+    let key = id.clone();
+    let submission = super::unblock(move || publisher.submission(&viewer, &key))
+        .await??
         .ok_or(AppError::NotFound)?;
     let old = submission.published.clone().unwrap_or_default();
     let similar = novelty_hits(
@@ -741,6 +746,7 @@ pub async fn review_show(
         diff: diff(&old, &submission.text),
         html: render::to_html(&submission.record.body, &files_base(&id, "")),
         similar,
+        attachments: submission.attachments.clone(),
         item: review_item(tr, &submission),
     };
     super::pages::render_page(&page)
@@ -798,25 +804,33 @@ pub async fn history(
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, AppError> {
-    let (record, _) = state
-        .engine
-        .read_record(&id, &current.viewer)?
-        .ok_or(AppError::NotFound)?;
-    let history = state.publisher.history();
-    let versions = history.versions(&id);
-    let shown = query.v.filter(|n| versions.iter().any(|v| v.n == *n));
-    let diff = match shown {
-        Some(n) => {
-            let before = versions
-                .iter()
-                .rev()
-                .find(|v| v.n < n)
-                .and_then(|v| history.text(&id, v.n))
-                .unwrap_or_default();
-            crate::publish::diff(&before, &history.text(&id, n).unwrap_or_default())
-        }
-        None => Vec::new(),
-    };
+    let publisher = state.publisher.clone();
+    let engine = state.engine.clone();
+    let viewer = current.viewer.clone();
+    let key = id.clone();
+    // Only versions the viewer could see when they were written, of a
+    // record the viewer may see now; a diff is taken against the
+    // viewer's previous version, so it shows nothing of the hidden ones.
+    let (record, versions, shown, diff) = super::unblock(move || -> Result<_, AppError> {
+        let (record, _) = engine.read_record(&key, &viewer)?.ok_or(AppError::NotFound)?;
+        let versions = publisher.versions(&viewer, &key);
+        let history = publisher.history();
+        let shown = query.v.filter(|n| versions.iter().any(|v| v.n == *n));
+        let diff = match shown {
+            Some(n) => {
+                let before = versions
+                    .iter()
+                    .rev()
+                    .find(|v| v.n < n)
+                    .and_then(|v| history.text(&key, v.n))
+                    .unwrap_or_default();
+                crate::publish::diff(&before, &history.text(&key, n).unwrap_or_default())
+            }
+            None => Vec::new(),
+        };
+        Ok((record, versions, shown, diff))
+    })
+    .await??;
     let tr = Tr::new(lang);
     let page = HistoryPage {
         chrome: Chrome::new(lang, &uri, "", &current),

@@ -6,4 +6,5 @@ mod cli;
 mod pages;
 mod publish;
 mod search;
+mod security;
 mod support;
