@@ -14,7 +14,6 @@ use clap::{Parser, Subcommand};
 use crate::auth::Sessions;
 use crate::auth::{Accounts, NewRole};
 use crate::content::load;
-use crate::content::{Document, FileProblem, Problem, Section, parse_document};
 use crate::search::{Engine, SyncReport};
 
 #[derive(Parser)]
@@ -293,29 +292,9 @@ fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
 
 /// Checks every file of `content`, printing all problems; exit 1 on errors.
 fn check(content: &Path) -> anyhow::Result<ExitCode> {
-    let scan = load::scan(content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
-    let profiles = load::load_profiles(content, &scan);
-    let known = profiles.known_ids(Some(scan.record_ids()));
-    let mut problems: Vec<FileProblem> = scan.problems.clone();
-    problems.extend(profiles.problems.iter().cloned());
-    for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
-        let path = content.join(&file.rel);
-        let shown = path.display().to_string();
-        let found = match std::fs::read_to_string(&path) {
-            Ok(text) => match parse_document(&file.id, &text, &known) {
-                Ok((Document::Record(_), warnings)) => warnings,
-                Ok(_) => Vec::new(),
-                Err(errors) => errors,
-            },
-            Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
-        };
-        problems.extend(found.into_iter().map(|problem| FileProblem {
-            path: shown.clone(),
-            problem,
-        }));
-    }
-    problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
-    for p in &problems {
+    let checked = load::check(content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
+    let problems = &checked.problems;
+    for p in problems {
         println!("{p}");
     }
     let errors = problems.iter().filter(|p| p.problem.is_error()).count();
@@ -330,12 +309,12 @@ fn check(content: &Path) -> anyhow::Result<ExitCode> {
     };
     println!(
         "检查了 {} 个文件：{} 个错误（{} 个文件），{} 个警告",
-        scan.documents.len(),
+        checked.files,
         errors,
         files_with_errors,
         problems.len() - errors
     );
-    Ok(if errors == 0 && scan.problems.is_empty() {
+    Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -398,6 +398,47 @@ pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
     profiles
 }
 
+/// Everything `zhihui check` reports of a content folder.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Markdown documents found.
+    pub files: usize,
+    /// Every problem, by file and line.
+    pub problems: Vec<FileProblem>,
+}
+
+/// Loads a content folder as the index would (walk, profiles, every
+/// record against them) and returns every problem with its file, shown
+/// as a path under `root`. Only a folder that cannot be read at all is
+/// an error.
+pub fn check(root: &Path) -> std::io::Result<Checked> {
+    let scan = scan(root)?;
+    let profiles = load_profiles(root, &scan);
+    let known = profiles.known_ids(Some(scan.record_ids()));
+    let mut problems: Vec<FileProblem> = scan.problems.clone();
+    problems.extend(profiles.problems.iter().cloned());
+    for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
+        let path = root.join(&file.rel);
+        let found = match std::fs::read_to_string(&path) {
+            Ok(text) => match parse_document(&file.id, &text, &known) {
+                Ok((_, warnings)) => warnings,
+                Err(errors) => errors,
+            },
+            Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
+        };
+        let shown = path.display().to_string();
+        problems.extend(found.into_iter().map(|problem| FileProblem {
+            path: shown.clone(),
+            problem,
+        }));
+    }
+    problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
+    Ok(Checked {
+        files: scan.documents.len(),
+        problems,
+    })
+}
+
 /// The folder a record's files live in, if it is a page bundle.
 pub fn bundle_dir(root: &Path, rel: &str) -> Option<PathBuf> {
     rel.strip_suffix("/index.md").map(|dir| root.join(dir))
