@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 
 use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, RecordIds, Section, Studio, parse_document};
 
@@ -168,32 +169,12 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
         }
     }
     tops.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let next = AtomicUsize::new(0);
-    let mut walked: Vec<(usize, Vec<Found>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(top) = tops.get(i) else { break };
-                        done.push((i, walk(root, &canonical_root, top)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        // A walker that panicked must not look like a folder without
-        // files: the sync would take its records for deleted.
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    });
-    walked.sort_by_key(|(i, _)| *i);
+    // A walker that panics fails the scan (rayon passes the panic on): it
+    // must not look like a folder without files, whose records a sync
+    // would take for deleted.
+    let walked: Vec<Vec<Found>> = tops.par_iter().map(|top| walk(root, &canonical_root, top)).collect();
     let mut seen_ids: HashMap<String, String> = HashMap::new();
-    for found in walked.into_iter().flat_map(|(_, found)| found) {
+    for found in walked.into_iter().flatten() {
         match found {
             Found::Problem(problem) => out.problems.push(problem),
             Found::File { rel, id } => {
