@@ -153,3 +153,26 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
         None => response,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::PublishError;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn a_disk_that_refuses_a_write_is_named() {
+        for (kind, words) in [
+            (ErrorKind::ReadOnlyFilesystem, "只读"),
+            (ErrorKind::PermissionDenied, "权限"),
+            (ErrorKind::StorageFull, "磁盘空间已满"),
+        ] {
+            let e = AppError::from(PublishError::Io(Error::from(kind)));
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE, "{kind:?}");
+            let message = e.public_message();
+            assert!(message.contains(words) && message.contains("未作任何更改"), "{message}");
+        }
+        let other = AppError::from(PublishError::Io(Error::from(ErrorKind::Other)));
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}
