@@ -27,13 +27,19 @@ pub enum AppError {
     UnsupportedMedia(String),
     #[error("登录尝试过多，请 {0} 秒后再试")]
     TooManyRequests(u64),
+    /// The index cannot take writes now (it is being rebuilt): 503.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl From<SearchError> for AppError {
     fn from(e: SearchError) -> Self {
-        AppError::Internal(e.into())
+        match e {
+            SearchError::Unavailable(message) => AppError::Unavailable(message),
+            e => AppError::Internal(e.into()),
+        }
     }
 }
 
@@ -48,6 +54,7 @@ impl From<crate::publish::PublishError> for AppError {
             P::BadId(_) | P::Invalid(_) => AppError::BadRequest(e.to_string()),
             P::TooLarge(_) => AppError::PayloadTooLarge(e.to_string()),
             P::UnsupportedFile => AppError::UnsupportedMedia(e.to_string()),
+            P::Search(SearchError::Unavailable(message)) => AppError::Unavailable(message),
             P::Io(_) | P::Search(_) => AppError::Internal(e.into()),
         }
     }
@@ -76,6 +83,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

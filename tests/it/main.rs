@@ -4,6 +4,8 @@
 mod browser;
 mod cli;
 mod pages;
+mod props;
 mod publish;
+mod recovery;
 mod search;
 mod support;
