@@ -143,14 +143,29 @@ fn index_rebuild_does_not_need_a_readable_index() {
 #[test]
 fn a_damaged_delete_bitset_is_rebuilt_too() {
     let (dir, count) = indexed();
-    // Changing a record deletes its old document: the segment gets a
-    // delete bitset.
-    let path = dir.path().join("content/bridge-li/hanging-basket.md");
-    let text = fs::read_to_string(&path).unwrap();
-    fs::write(&path, text.replacen("title: ", "title: 改 ", 1)).unwrap();
-    let out = run(&["index"], dir.path());
-    assert!(out.status.success());
+    // Changing a record deletes its old document: its segment gets a
+    // delete bitset, unless the record was the segment's only document.
     let index = dir.path().join("index");
+    let has_bitset = |index: &Path| {
+        fs::read_dir(index)
+            .unwrap()
+            .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "del"))
+    };
+    for rel in [
+        "bridge-li/hanging-basket.md",
+        "bridge-li/anchor-patent.md",
+        "bridge-li/long-method.md",
+        "power-chen/open-problem.md",
+    ] {
+        let path = dir.path().join("content").join(rel);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, text.replacen("title: ", "title: 改 ", 1)).unwrap();
+        let out = run(&["index"], dir.path());
+        assert!(out.status.success());
+        if has_bitset(&index) {
+            break;
+        }
+    }
     truncate(&largest(&index, "del"), 0.5);
     let out = run(&["index"], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -170,7 +185,8 @@ fn a_garbled_journal_loses_nothing_and_is_rewritten() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("更新完成"), "{stdout}");
-    assert!(stdout.contains(&format!("未变 {count} 个")), "{stdout}");
+    assert_eq!(indexed_count(&stdout), Some(0), "{stdout}");
+    assert!(count > 0);
     assert!(stderr.contains("unreadable lines"), "{stderr}");
     assert!(!journal.exists(), "the manifest is written whole, the journal emptied");
 }
