@@ -140,7 +140,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { content } => check(&content),
         Command::Index { paths, rebuild } => {
-            let engine = Engine::open(&paths.content, &paths.index).context("无法打开索引")?;
+            // A rebuild does not read the old index: it may be unreadable.
+            let engine = match rebuild {
+                true => Engine::open_empty(&paths.content, &paths.index),
+                false => Engine::open(&paths.content, &paths.index),
+            }
+            .context("无法打开索引")?;
             let report = engine.sync(rebuild, &progress_printer()).context("索引失败")?;
             print_report(&report);
             Ok(ExitCode::SUCCESS)

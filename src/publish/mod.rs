@@ -371,7 +371,8 @@ impl Publisher {
         rels: &[String],
         steps: impl FnOnce(&mut Undo) -> Result<(), PublishError>,
     ) -> Result<(), PublishError> {
-        // MERGE: self.engine.ensure_writable()?;
+        // Nothing is written while the index cannot take the change.
+        self.engine.ensure_writable()?;
         let mut undo = Undo::default();
         let result = steps(&mut undo).and_then(|()| {
             if rels.is_empty() {

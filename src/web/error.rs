@@ -27,8 +27,9 @@ pub enum AppError {
     UnsupportedMedia(String),
     #[error("登录尝试过多，请 {0} 秒后再试")]
     TooManyRequests(u64),
-    /// The server cannot do it now for a cause outside the request (the
-    /// disk, the index); the message names the cause.
+    /// The server cannot do it now for a cause outside the request (a
+    /// disk that refuses writes, an index being rebuilt); the message
+    /// names the cause: 503.
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -37,7 +38,10 @@ pub enum AppError {
 
 impl From<SearchError> for AppError {
     fn from(e: SearchError) -> Self {
-        AppError::Internal(e.into())
+        match e {
+            SearchError::Unavailable(message) => AppError::Unavailable(message),
+            e => AppError::Internal(e.into()),
+        }
     }
 }
 
@@ -56,6 +60,7 @@ impl From<crate::publish::PublishError> for AppError {
                 Some(cause) => AppError::Unavailable(format!("无法保存，未作任何更改：{cause}")),
                 None => AppError::Internal(P::Io(io).into()),
             },
+            P::Search(SearchError::Unavailable(message)) => AppError::Unavailable(message),
             P::Search(_) => AppError::Internal(e.into()),
         }
     }

@@ -4,7 +4,9 @@
 mod browser;
 mod cli;
 mod pages;
+mod props;
 mod publish;
+mod recovery;
 mod search;
 mod security;
 mod support;
