@@ -413,7 +413,9 @@ impl Engine {
                 engine.repairing.store(false, Ordering::Release);
             });
         }
-        Err(SearchError::Unavailable(format!("{problem}，正在从内容文件重建索引，请稍后再试")))
+        Err(SearchError::Unavailable(format!(
+            "{problem}，正在从内容文件重建索引，请稍后再试"
+        )))
     }
 
     /// Rebuilds the index in place from the files, writes waiting until it

@@ -43,9 +43,39 @@ fn text_of(pieces: &'static [&'static str], max: usize) -> impl Strategy<Value =
 }
 
 const ID_PIECES: &[&str] = &[
-    "a", "管片修复", "tunnel-zhang", "x.y", "/", "/", "/", "", ".", "..", ".hidden", "...", "index", "index.md",
-    ".md", "\\", "C:", "\u{0}", "\n", "\u{7f}", "\u{85}", "\u{202e}", "\u{2024}", "\u{ff0e}", "?", "#", "%", "\"",
-    "<", " ", "\t", "😀", "\u{200b}",
+    "a",
+    "管片修复",
+    "tunnel-zhang",
+    "x.y",
+    "/",
+    "/",
+    "/",
+    "",
+    ".",
+    "..",
+    ".hidden",
+    "...",
+    "index",
+    "index.md",
+    ".md",
+    "\\",
+    "C:",
+    "\u{0}",
+    "\n",
+    "\u{7f}",
+    "\u{85}",
+    "\u{202e}",
+    "\u{2024}",
+    "\u{ff0e}",
+    "?",
+    "#",
+    "%",
+    "\"",
+    "<",
+    " ",
+    "\t",
+    "😀",
+    "\u{200b}",
 ];
 
 fn segment_is_safe(part: &str) -> bool {
@@ -96,10 +126,60 @@ fn engine() -> &'static Engine {
 }
 
 const QUERY_PIECES: &[&str] = &[
-    "盾构", "管片错台", "挂篮", "一次合格率", "tunnel", "Shield", " ", " ", "\u{3000}", "\"", "“", "”", "＂", "(", ")",
-    "（", "）", "((", "-", "--", "NOT ", "OR ", "AND ", "or", "|", "&&", "*", "?", "~", "^2", "+", "kind:", "kind:method",
-    "tag:盾构", "year:", "year:2023", "year:abc", "studio:tunnel-zhang", "foo:bar", ":", "：", "CN202110345678.9",
-    "E21D 11/08", "GJEJGF008-2010", "😀", "👨‍👩‍👧", "\u{0}", "\u{200b}", "\u{202e}", "\\", "'", "臺灣", "ＡＢＣ", "%",
+    "盾构",
+    "管片错台",
+    "挂篮",
+    "一次合格率",
+    "tunnel",
+    "Shield",
+    " ",
+    " ",
+    "\u{3000}",
+    "\"",
+    "“",
+    "”",
+    "＂",
+    "(",
+    ")",
+    "（",
+    "）",
+    "((",
+    "-",
+    "--",
+    "NOT ",
+    "OR ",
+    "AND ",
+    "or",
+    "|",
+    "&&",
+    "*",
+    "?",
+    "~",
+    "^2",
+    "+",
+    "kind:",
+    "kind:method",
+    "tag:盾构",
+    "year:",
+    "year:2023",
+    "year:abc",
+    "studio:tunnel-zhang",
+    "foo:bar",
+    ":",
+    "：",
+    "CN202110345678.9",
+    "E21D 11/08",
+    "GJEJGF008-2010",
+    "😀",
+    "👨‍👩‍👧",
+    "\u{0}",
+    "\u{200b}",
+    "\u{202e}",
+    "\\",
+    "'",
+    "臺灣",
+    "ＡＢＣ",
+    "%",
 ];
 
 proptest! {
@@ -124,14 +204,70 @@ proptest! {
 }
 
 const MARKDOWN_PIECES: &[&str] = &[
-    "<script>alert(1)</script>", "<ScRiPt src=//x>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
-    "<a href=\"javascript:alert(1)\">x</a>", "[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))",
-    "![x](javascript:alert(1))", "[x](data:text/html,<script>alert(1)</script>)", "<iframe src=x></iframe>",
-    "<div onclick=\"x\">", "<p style=\"x\" onmouseover='y'>", "onclick=", " onerror = ", "<", ">", "\"", "'", "=",
-    "> ", "- ", "* ", "+ ", "1. ", "# ", "###### ", "```", "~~~", "`", "|", "| --- |", "---", "***", "\n", "\n\n",
-    "    ", "\t", "**", "_", "~~", "[^1]", "[^1]: ", "- [ ] ", "- [x] ", "![x](", "[x](", ")", "]", "{#id}",
-    "{#x onclick=y}", "&lt;", "&#60;script&#62;", "<!--", "-->", "<style>", "<![CDATA[", "\\", "x", "管片", "<br>",
-    "<details open ontoggle=alert(1)>", "<math>", "<form action=x>", "<input autofocus onfocus=x>",
+    "<script>alert(1)</script>",
+    "<ScRiPt src=//x>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<a href=\"javascript:alert(1)\">x</a>",
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "![x](javascript:alert(1))",
+    "[x](data:text/html,<script>alert(1)</script>)",
+    "<iframe src=x></iframe>",
+    "<div onclick=\"x\">",
+    "<p style=\"x\" onmouseover='y'>",
+    "onclick=",
+    " onerror = ",
+    "<",
+    ">",
+    "\"",
+    "'",
+    "=",
+    "> ",
+    "- ",
+    "* ",
+    "+ ",
+    "1. ",
+    "# ",
+    "###### ",
+    "```",
+    "~~~",
+    "`",
+    "|",
+    "| --- |",
+    "---",
+    "***",
+    "\n",
+    "\n\n",
+    "    ",
+    "\t",
+    "**",
+    "_",
+    "~~",
+    "[^1]",
+    "[^1]: ",
+    "- [ ] ",
+    "- [x] ",
+    "![x](",
+    "[x](",
+    ")",
+    "]",
+    "{#id}",
+    "{#x onclick=y}",
+    "&lt;",
+    "&#60;script&#62;",
+    "<!--",
+    "-->",
+    "<style>",
+    "<![CDATA[",
+    "\\",
+    "x",
+    "管片",
+    "<br>",
+    "<details open ontoggle=alert(1)>",
+    "<math>",
+    "<form action=x>",
+    "<input autofocus onfocus=x>",
 ];
 
 /// The attribute names of every tag in sanitised HTML (text never holds a
@@ -221,11 +357,49 @@ proptest! {
 }
 
 const FRONT_MATTER_PIECES: &[&str] = &[
-    "---", "---\n", "--- \n", "---\t\n", "---\r\n", "\u{feff}", "\u{feff}---\n", "title: 管片\n", "kind: method\n",
-    "review: pending\n", "review: null\n", "title: \"---\"\n", "title: '---\n", "x: |\n  ---\n", ": \n", "- a\n",
-    "\n", "\r\n", "a: [\n", "a: {b: [c, {d: e}]}\n", "&anchor ", "*anchor", "<<: *a\n", "!!binary ", "!tag ", "{", "}",
-    "[", "]", "# comment\n", "? ", "|\n", ">\n", "  ", "\t", "\"", "'", "x", "title: title\ntitle: again\n", "...\n",
-    "%YAML 1.2\n", "\u{0}", "😀",
+    "---",
+    "---\n",
+    "--- \n",
+    "---\t\n",
+    "---\r\n",
+    "\u{feff}",
+    "\u{feff}---\n",
+    "title: 管片\n",
+    "kind: method\n",
+    "review: pending\n",
+    "review: null\n",
+    "title: \"---\"\n",
+    "title: '---\n",
+    "x: |\n  ---\n",
+    ": \n",
+    "- a\n",
+    "\n",
+    "\r\n",
+    "a: [\n",
+    "a: {b: [c, {d: e}]}\n",
+    "&anchor ",
+    "*anchor",
+    "<<: *a\n",
+    "!!binary ",
+    "!tag ",
+    "{",
+    "}",
+    "[",
+    "]",
+    "# comment\n",
+    "? ",
+    "|\n",
+    ">\n",
+    "  ",
+    "\t",
+    "\"",
+    "'",
+    "x",
+    "title: title\ntitle: again\n",
+    "...\n",
+    "%YAML 1.2\n",
+    "\u{0}",
+    "😀",
 ];
 
 proptest! {
@@ -243,6 +417,37 @@ proptest! {
             }
         }
         prop_assert!(started.elapsed() < Duration::from_secs(2), "{text:?} took {:?}", started.elapsed());
+    }
+
+    /// parse → write → parse keeps the document: rewriting a file's front
+    /// matter (as review does) keeps every other field's value and the
+    /// body, whatever the values, the fences and the key forms.
+    #[test]
+    fn front_matter_survives_a_rewrite(
+        values in proptest::collection::vec(any::<String>(), 1..5),
+        opener in proptest::sample::select(&["---\n", "\u{feff}---\n", "--- \n", "---\t\r\n"][..]),
+        review in proptest::sample::select(&["", "review: null\n", "\"review\": returned\n", "review_comment: |\n  a\n  b\n"][..]),
+        body in text_of(FRONT_MATTER_PIECES, 10),
+    ) {
+        let mut yaml = String::new();
+        for (i, value) in values.iter().enumerate() {
+            // serde's quoting makes any string a valid value.
+            yaml.push_str(&format!("f{i}: {}\n", serde_json::to_string(value).unwrap()));
+        }
+        let text = format!("{opener}{yaml}{review}---\n{body}");
+        let Ok((before, body_before)) = front_matter::split(&text) else {
+            return Ok(());
+        };
+        let state = serde_yaml_ng::Value::String("pending".into());
+        let written = front_matter::with_fields(&text, &["review", "review_comment"], &[("review", state.clone())]);
+        prop_assert!(written.is_ok(), "{text:?}: {written:?}");
+        let written = written.unwrap();
+        let (after, body_after) = front_matter::split(&written).unwrap();
+        prop_assert_eq!(body_after, body_before);
+        let kept: Vec<_> = before.fields.iter().filter(|(k, _, _)| !k.starts_with("review")).map(|(k, v, _)| (k, v)).collect();
+        let now: Vec<_> = after.fields.iter().filter(|(k, _, _)| k != "review").map(|(k, v, _)| (k, v)).collect();
+        prop_assert_eq!(kept, now, "{:?} -> {:?}", text, written);
+        prop_assert_eq!(after.get("review").map(|(v, _)| v.clone()), Some(state));
     }
 }
 

@@ -427,3 +427,23 @@ fn a_failed_write_changes_nothing() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(total(&app, None, "失败写入词"), 1);
 }
+
+/// A write to a server whose index folder was deleted under it answers
+/// 503 before changing anything on disk.
+#[test]
+fn a_write_while_the_index_is_gone_changes_nothing() {
+    let (app, u) = app_with_users();
+    std::fs::remove_dir_all(app.root.join("index")).unwrap();
+    let id = "tunnel-zhang/while-broken";
+    let r = put(
+        &app,
+        &u.staff,
+        id,
+        &record("tunnel-zhang", "索引缺失时", "缺失写入词", "public"),
+        &[],
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.json()["error"].as_str().is_some_and(|m| m.contains("索引")));
+    assert!(!app.content().join(format!("{id}.md")).exists());
+    assert!(!app.root.join(format!("data/history/{id}")).exists());
+}
