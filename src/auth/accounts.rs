@@ -401,8 +401,9 @@ impl Accounts {
     }
 
     /// The viewer an existing account signs in as, with its current role;
-    /// `None` once the account is gone. Resolve a session's name through
-    /// this on every request so removals and role changes take effect.
+    /// `None` once the account is gone. Sessions are resolved with
+    /// [`Accounts::viewer_for`] instead: a name may since belong to
+    /// another account.
     pub fn viewer(&self, name: &str) -> Option<Viewer> {
         self.refresh();
         self.read().accounts.get(name).map(StoredAccount::viewer)
