@@ -525,10 +525,10 @@ fn concurrent_sign_ins_do_not_stall_other_requests() {
         busy[busy.len() - 1].as_secs_f64() * 1000.0,
     );
     assert!(busy.len() >= 5, "sign-ins took long enough to measure");
-    // Generous for a shared machine: hashing on the async workers gave a
-    // p99 near 500 ms.
+    // Generous for a shared machine (checked in a pool: p99 9-16 ms);
+    // hashing on the async workers gave p99 890-905 ms, max 1.4-2.3 s.
     assert!(p(&busy, 0.5) < Duration::from_millis(50), "median {:?}", p(&busy, 0.5));
-    assert!(p(&busy, 0.99) < Duration::from_millis(200), "p99 {:?}", p(&busy, 0.99));
+    assert!(p(&busy, 0.99) < Duration::from_millis(300), "p99 {:?}", p(&busy, 0.99));
 }
 
 #[test]
