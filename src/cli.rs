@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::auth::Sessions;
-use crate::auth::{Accounts, NewRole};
+use crate::auth::{Accounts, AuthError, NewRole};
 use crate::content::load;
 use crate::search::{Engine, SyncReport};
 
@@ -97,8 +97,18 @@ enum UserAction {
     List,
     /// Remove an account (and sign it out).
     Remove { name: String },
-    /// Set a new password, read from standard input.
+    /// Set a new password, read from standard input (signs the account out).
     Passwd { name: String },
+    /// Change an account's role or studio (signs it out, revokes its tokens).
+    Role {
+        name: String,
+        /// member | publisher | staff
+        #[arg(long)]
+        role: String,
+        /// The studio a publisher writes for.
+        #[arg(long)]
+        studio: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -248,7 +258,29 @@ fn check_studio(content: &Path, studio: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The exit code of a failed `user` or `token` command: 2 when it could
+/// not run at all (the data folder or a file in it cannot be read or
+/// written), 1 when it refused what it was asked (bad name, short password,
+/// unknown account, …). Either way the error is printed and nothing changed.
+fn refused(err: anyhow::Error) -> anyhow::Result<ExitCode> {
+    let could_not_run = err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<AuthError>(),
+            Some(AuthError::Io { .. } | AuthError::Corrupt { .. } | AuthError::Random(_) | AuthError::Hash(_))
+        )
+    });
+    if could_not_run {
+        return Err(err);
+    }
+    eprintln!("错误：{err:#}");
+    Ok(ExitCode::FAILURE)
+}
+
 fn user(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitCode> {
+    user_action(action, data, content).or_else(refused)
+}
+
+fn user_action(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
         UserAction::Add { name, role, studio } => {
@@ -265,20 +297,42 @@ fn user(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitC
             }
         }
         UserAction::Remove { name } => {
-            accounts.remove(&name)?;
-            let signed_out = Sessions::open(data)?.remove_account(&name)?;
-            println!("已删除账号 {name}（结束 {signed_out} 个登录会话）");
+            let id = accounts.remove(&name)?;
+            // The account's sessions already stopped working; this clears
+            // them from the sessions file.
+            let signed_out = Sessions::open(data)?.remove_account(&id)?;
+            println!("已删除账号 {name}（结束 {signed_out} 个登录会话，撤销其全部令牌）");
         }
         UserAction::Passwd { name } => {
-            accounts.set_password(&name, &read_password()?)?;
-            let signed_out = Sessions::open(data)?.remove_account(&name)?;
-            println!("已修改 {name} 的密码（结束 {signed_out} 个登录会话）");
+            let id = accounts.set_password(&name, &read_password()?)?;
+            let signed_out = Sessions::open(data)?.remove_account(&id)?;
+            println!("已修改 {name} 的密码（结束 {signed_out} 个登录会话；API 令牌不受影响）");
+        }
+        UserAction::Role { name, role, studio } => {
+            let role = NewRole::parse(&role, studio.as_deref())?;
+            if let NewRole::Publisher { studio } = &role {
+                check_studio(content, studio)?;
+            }
+            let change = accounts.set_role(&name, role)?;
+            if change.changed {
+                let signed_out = Sessions::open(data)?.remove_account(&change.id)?;
+                println!(
+                    "已修改 {name} 的角色（结束 {signed_out} 个登录会话，撤销 {} 个令牌）",
+                    change.revoked_tokens
+                );
+            } else {
+                println!("{name} 已是该角色，未作修改");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
+    token_action(action, data).or_else(refused)
+}
+
+fn token_action(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
         TokenAction::New { name, label } => println!("{}", accounts.new_token(&name, &label)?),
@@ -288,8 +342,8 @@ fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
             }
         }
         TokenAction::Revoke { name, label } => {
-            accounts.revoke_token(&name, &label)?;
-            println!("已撤销令牌 {label}");
+            let revoked = accounts.revoke_token(&name, &label)?;
+            println!("已撤销令牌 {}（{}）", revoked.label, revoked.prefix);
         }
     }
     Ok(ExitCode::SUCCESS)

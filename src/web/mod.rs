@@ -15,7 +15,7 @@ mod watch;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -29,7 +29,7 @@ pub use error::AppError;
 
 use crate::auth::Accounts;
 use crate::auth::Sessions;
-use crate::auth::SignInLimiter;
+use crate::auth::SignInThrottle;
 use crate::publish::Publisher;
 use crate::search::Engine;
 
@@ -38,11 +38,12 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub accounts: Arc<Accounts>,
     pub sessions: Arc<Sessions>,
-    /// Failed sign-ins per account name.
-    pub name_limiter: Arc<SignInLimiter>,
-    /// Failed sign-ins per client address: higher, since a whole studio
-    /// may sit behind one address.
-    pub address_limiter: Arc<SignInLimiter>,
+    /// Failed sign-ins per (name, address) and per address.
+    pub sign_in_limits: Arc<SignInThrottle>,
+    /// Password checks (argon2) running at once: a few, off the async
+    /// workers, so that a burst of sign-ins queues instead of taking every
+    /// core from the searches and pages.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     pub publisher: Arc<Publisher>,
     /// Mark the session cookie `Secure` (when served behind TLS).
     pub secure_cookies: bool,
@@ -54,8 +55,8 @@ impl AppState {
         Ok(AppState {
             accounts: Arc::new(Accounts::open(data_dir)?),
             sessions: Arc::new(Sessions::open(data_dir)?),
-            name_limiter: Arc::new(SignInLimiter::new(5, Duration::from_secs(300))),
-            address_limiter: Arc::new(SignInLimiter::new(30, Duration::from_secs(300))),
+            sign_in_limits: Arc::new(SignInThrottle::default()),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(session::password_check_slots())),
             publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
             engine,
             secure_cookies,

@@ -856,7 +856,8 @@ pub async fn login(
     lang: Lang,
     axum::extract::Query(query): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    login_page(lang, &query.next, "", "", StatusCode::OK)
+    // The form carries `next` back: only a path on this site goes in it.
+    login_page(lang, &super::session::safe_next(&query.next), "", "", StatusCode::OK)
 }
 
 #[derive(Template)]

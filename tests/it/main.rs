@@ -1,6 +1,7 @@
 //! Integration tests: the real `zhihui` binary over fixture content
 //! folders, driven over HTTP (and in headless Chromium where available).
 
+mod auth;
 mod browser;
 mod cli;
 mod pages;
