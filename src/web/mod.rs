@@ -1,7 +1,13 @@
 //! The HTTP adapter: the one route table, shared state, security headers,
 //! request logging, the content watcher and graceful shutdown. Handlers
-//! live in `pages` (HTML) and `api` (JSON) and only translate between HTTP
-//! and the domain modules.
+//! only translate between HTTP and the domain modules: `pages` (HTML:
+//! search, record and its bundle files, profiles, exhibits, login, errors,
+//! static files), `api` (JSON reads and health), `publish` (the write
+//! routes, preview and novelty check, the publishing form, review, history
+//! and uploads), `session` (who is asking, signing in and out, the CSRF
+//! check); `params` reads and writes search URLs, `error` is the one
+//! `AppError`, `i18n` the interface's words, `watch` applies edits made to
+//! the files.
 
 mod api;
 mod error;
