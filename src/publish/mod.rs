@@ -45,7 +45,7 @@ pub enum PublishError {
     TooLarge(usize),
     #[error("只接受图片（PNG、JPEG、GIF、WebP）和 PDF 附件：文件内容不是这些格式")]
     UnsupportedFile,
-    #[error("写入失败：{0}")]
+    #[error("写入失败")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Search(#[from] SearchError),

@@ -32,9 +32,9 @@ use crate::content::Record;
 pub enum SearchError {
     #[error("内容目录不存在：{0}")]
     NoContent(PathBuf),
-    #[error("无法访问 {path}：{source}")]
+    #[error("无法访问 {path}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("索引错误：{0}")]
+    #[error("索引错误")]
     Index(#[from] tantivy::TantivyError),
     #[error("索引目录 {0} 正被另一个 zhihui 进程使用（例如正在运行的 zhihui serve），请先停止它")]
     Busy(PathBuf),

@@ -38,16 +38,7 @@ impl Lang {
                 .and_then(|(_, v)| Lang::parse(&v))
         });
         from_query
-            .or_else(|| {
-                parts
-                    .headers
-                    .get_all(axum::http::header::COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(';'))
-                    .filter_map(|c| c.trim().strip_prefix("lang="))
-                    .find_map(Lang::parse)
-            })
+            .or_else(|| super::session::cookie(&parts.headers, "lang").and_then(|v| Lang::parse(&v)))
             .unwrap_or_default()
     }
 }

@@ -111,7 +111,7 @@ pub fn router(state: AppState) -> Router {
             post(publish::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
         .fallback(pages::not_found)
-        .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), error::error_responses))
         .layer(middleware::from_fn(remember_lang))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
@@ -204,10 +204,15 @@ async fn remember_lang(request: Request, next: Next) -> Response {
             .and_then(|(_, v)| i18n::Lang::parse(&v))
     });
     let mut response = next.run(request).await;
-    if let Some(lang) = chosen
-        && let Ok(cookie) =
-            HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
-    {
+    let cookie = chosen.map(|lang| {
+        cookie::Cookie::build(("lang", lang.code()))
+            .path("/")
+            .max_age(cookie::time::Duration::days(365))
+            .same_site(cookie::SameSite::Lax)
+            .build()
+            .to_string()
+    });
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

@@ -870,8 +870,9 @@ pub struct ErrorPage<'a> {
 
 /// The body of every error page (404, 400, 500). Bilingual, since the
 /// error path does not know the visitor's language choice.
-pub fn error_page(status: StatusCode, message: &str) -> String {
-    let chrome = Chrome::new(Lang::Zh, &axum::http::Uri::from_static("/"), "", &Current::anonymous());
+/// An error page with the request's language and viewer.
+pub fn error_page(status: StatusCode, message: &str, lang: Lang, uri: &axum::http::Uri, current: &Current) -> String {
+    let chrome = Chrome::new(lang, uri, "", current);
     ErrorPage {
         chrome,
         status: status.as_u16(),

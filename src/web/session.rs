@@ -60,13 +60,17 @@ pub fn csrf_header(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of the request's cookie `name`, as the `cookie` crate reads
+/// a `Cookie` header (quoted values, several headers).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }
 
 impl FromRequestParts<AppState> for Current {
@@ -85,7 +89,7 @@ impl FromRequestParts<AppState> for Current {
             };
         }
         if let Some(id) = cookie(&parts.headers, SESSION_COOKIE)
-            && let Some(session) = state.sessions.get(id)
+            && let Some(session) = state.sessions.get(&id)
             && let Some(viewer) = state.accounts.viewer_for(&session.account)
         {
             return Ok(Current {
@@ -101,11 +105,14 @@ impl FromRequestParts<AppState> for Current {
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or(HeaderValue::from_static("zh_session=; Path=/"))
+    let cookie = cookie::Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(i64::try_from(max_age).unwrap_or(i64::MAX)))
+        .secure(state.secure_cookies)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static("zh_session=; Path=/"))
 }
 
 /// How many password checks may run at once: all cores but one (at least
@@ -148,12 +155,12 @@ async fn sign_in(
     unblock(move || match accounts.check_password(&username, &password) {
         Ok(signed_in) => {
             limits.record_success(&username, ip);
-            let session = sessions.create(&signed_in).map_err(|e| AppError::Internal(e.into()))?;
+            let session = sessions.create(&signed_in)?;
             Ok((session, signed_in.viewer))
         }
         Err(e) => {
             limits.record_failure(&username, ip);
-            Err(AppError::Unauthorized(e.to_string()))
+            Err(e.into())
         }
     })
     .await?
@@ -336,9 +343,7 @@ async fn end_session(state: &AppState, current: &Current) -> Result<(), AppError
     if let Some(session) = &current.session {
         let sessions = state.sessions.clone();
         let id = session.id.clone();
-        unblock(move || sessions.remove(&id))
-            .await?
-            .map_err(|e| AppError::Internal(e.into()))?;
+        unblock(move || sessions.remove(&id)).await??;
     }
     Ok(())
 }

@@ -447,3 +447,52 @@ fn a_write_while_the_index_is_gone_changes_nothing() {
     assert!(!app.content().join(format!("{id}.md")).exists());
     assert!(!app.root.join(format!("data/history/{id}")).exists());
 }
+
+/// An error page keeps the viewer's header and language; a refused write
+/// is 422 with every problem wherever it comes from.
+#[test]
+fn errors_speak_to_the_viewer_in_their_language() {
+    let (app, u) = app_with_users();
+    let body = json!({"username": "pub-tunnel", "password": "password-123"}).to_string();
+    let ok = app
+        .request(
+            "POST",
+            "/api/session",
+            &[("content-type", "application/json")],
+            Some(body.as_bytes()),
+        )
+        .unwrap();
+    let cookie = ok.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let missing = app
+        .request("GET", "/records/no/such", &[("cookie", &cookie)], None)
+        .unwrap();
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("pub-tunnel"),
+        "the signed-in name is in the header"
+    );
+    assert!(!missing.body.contains(">登录<"), "{}", missing.body);
+    let english = app
+        .request("GET", "/records/no/such?lang=en", &[("cookie", "lang=en")], None)
+        .unwrap();
+    assert_eq!(english.status, 404);
+    assert!(english.body.contains("lang=\"en\""), "{}", english.body);
+    let api = get_as(&app, None, "/api/records/no/such");
+    assert_eq!(api.status, 404);
+    assert!(api.json()["error"].is_string());
+    let bad = put(&app, &u.tunnel, "tunnel-zhang/bad", "---\ntitle: x\n---\n", &[]);
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.json()["errors"].as_array().is_some_and(|e| e.len() >= 2),
+        "{}",
+        bad.body
+    );
+    let approve = post_as(
+        &app,
+        &u.staff,
+        "/api/records/tunnel-zhang/segment-repair/return",
+        &json!({}),
+    );
+    assert_eq!(approve.status, 422, "a return without a comment: {}", approve.body);
+    assert_eq!(approve.json()["errors"][0]["field"], "comment");
+}
