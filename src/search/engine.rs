@@ -281,7 +281,12 @@ impl Engine {
             let dir = index_dir.to_path_buf();
             std::thread::spawn(move || Manifest::load(&dir, has_documents))
         };
+        let checking = Instant::now();
         let damage = store::damage(&index);
+        tracing::debug!(
+            ms = checking.elapsed().as_secs_f64() * 1000.0,
+            "segment files checked against their checksums"
+        );
         let manifest = manifest
             .join()
             .unwrap_or_else(|_| Err("reading the manifest failed".into()));
@@ -413,7 +418,9 @@ impl Engine {
                 engine.repairing.store(false, Ordering::Release);
             });
         }
-        Err(SearchError::Unavailable(format!("{problem}，正在从内容文件重建索引，请稍后再试")))
+        Err(SearchError::Unavailable(format!(
+            "{problem}，正在从内容文件重建索引，请稍后再试"
+        )))
     }
 
     /// Rebuilds the index in place from the files, writes waiting until it

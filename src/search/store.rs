@@ -30,10 +30,7 @@ const COMPONENTS: [&str; 6] = ["idx", "pos", "term", "store", "fast", "fieldnorm
 /// A segment's files: its components, and its delete bitset if it has one.
 fn segment_files(uuid: String, delete_opstamp: Option<u64>) -> impl Iterator<Item = String> {
     let delete = delete_opstamp.map(|opstamp| format!("{uuid}.{opstamp}.del"));
-    COMPONENTS
-        .iter()
-        .map(move |ext| format!("{uuid}.{ext}"))
-        .chain(delete)
+    COMPONENTS.iter().map(move |ext| format!("{uuid}.{ext}")).chain(delete)
 }
 
 /// Holds the index's writer lock while what is on disk is checked or
@@ -48,7 +45,10 @@ pub fn lock(dir: &Path) -> Result<Option<DirectoryLock>, SearchError> {
     match directory.acquire_lock(&INDEX_WRITER_LOCK) {
         Ok(lock) => Ok(Some(lock)),
         Err(tantivy::directory::error::LockError::LockBusy) => Err(SearchError::Busy(dir.to_path_buf())),
-        Err(e) => Err(SearchError::Internal(format!("无法锁定索引目录 {}：{e}", dir.display()))),
+        Err(e) => Err(SearchError::Internal(format!(
+            "无法锁定索引目录 {}：{e}",
+            dir.display()
+        ))),
     }
 }
 
@@ -101,9 +101,8 @@ pub fn damage(index: &Index) -> Option<String> {
 /// folder (lock files excepted: another process's lock stays).
 fn is_index_file(name: &str) -> bool {
     const OURS: [&str; 5] = [META_FILE, ".managed.json", VERSION_FILE, MANIFEST_FILE, JOURNAL_FILE];
-    let segment_file = name.len() > 33
-        && name.as_bytes()[32] == b'.'
-        && name.as_bytes()[..32].iter().all(u8::is_ascii_hexdigit);
+    let segment_file =
+        name.len() > 33 && name.as_bytes()[32] == b'.' && name.as_bytes()[..32].iter().all(u8::is_ascii_hexdigit);
     // Temporary files: tantivy's atomic writes (`.tmpXXXX`) and ours
     // (`.manifest.json.<pid>.tmp`).
     let temporary = name.starts_with(".tmp") || (name.starts_with('.') && name.ends_with(".tmp"));

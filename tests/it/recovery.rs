@@ -78,18 +78,33 @@ const DAMAGES: &[Damage] = &[
     ("garbled positions", |i| garble_middle(&largest(i, "pos"))),
     ("garbled fieldnorms", |i| garble_middle(&largest(i, "fieldnorm"))),
     ("truncated meta.json", |i| truncate(&i.join("meta.json"), 0.5)),
-    ("garbage meta.json", |i| fs::write(i.join("meta.json"), b"\x00\xff garbage \x01").unwrap()),
+    ("garbage meta.json", |i| {
+        fs::write(i.join("meta.json"), b"\x00\xff garbage \x01").unwrap()
+    }),
     ("zero-length meta.json", |i| truncate(&i.join("meta.json"), 0.0)),
     ("missing meta.json", |i| fs::remove_file(i.join("meta.json")).unwrap()),
-    ("garbage .managed.json", |i| fs::write(i.join(".managed.json"), "{[").unwrap()),
-    ("garbage manifest.json", |i| fs::write(i.join("manifest.json"), "{\"files\": [garbage").unwrap()),
+    ("garbage .managed.json", |i| {
+        fs::write(i.join(".managed.json"), "{[").unwrap()
+    }),
+    ("garbage manifest.json", |i| {
+        fs::write(i.join("manifest.json"), "{\"files\": [garbage").unwrap()
+    }),
     ("zero-length manifest.json", |i| truncate(&i.join("manifest.json"), 0.0)),
-    ("missing manifest.json", |i| fs::remove_file(i.join("manifest.json")).unwrap()),
-    ("garbage version", |i| fs::write(i.join("zhihui-version"), "\u{feff}?\n").unwrap()),
+    ("missing manifest.json", |i| {
+        fs::remove_file(i.join("manifest.json")).unwrap()
+    }),
+    ("garbage version", |i| {
+        fs::write(i.join("zhihui-version"), "\u{feff}?\n").unwrap()
+    }),
 ];
 
 fn copy_dir(from: &Path, to: &Path) {
-    let status = std::process::Command::new("cp").arg("-r").arg(from).arg(to).status().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
@@ -179,7 +194,11 @@ fn a_garbled_journal_loses_nothing_and_is_rewritten() {
     let (dir, count) = indexed();
     let journal = dir.path().join("index/manifest.log");
     // Binary garbage, a line of another shape, a line cut short.
-    fs::write(&journal, b"\xff\xfe\x00garbage\n{\"rel\": 3}\n{\"rel\":\"bridge-li/x.md\",\"entry\":{\"id\"").unwrap();
+    fs::write(
+        &journal,
+        b"\xff\xfe\x00garbage\n{\"rel\": 3}\n{\"rel\":\"bridge-li/x.md\",\"entry\":{\"id\"",
+    )
+    .unwrap();
     let out = run(&["index"], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -261,10 +280,14 @@ fn healthz_reports_an_index_damaged_under_the_server_which_is_rebuilt() {
     assert_eq!(health.json()["status"], "ok");
     let damages: [Damage; 5] = [
         ("folder deleted", |i| fs::remove_dir_all(i).unwrap()),
-        ("segment file deleted", |i| fs::remove_file(largest(i, "store")).unwrap()),
+        ("segment file deleted", |i| {
+            fs::remove_file(largest(i, "store")).unwrap()
+        }),
         ("segment file truncated", |i| truncate(&largest(i, "idx"), 0.5)),
         ("meta.json garbled", |i| fs::write(i.join("meta.json"), "{").unwrap()),
-        ("version deleted", |i| fs::remove_file(i.join("zhihui-version")).unwrap()),
+        ("version deleted", |i| {
+            fs::remove_file(i.join("zhihui-version")).unwrap()
+        }),
     ];
     for (name, damage) in damages {
         damage(&app.root.join("index"));
