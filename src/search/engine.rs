@@ -396,10 +396,21 @@ impl Engine {
         if self.repairing.load(Ordering::Acquire) {
             return Err(SearchError::Unavailable("索引正在从内容文件重建，请稍后再试".into()));
         }
-        let problem = {
-            let searched = self.searched_files.read().unwrap_or_else(|e| e.into_inner());
-            store::problem(&self.index_dir, schema::SCHEMA_VERSION, &searched)
+        let check = || {
+            let searched = self.searched_files.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let problem = store::problem(&self.index_dir, schema::SCHEMA_VERSION, &searched);
+            (searched, problem)
         };
+        let (seen, mut problem) = check();
+        // A commit may have moved searches to new segments (and old files
+        // may go) between reading the list and checking it: what counts is
+        // the list as it is now.
+        if problem.is_some() {
+            let (now, again) = check();
+            if now != seen {
+                problem = again;
+            }
+        }
         let Some(problem) = problem else {
             return Ok(());
         };
