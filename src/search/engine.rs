@@ -281,7 +281,12 @@ impl Engine {
             let dir = index_dir.to_path_buf();
             std::thread::spawn(move || Manifest::load(&dir, has_documents))
         };
+        let checking = Instant::now();
         let damage = store::damage(&index);
+        tracing::debug!(
+            ms = checking.elapsed().as_secs_f64() * 1000.0,
+            "segment files checked against their checksums"
+        );
         let manifest = manifest
             .join()
             .unwrap_or_else(|_| Err("reading the manifest failed".into()));
@@ -391,10 +396,21 @@ impl Engine {
         if self.repairing.load(Ordering::Acquire) {
             return Err(SearchError::Unavailable("索引正在从内容文件重建，请稍后再试".into()));
         }
-        let problem = {
-            let searched = self.searched_files.read().unwrap_or_else(|e| e.into_inner());
-            store::problem(&self.index_dir, schema::SCHEMA_VERSION, &searched)
+        let check = || {
+            let searched = self.searched_files.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let problem = store::problem(&self.index_dir, schema::SCHEMA_VERSION, &searched);
+            (searched, problem)
         };
+        let (seen, mut problem) = check();
+        // A commit may have moved searches to new segments (and old files
+        // may go) between reading the list and checking it: what counts is
+        // the list as it is now.
+        if problem.is_some() {
+            let (now, again) = check();
+            if now != seen {
+                problem = again;
+            }
+        }
         let Some(problem) = problem else {
             return Ok(());
         };
