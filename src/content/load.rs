@@ -133,6 +133,9 @@ pub fn new_record_id(id: &str) -> Result<String, String> {
     if id.split('/').any(|part| part.eq_ignore_ascii_case("index")) {
         return Err("编号中不能有“index”这一段：它是附件文件夹里记录正文的文件名".into());
     }
+    if id.to_ascii_lowercase().ends_with(".md") {
+        return Err("编号不能以 .md 结尾（文件名会自动加上 .md）".into());
+    }
     let parsed = id_for(&format!("{id}.md"))?;
     if parsed != id {
         return Err("编号无效".into());

@@ -712,7 +712,12 @@ pub fn attachment_name(requested: &str, kind: &str) -> Result<String, PublishErr
         .collect::<String>()
         .trim_matches('-')
         .chars()
-        .take(80)
+        .scan(0, |bytes, c| {
+            // File names are limited in bytes (255, less what a write in
+            // progress adds), not characters: 120 is 40 Chinese characters.
+            *bytes += c.len_utf8();
+            (*bytes <= 120).then_some(c)
+        })
         .collect();
     if clean.is_empty() {
         return Err(PublishError::BadId("附件文件名无效：请使用字母、数字或中文".into()));
@@ -846,6 +851,8 @@ mod tests {
         assert_eq!(attachment_type(b"MZ\x90\x00"), None);
         assert_eq!(attachment_name("../../示意图 v2.exe", "png").unwrap(), "示意图-v2.png");
         assert_eq!(attachment_name("photo.JPEG", "jpg").unwrap(), "photo.jpeg");
+        let long = attachment_name(&format!("{}.png", "图".repeat(200)), "png").unwrap();
+        assert_eq!(long, format!("{}.png", "图".repeat(40)));
         assert!(attachment_name("...", "pdf").is_err());
     }
 

@@ -117,7 +117,9 @@ fn storage_problem(e: &std::io::Error) -> Option<String> {
         K::InvalidFilename => "文件名不被文件系统接受（可能过长）",
         _ => return None,
     };
-    Some(format!("{cause}（{e}）"))
+    // The OS's words name server paths: they go to the log only.
+    tracing::warn!(error = %e, "a write was refused by the disk");
+    Some(cause.to_string())
 }
 
 impl From<askama::Error> for AppError {

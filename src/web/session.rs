@@ -109,7 +109,9 @@ fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
         .path("/")
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
-        .max_age(cookie::time::Duration::seconds(i64::try_from(max_age).unwrap_or(i64::MAX)))
+        .max_age(cookie::time::Duration::seconds(
+            i64::try_from(max_age).unwrap_or(i64::MAX),
+        ))
         .secure(state.secure_cookies)
         .build();
     HeaderValue::from_str(&cookie.to_string()).unwrap_or(HeaderValue::from_static("zh_session=; Path=/"))
