@@ -16,6 +16,7 @@ pub mod schema;
 mod segment_cache;
 pub mod snippet;
 mod store;
+mod sync;
 mod visible;
 
 use std::collections::BTreeMap;
@@ -23,8 +24,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use engine::{Engine, Located, Snapshot, SyncReport};
+pub use engine::{Engine, Located, Snapshot};
 pub use schema::FacetField;
+pub use sync::SyncReport;
 
 use crate::content::Record;
 
