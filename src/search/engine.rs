@@ -15,13 +15,13 @@ use std::time::Instant;
 use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocAddress, DocId, DocSet, Executor, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher,
-    TantivyDocument, Term,
+    DocAddress, DocId, DocSet, Executor, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term,
 };
 
 use super::analysis::{Analyzer, QueryPiece, SharedWords, Synonyms, WholeWords, ZhTokenizer};
+use super::document::Audience;
 use super::facets::{FacetCache, FacetCounts};
 use super::query::{self, Clause, Compiler, Notice};
 use super::schema::{self, FacetField, Fields};
@@ -36,8 +36,6 @@ use crate::content::{Document, Record, Visibility, parse_document, render};
 
 /// How many best hits are re-ranked by proximity.
 const RERANK_DEPTH: usize = 50;
-
-const SNIPPET_CHARS: usize = 120;
 
 pub(super) const WRITER_MEMORY: usize = 200_000_000;
 
@@ -290,81 +288,6 @@ impl Engine {
 
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()
-    }
-
-    pub(super) fn document(&self, record: &Record, rel: &str, profiles: &Profiles) -> TantivyDocument {
-        let f = &self.fields;
-        let mut doc = TantivyDocument::new();
-        doc.add_text(f.id, &record.id);
-        doc.add_text(f.rel, rel);
-        doc.add_text(f.title, &record.title);
-        for code in record.codes() {
-            doc.add_text(f.labels, code);
-        }
-        for tag in &record.tags {
-            doc.add_text(f.labels, tag);
-            doc.add_text(f.facet(FacetField::Tag), tag);
-        }
-        let studio = profiles.studios.get(&record.studio);
-        let mut people: Vec<&str> = record.authors.iter().map(String::as_str).collect();
-        if let Some(s) = studio {
-            people.extend([s.name.as_str(), s.leader.as_str(), s.unit.as_str()]);
-        }
-        people.extend(record.assignee.as_deref());
-        for p in people.into_iter().filter(|p| !p.is_empty()) {
-            doc.add_text(f.labels, p);
-        }
-        let mut body = render::to_plain_text(&record.body);
-        if let Some(scope) = &record.scope {
-            body.push('\n');
-            body.push_str(scope);
-        }
-        for a in &record.applied_in {
-            body.push('\n');
-            body.push_str(&a.project);
-        }
-        for a in &record.awards {
-            body.push('\n');
-            body.push_str(&a.name);
-        }
-        if !record.summary.is_empty() {
-            doc.add_text(f.body, &record.summary);
-        }
-        doc.add_text(f.body, &body);
-        doc.add_text(f.text, body);
-        doc.add_i64(f.date, record.date.ordinal());
-        doc.add_f64(f.benefit, record.benefit.unwrap_or(0.0));
-        for audience in Audience::of(record.effective_visibility()) {
-            doc.add_text(f.audience, audience.as_str());
-        }
-        let mut facet = |which: FacetField, value: &str| doc.add_text(f.facet(which), value);
-        facet(FacetField::Kind, record.kind.as_str());
-        facet(FacetField::Studio, &record.studio);
-        facet(FacetField::Year, &record.date.year.to_string());
-        facet(FacetField::Visibility, record.effective_visibility().as_str());
-        if let Some(review) = &record.review {
-            facet(FacetField::Review, review);
-        }
-        for a in profiles.alliances_of(&record.studio) {
-            facet(FacetField::Alliance, &a.id);
-        }
-        for level in record.award_levels() {
-            facet(FacetField::AwardLevel, level);
-        }
-        let optional = [
-            (FacetField::Category, &record.category),
-            (FacetField::PatentType, &record.patent_type),
-            (FacetField::Status, &record.status),
-            (FacetField::Level, &record.level),
-        ];
-        for (which, value) in optional {
-            if let Some(v) = value {
-                facet(which, v);
-            }
-        }
-        let card = Card::of(record, studio.map(|s| s.name.as_str()));
-        doc.add_text(f.card, serde_json::to_string(&card).unwrap_or_default());
-        doc
     }
 
     /// The clause every query carries: only what the viewer may see
@@ -732,18 +655,6 @@ impl Engine {
         Ok(out)
     }
 
-    fn load(&self, searcher: &Searcher, address: DocAddress) -> Result<Loaded, SearchError> {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let card: Card =
-            serde_json::from_str(&text(self.fields.card)).map_err(|e| SearchError::Internal(e.to_string()))?;
-        Ok(Loaded {
-            card,
-            rel: text(self.fields.rel),
-            body: text(self.fields.text),
-        })
-    }
-
     /// The record with this id, if it exists and the viewer may see it.
     pub fn locate(&self, id: &str, viewer: &Viewer) -> Result<Option<Located>, SearchError> {
         let searcher = self.searcher();
@@ -919,77 +830,11 @@ impl Engine {
     }
 }
 
-/// Who may see a record, indexed as terms so that the visibility filter
-/// of anonymous visitors and members is a single term.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Audience {
-    /// Anyone, signed in or not: public records.
-    Anyone,
-    /// Signed-in members: public and members' records.
-    Members,
-}
-
-impl Audience {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Audience::Anyone => "anyone",
-            Audience::Members => "members",
-        }
-    }
-
-    /// The audiences a record of this visibility is shown to (studio
-    /// records: none; their studio and staff are matched otherwise).
-    pub(super) fn of(visibility: Visibility) -> &'static [Audience] {
-        match visibility {
-            Visibility::Public => &[Audience::Anyone, Audience::Members],
-            Visibility::Members => &[Audience::Members],
-            Visibility::Studio => &[],
-        }
-    }
-
-    /// The audience whose records are exactly those of these visibilities.
-    pub(super) fn widest_within(open: &[Visibility]) -> Option<Audience> {
-        [Audience::Members, Audience::Anyone].into_iter().find(|a| {
-            Visibility::ALL
-                .iter()
-                .all(|v| open.contains(v) == Audience::of(*v).contains(a))
-        })
-    }
-}
-
 fn exact(field: Field, value: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, value),
         IndexRecordOption::Basic,
     ))
-}
-
-struct Loaded {
-    pub(super) card: Card,
-    pub(super) rel: String,
-    pub(super) body: String,
-}
-
-impl Loaded {
-    pub(super) fn into_hit(self, score: f32, finder: &Finder, analyzer: &Analyzer) -> Hit {
-        let stem = |w: &str| analyzer.stem_latin(w);
-        let spans = finder.spans(&self.body, &stem);
-        let snippet = if !spans.is_empty() || self.card.summary.is_empty() {
-            snippet::snippet(&self.body, &spans, SNIPPET_CHARS)
-        } else {
-            let spans = finder.spans(&self.card.summary, &stem);
-            snippet::snippet(&self.card.summary, &spans, SNIPPET_CHARS)
-        };
-        let title_spans = finder.spans(&self.card.title, &stem);
-        let title_html = snippet::snippet(&self.card.title, &title_spans, 500);
-        Hit {
-            url: format!("/records/{}", self.card.id),
-            card: self.card,
-            score,
-            snippet,
-            title_html,
-        }
-    }
 }
 
 /// A page's hits in its order: each either loaded (`Some`) or shown early,
@@ -1068,20 +913,6 @@ fn proximity_boost(title: &[Span], body: &[Span], needles: &[Vec<(usize, String)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn each_viewer_gets_the_audience_of_exactly_what_they_may_see() {
-        use Visibility::*;
-        assert_eq!(Audience::widest_within(&[Public]), Some(Audience::Anyone));
-        assert_eq!(Audience::widest_within(&[Public, Members]), Some(Audience::Members));
-        // No audience holds studio records, nor members' without public ones.
-        assert_eq!(Audience::widest_within(&[]), None);
-        assert_eq!(Audience::widest_within(&[Members]), None);
-        for visibility in Visibility::ALL {
-            let anyone = Audience::of(visibility).contains(&Audience::Anyone);
-            assert_eq!(anyone, visibility == Public);
-        }
-    }
 
     #[test]
     fn hits_shown_early_take_their_place_and_final_score() {

@@ -9,6 +9,7 @@
 
 pub mod analysis;
 mod bitset;
+mod document;
 mod engine;
 mod facets;
 pub mod query;
