@@ -13,6 +13,7 @@ mod document;
 mod engine;
 mod facets;
 pub mod query;
+mod rank;
 pub mod schema;
 mod segment_cache;
 pub mod snippet;

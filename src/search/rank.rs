@@ -1,0 +1,516 @@
+//! Answering a search: the query built from the words and filters, the
+//! visibility rule applied inside the search, collecting totals and
+//! facets, re-ranking the best hits by how close the query words stand
+//! (while the likely page is loaded beside it) and loading the page's hits.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::postings::Postings;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, Term};
+
+use super::document::Audience;
+use super::engine::Engine;
+use super::facets::FacetCounts;
+use super::query::{self, Compiler, Notice};
+use super::schema::FacetField;
+use super::snippet::{self, Finder, Needle, Span};
+use super::visible::{Rule, Visible};
+use super::{FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
+use crate::auth::Viewer;
+use crate::content::Visibility;
+
+/// How many best hits are re-ranked by proximity.
+const RERANK_DEPTH: usize = 50;
+
+impl Engine {
+    /// The clause every query carries: only what the viewer may see
+    /// (none for staff, who see everything). One term for everyone but a
+    /// publisher: a union over most of the index is not free.
+    pub(super) fn visibility_filter(&self, viewer: &Viewer) -> Option<Box<dyn Query>> {
+        let open = viewer.open_visibilities();
+        if Visibility::ALL.iter().all(|v| open.contains(v)) {
+            return None;
+        }
+        // Fails closed: a viewer no audience fits sees only their studio's.
+        let mut allowed: Vec<Box<dyn Query>> = Audience::widest_within(open)
+            .map(|a| exact(self.fields.audience, a.as_str()))
+            .into_iter()
+            .collect();
+        if let Some(studio) = viewer.own_studio() {
+            let own = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    exact(self.fields.facet(FacetField::Visibility), Visibility::Studio.as_str()),
+                ),
+                (Occur::Must, exact(self.fields.facet(FacetField::Studio), studio)),
+            ]);
+            allowed.push(Box::new(own));
+        }
+        if allowed.is_empty() {
+            return Some(Box::new(EmptyQuery));
+        }
+        Some(Box::new(ConstScoreQuery::new(query::any_of(allowed), 0.0)))
+    }
+
+    /// `visibility_filter` as a rule for `Visible`, named by the kind of
+    /// viewer it is for.
+    fn visibility_rule(&self, viewer: &Viewer) -> Option<Rule> {
+        let query = self.visibility_filter(viewer)?;
+        let key = format!(
+            "{:?}/{}",
+            Audience::widest_within(viewer.open_visibilities()),
+            viewer.own_studio().unwrap_or("")
+        );
+        Some(Rule { key, query })
+    }
+
+    fn filter(&self, filters: &BTreeMap<FacetField, Vec<String>>) -> Vec<Box<dyn Query>> {
+        filters
+            .iter()
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(which, values)| {
+                let field = self.fields.facet(*which);
+                let any = BooleanQuery::new(values.iter().map(|v| (Occur::Should, exact(field, v))).collect());
+                Box::new(ConstScoreQuery::new(Box::new(any), 0.0)) as Box<dyn Query>
+            })
+            .collect()
+    }
+
+    pub fn search(&self, request: &SearchRequest, viewer: &Viewer) -> Result<SearchResults, SearchError> {
+        let started = Instant::now();
+        // The whole search runs on a search thread, which then works on its
+        // own segments and hits alongside the others. Called from outside
+        // the pool, every parallel step would hand the work over and sleep
+        // until it is done, and waking a sleeping thread costs tens of
+        // microseconds on a virtual machine.
+        let searcher = self.searcher();
+        match searcher.index().search_executor() {
+            Executor::ThreadPool(pool) if pool.current_thread_index().is_none() => {
+                pool.install(|| self.search_here(&searcher, request, viewer, started))
+            }
+            _ => self.search_here(&searcher, request, viewer, started),
+        }
+    }
+
+    fn search_here(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        started: Instant,
+    ) -> Result<SearchResults, SearchError> {
+        let snapshot = self.snapshot();
+        let parsed = query::parse(&request.q);
+        let mut notices = parsed.notices.clone();
+        let mut filters = request.filters.clone();
+        for (which, value) in &parsed.filters {
+            filters.entry(*which).or_default().push(value.clone());
+        }
+        let searched = self.fields.searched();
+        let whole_words = self.query_words.get();
+        let compiler = Compiler {
+            analyzer: &snapshot.analyzer,
+            synonyms: &snapshot.synonyms,
+            indexed: &whole_words,
+            fields: &searched,
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut positive = false;
+        for group in &parsed.required {
+            let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|c| compiler.clause(c)).collect();
+            if !alternatives.is_empty() {
+                positive = true;
+                let any = BooleanQuery::new(alternatives.into_iter().map(|q| (Occur::Should, q)).collect());
+                clauses.push((Occur::Must, Box::new(any)));
+            }
+        }
+        if !parsed.required.is_empty() && !positive {
+            notices.push(Notice::NothingSearchable);
+        }
+        if !positive {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        for clause in &parsed.excluded {
+            if let Some(q) = compiler.clause(clause) {
+                clauses.push((Occur::MustNot, q));
+            }
+        }
+        clauses.extend(self.filter(&filters).into_iter().map(|q| (Occur::Must, q)));
+        let query = BooleanQuery::new(clauses);
+        let rule = self.visibility_rule(viewer);
+
+        let per_page = request.per_page.clamp(1, 100);
+        let page = request.page.max(1);
+        let offset = (page - 1) * per_page;
+        let facets = FacetCounts { cache: &self.facets };
+        let needles = compiler.needles(&parsed);
+        let (mut ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match request.sort {
+            Sort::Relevance => {
+                let depth = if positive {
+                    (offset + per_page).max(RERANK_DEPTH)
+                } else {
+                    offset + per_page
+                };
+                let top = TopDocs::with_limit(depth).order_by_score();
+                let (top, total, counts) =
+                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                (top, total, counts)
+            }
+            Sort::Newest => {
+                let top = TopDocs::with_limit(per_page)
+                    .and_offset(offset)
+                    .order_by_fast_field::<i64>("date", Order::Desc);
+                let (top, total, counts) =
+                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                (
+                    top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(),
+                    total,
+                    counts,
+                )
+            }
+            Sort::Benefit => {
+                let top = TopDocs::with_limit(per_page)
+                    .and_offset(offset)
+                    .order_by_fast_field::<f64>("benefit", Order::Desc);
+                let (top, total, counts) =
+                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                (
+                    top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(),
+                    total,
+                    counts,
+                )
+            }
+        };
+        let finder = Finder::new(&needles);
+        let show = |address: DocAddress, score: f32| -> Result<Hit, SearchError> {
+            Ok(self
+                .load(searcher, address)?
+                .into_hit(score, &finder, &snapshot.analyzer))
+        };
+        let mut shown_early: Vec<(DocAddress, Hit)> = Vec::new();
+        if request.sort == Sort::Relevance && positive {
+            let terms: Vec<Vec<(usize, String)>> = needles
+                .iter()
+                .map(|needle| match needle {
+                    Needle::Text(text) => snapshot.analyzer.phrase_terms(text, &whole_words),
+                    Needle::Latin(stem) => vec![(0, stem.clone())],
+                })
+                .collect();
+            let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+            // Re-ranking reads positions on one thread. Meanwhile another
+            // loads and snippets the hits the page would show without it,
+            // most of which it still shows, until re-ranking is done.
+            let reranked = AtomicBool::new(false);
+            let early = Mutex::new(Vec::new());
+            let likely: Vec<DocAddress> = addresses.iter().skip(offset).take(per_page).copied().collect();
+            let executor = searcher.index().search_executor();
+            // The thread that asks runs the last step first. A single thread
+            // would show the likely hits before re-ranking, not beside it,
+            // some of them for nothing.
+            let steps = match executor {
+                Executor::ThreadPool(_) => vec![Step::ShowLikely, Step::Rerank],
+                Executor::SingleThread => vec![Step::Rerank],
+            };
+            let mut steps = executor.map(
+                |step: Step| match step {
+                    Step::ShowLikely => {
+                        for &address in &likely {
+                            if reranked.load(Ordering::Acquire) {
+                                break;
+                            }
+                            // An error shows again when the hit is loaded below.
+                            if let Ok(hit) = show(address, 0.0) {
+                                early.lock().unwrap_or_else(|e| e.into_inner()).push((address, hit));
+                            }
+                        }
+                        Ok(None)
+                    }
+                    Step::Rerank => {
+                        let result = self.proximity_boosts(searcher, &terms, &addresses);
+                        reranked.store(true, Ordering::Release);
+                        Ok(Some(result))
+                    }
+                },
+                steps.into_iter(),
+            )?;
+            let boosts = steps
+                .pop()
+                .flatten()
+                .ok_or_else(|| SearchError::Internal("re-ranking did not run".into()))??;
+            for ((score, _), boost) in ranked.iter_mut().zip(boosts) {
+                *score *= boost;
+            }
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            shown_early = early.into_inner().unwrap_or_else(|e| e.into_inner());
+        }
+        let page_hits: Vec<(f32, DocAddress)> = match request.sort {
+            Sort::Relevance => ranked.into_iter().skip(offset).take(per_page).collect(),
+            _ => ranked,
+        };
+        // Loading and snippeting the page's hits is a third of a query's
+        // time: it runs on the search threads too.
+        let hits = searcher.index().search_executor().map(
+            |(score, address)| match shown_early.iter().any(|(a, _)| *a == address) {
+                true => Ok(None),
+                false => Ok(Some(show(address, score))),
+            },
+            page_hits.iter().copied(),
+        )?;
+        let hits = in_page_order(&page_hits, hits, shown_early, |hit, score| hit.score = score)?;
+        let facets = FacetField::ALL
+            .iter()
+            .zip(counts)
+            .map(|(which, counts)| {
+                let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                FacetValues { field: *which, values }
+            })
+            .collect();
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+            notices,
+            filters,
+            page,
+            per_page,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// `searcher.search`, with only the matches `rule` lets the viewer see
+    /// reaching `collector`.
+    fn collect_visible<C: Collector>(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        rule: Option<&Rule>,
+        collector: C,
+    ) -> tantivy::Result<C::Fruit> {
+        let visible = Visible {
+            inner: collector,
+            rule,
+            cache: &self.visible,
+        };
+        searcher.search(query, &visible)
+    }
+
+    /// Each document's re-ranking boost (`proximity_boost`), from where the
+    /// needles' terms stand in its title and body.
+    fn proximity_boosts(
+        &self,
+        searcher: &Searcher,
+        terms: &[Vec<(usize, String)>],
+        docs: &[DocAddress],
+    ) -> Result<Vec<f32>, SearchError> {
+        let title = self.occurrences(searcher, self.fields.title, terms, docs)?;
+        // Proximity in the body needs two words or more.
+        let body = if terms.iter().filter(|t| !t.is_empty()).count() >= 2 {
+            self.occurrences(searcher, self.fields.body, terms, docs)?
+        } else {
+            vec![Vec::new(); docs.len()]
+        };
+        Ok(title
+            .iter()
+            .zip(&body)
+            .map(|(t, b)| proximity_boost(t, b, terms))
+            .collect())
+    }
+
+    /// Where each needle (its terms at their offsets) starts in `field` of
+    /// each document, in unit positions, read from the index's positions
+    /// rather than from stored text: re-ranking needs no document loaded.
+    fn occurrences(
+        &self,
+        searcher: &Searcher,
+        field: Field,
+        needles: &[Vec<(usize, String)>],
+        docs: &[DocAddress],
+    ) -> Result<Vec<Vec<Span>>, SearchError> {
+        let mut out = vec![Vec::new(); docs.len()];
+        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+        for (i, address) in docs.iter().enumerate() {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push((address.doc_id, i));
+        }
+        for (segment, mut wanted) in by_segment {
+            // Postings only move forward.
+            wanted.sort_unstable();
+            let inverted = searcher.segment_reader(segment).inverted_index(field)?;
+            for (n, terms) in needles.iter().enumerate() {
+                let Some(length) = units(terms) else {
+                    continue;
+                };
+                // Per term, its positions in each wanted document.
+                let mut positions: Vec<Vec<Vec<u32>>> = Vec::with_capacity(terms.len());
+                for (_, text) in terms {
+                    let mut lists = vec![Vec::new(); wanted.len()];
+                    let term = Term::from_field_text(field, text);
+                    if let Some(mut postings) = inverted
+                        .read_postings(&term, IndexRecordOption::WithFreqsAndPositions)
+                        .map_err(tantivy::TantivyError::from)?
+                    {
+                        for (list, (doc, _)) in lists.iter_mut().zip(&wanted) {
+                            if postings.doc() <= *doc && postings.seek(*doc) == *doc {
+                                postings.positions(list);
+                            }
+                        }
+                    }
+                    positions.push(lists);
+                }
+                for (k, (_, i)) in wanted.iter().enumerate() {
+                    let (first_offset, _) = terms[0];
+                    for &p in &positions[0][k] {
+                        let Some(start) = (p as usize).checked_sub(first_offset) else {
+                            continue;
+                        };
+                        let all_there = terms
+                            .iter()
+                            .zip(&positions)
+                            .skip(1)
+                            .all(|((offset, _), lists)| lists[k].binary_search(&((start + offset) as u32)).is_ok());
+                        if all_there {
+                            out[*i].push(Span {
+                                start,
+                                end: start + length,
+                                needle: n,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for spans in &mut out {
+            spans.sort_by_key(|s| (s.start, s.end));
+        }
+        Ok(out)
+    }
+}
+
+pub(super) fn exact(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A page's hits in its order: each either loaded (`Some`) or shown early,
+/// before re-ranking, and given its final score now.
+fn in_page_order<T>(
+    page: &[(f32, DocAddress)],
+    loaded: Vec<Option<Result<T, SearchError>>>,
+    mut early: Vec<(DocAddress, T)>,
+    set_score: impl Fn(&mut T, f32),
+) -> Result<Vec<T>, SearchError> {
+    loaded
+        .into_iter()
+        .zip(page)
+        .map(|(loaded, (score, address))| match loaded {
+            Some(hit) => hit,
+            None => {
+                let at = early
+                    .iter()
+                    .position(|(a, _)| a == address)
+                    .ok_or_else(|| SearchError::Internal("a hit shown early went missing".into()))?;
+                let (_, mut hit) = early.swap_remove(at);
+                set_score(&mut hit, *score);
+                Ok(hit)
+            }
+        })
+        .collect()
+}
+
+/// The two things done at once after the matches are collected.
+enum Step {
+    ShowLikely,
+    Rerank,
+}
+
+/// How many units (positions) a needle's terms cover: a Chinese term one
+/// per character, a Latin word or code one.
+fn units(terms: &[(usize, String)]) -> Option<usize> {
+    let (offset, last) = terms.last()?;
+    let chars = last.chars().count();
+    Some(
+        offset
+            + if last.chars().all(super::analysis::is_cjk) {
+                chars
+            } else {
+                1
+            },
+    )
+}
+
+/// Rewards records whose body holds the query words close together, and
+/// whose title holds them all: a short precise record should not lose to a
+/// long one that merely repeats the words far apart. Spans are in unit
+/// positions (`occurrences`).
+fn proximity_boost(title: &[Span], body: &[Span], needles: &[Vec<(usize, String)>]) -> f32 {
+    let searchable = needles.iter().filter(|terms| !terms.is_empty()).count();
+    if searchable == 0 {
+        return 1.0;
+    }
+    let mut boost = 1.0;
+    if let Some((_, distinct)) = snippet::tightest_window(title, needles.len())
+        && distinct == searchable
+    {
+        boost += 0.3;
+    }
+    if searchable >= 2
+        && let Some((window, distinct)) = snippet::tightest_window(body, needles.len())
+    {
+        let needed: usize = needles.iter().filter_map(|terms| units(terms)).sum();
+        let coverage = distinct as f32 / searchable as f32;
+        let tightness = (needed as f32 / window.max(1) as f32).min(1.0);
+        boost += 0.6 * coverage * coverage * tightness.sqrt();
+    }
+    boost
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hits_shown_early_take_their_place_and_final_score() {
+        let at = |doc| DocAddress::new(0, doc);
+        let page = [(3.0, at(7)), (2.0, at(5)), (1.0, at(9))];
+        let loaded = vec![None, Some(Ok((5, 2.0))), None];
+        // Shown early in the order before re-ranking, with a placeholder
+        // score, and one the page no longer shows.
+        let early = vec![(at(9), (9, 0.0)), (at(4), (4, 0.0)), (at(7), (7, 0.0))];
+        let hits = in_page_order(&page, loaded, early, |hit, score| hit.1 = score).unwrap();
+        assert_eq!(hits, vec![(7, 3.0), (5, 2.0), (9, 1.0)]);
+        let missing = in_page_order(
+            &page[..1],
+            vec![None::<Result<(u32, f32), SearchError>>],
+            Vec::new(),
+            |_, _| {},
+        );
+        assert!(missing.is_err());
+    }
+
+    #[test]
+    fn proximity_rewards_words_close_together_and_all_in_the_title() {
+        let needles = vec![vec![(0, "盾构".to_string())], vec![(0, "管片".to_string())]];
+        let span = |start, needle| Span {
+            start,
+            end: start + 2,
+            needle,
+        };
+        let close = proximity_boost(&[], &[span(10, 0), span(12, 1)], &needles);
+        let far = proximity_boost(&[], &[span(10, 0), span(400, 1)], &needles);
+        let titled = proximity_boost(&[span(0, 0), span(3, 1)], &[span(10, 0), span(400, 1)], &needles);
+        assert!(close > far, "{close} {far}");
+        assert!(titled > far, "{titled} {far}");
+        assert_eq!(proximity_boost(&[], &[], &needles), 1.0);
+    }
+}
