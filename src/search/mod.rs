@@ -12,6 +12,7 @@ mod bitset;
 mod document;
 mod engine;
 mod facets;
+mod lookup;
 pub mod query;
 mod rank;
 pub mod schema;
