@@ -14,10 +14,11 @@ use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur,
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, Term};
 
+use super::analysis::{Analyzer, WholeWords};
 use super::document::Audience;
 use super::engine::Engine;
-use super::facets::FacetCounts;
-use super::query::{self, Compiler, Notice};
+use super::facets::{Counts, FacetCounts};
+use super::query::{self, Compiler, Notice, ParsedQuery};
 use super::schema::FacetField;
 use super::snippet::{self, Finder, Needle, Span};
 use super::visible::{Rule, Visible};
@@ -98,6 +99,10 @@ impl Engine {
         }
     }
 
+    /// A search, on the thread `search` chose, in steps: the query is
+    /// built, the matches the viewer may see are collected (with totals
+    /// and facet counts), the best are re-ranked by proximity when the
+    /// query has words, and the page's hits are loaded.
     fn search_here(
         &self,
         searcher: &Searcher,
@@ -107,11 +112,6 @@ impl Engine {
     ) -> Result<SearchResults, SearchError> {
         let snapshot = self.snapshot();
         let parsed = query::parse(&request.q);
-        let mut notices = parsed.notices.clone();
-        let mut filters = request.filters.clone();
-        for (which, value) in &parsed.filters {
-            filters.entry(*which).or_default().push(value.clone());
-        }
         let searched = self.fields.searched();
         let whole_words = self.query_words.get();
         let compiler = Compiler {
@@ -120,6 +120,66 @@ impl Engine {
             indexed: &whole_words,
             fields: &searched,
         };
+        let built = self.build_query(&parsed, &request.filters, &compiler);
+        let rule = self.visibility_rule(viewer);
+        let paging = Paging::of(request);
+        let needles = compiler.needles(&parsed);
+        let Collected {
+            mut ranked,
+            total,
+            counts,
+        } = self.collect_ranked(
+            searcher,
+            &built.query,
+            rule.as_ref(),
+            request.sort,
+            built.positive,
+            paging,
+        )?;
+        let finder = Finder::new(&needles);
+        // One hit loaded and snippeted: the likely page shown early during
+        // re-ranking, and then whatever of the page was not.
+        let show = |address: DocAddress, score: f32| -> Result<Hit, SearchError> {
+            Ok(self
+                .load(searcher, address)?
+                .into_hit(score, &finder, &snapshot.analyzer))
+        };
+        let shown_early = if request.sort == Sort::Relevance && built.positive {
+            let terms = needle_terms(&needles, &snapshot.analyzer, &whole_words);
+            self.rerank_beside_likely(searcher, &mut ranked, &terms, paging, &show)?
+        } else {
+            Vec::new()
+        };
+        let page_hits = page_of(ranked, request.sort, paging);
+        let hits = load_page(searcher, &page_hits, shown_early, &show)?;
+        Ok(SearchResults {
+            total,
+            hits,
+            facets: facet_values(counts),
+            notices: built.notices,
+            filters: built.filters,
+            page: paging.page,
+            per_page: paging.per_page,
+            took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// The query of a search: each required group of words (any of its
+    /// alternatives), the excluded words and the filters, from the
+    /// parameters and from `field:value` in the words. A query with no
+    /// searchable word matches everything its filters let through, and
+    /// says so in a notice when it had words.
+    fn build_query(
+        &self,
+        parsed: &ParsedQuery,
+        filters: &BTreeMap<FacetField, Vec<String>>,
+        compiler: &Compiler,
+    ) -> BuiltQuery {
+        let mut notices = parsed.notices.clone();
+        let mut filters = filters.clone();
+        for (which, value) in &parsed.filters {
+            filters.entry(*which).or_default().push(value.clone());
+        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positive = false;
         for group in &parsed.required {
@@ -142,15 +202,32 @@ impl Engine {
             }
         }
         clauses.extend(self.filter(&filters).into_iter().map(|q| (Occur::Must, q)));
-        let query = BooleanQuery::new(clauses);
-        let rule = self.visibility_rule(viewer);
+        BuiltQuery {
+            query: BooleanQuery::new(clauses),
+            positive,
+            notices,
+            filters,
+        }
+    }
 
-        let per_page = request.per_page.clamp(1, 100);
-        let page = request.page.max(1);
-        let offset = (page - 1) * per_page;
+    /// The matches the viewer may see, in one pass: their total, every
+    /// facet's counts, and the best in the order asked for, with their
+    /// scores (or dates, or benefits, as scores). By relevance it keeps
+    /// the whole re-ranking depth when the query has words, since
+    /// re-ranking may lift any of them onto the page; by date or benefit
+    /// only the page.
+    fn collect_ranked(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        rule: Option<&Rule>,
+        sort: Sort,
+        positive: bool,
+        paging: Paging,
+    ) -> Result<Collected, SearchError> {
+        let Paging { per_page, offset, .. } = paging;
         let facets = FacetCounts { cache: &self.facets };
-        let needles = compiler.needles(&parsed);
-        let (mut ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match request.sort {
+        let (ranked, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match sort {
             Sort::Relevance => {
                 let depth = if positive {
                     (offset + per_page).max(RERANK_DEPTH)
@@ -158,16 +235,14 @@ impl Engine {
                     offset + per_page
                 };
                 let top = TopDocs::with_limit(depth).order_by_score();
-                let (top, total, counts) =
-                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                let (top, total, counts) = self.collect_visible(searcher, query, rule, (top, Count, facets))?;
                 (top, total, counts)
             }
             Sort::Newest => {
                 let top = TopDocs::with_limit(per_page)
                     .and_offset(offset)
                     .order_by_fast_field::<i64>("date", Order::Desc);
-                let (top, total, counts) =
-                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                let (top, total, counts) = self.collect_visible(searcher, query, rule, (top, Count, facets))?;
                 (
                     top.into_iter().map(|(d, a)| (d.unwrap_or(0) as f32, a)).collect(),
                     total,
@@ -178,8 +253,7 @@ impl Engine {
                 let top = TopDocs::with_limit(per_page)
                     .and_offset(offset)
                     .order_by_fast_field::<f64>("benefit", Order::Desc);
-                let (top, total, counts) =
-                    self.collect_visible(searcher, &query, rule.as_ref(), (top, Count, facets))?;
+                let (top, total, counts) = self.collect_visible(searcher, query, rule, (top, Count, facets))?;
                 (
                     top.into_iter().map(|(b, a)| (b.unwrap_or(0.0) as f32, a)).collect(),
                     total,
@@ -187,101 +261,70 @@ impl Engine {
                 )
             }
         };
-        let finder = Finder::new(&needles);
-        let show = |address: DocAddress, score: f32| -> Result<Hit, SearchError> {
-            Ok(self
-                .load(searcher, address)?
-                .into_hit(score, &finder, &snapshot.analyzer))
-        };
-        let mut shown_early: Vec<(DocAddress, Hit)> = Vec::new();
-        if request.sort == Sort::Relevance && positive {
-            let terms: Vec<Vec<(usize, String)>> = needles
-                .iter()
-                .map(|needle| match needle {
-                    Needle::Text(text) => snapshot.analyzer.phrase_terms(text, &whole_words),
-                    Needle::Latin(stem) => vec![(0, stem.clone())],
-                })
-                .collect();
-            let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
-            // Re-ranking reads positions on one thread. Meanwhile another
-            // loads and snippets the hits the page would show without it,
-            // most of which it still shows, until re-ranking is done.
-            let reranked = AtomicBool::new(false);
-            let early = Mutex::new(Vec::new());
-            let likely: Vec<DocAddress> = addresses.iter().skip(offset).take(per_page).copied().collect();
-            let executor = searcher.index().search_executor();
-            // The thread that asks runs the last step first. A single thread
-            // would show the likely hits before re-ranking, not beside it,
-            // some of them for nothing.
-            let steps = match executor {
-                Executor::ThreadPool(_) => vec![Step::ShowLikely, Step::Rerank],
-                Executor::SingleThread => vec![Step::Rerank],
-            };
-            let mut steps = executor.map(
-                |step: Step| match step {
-                    Step::ShowLikely => {
-                        for &address in &likely {
-                            if reranked.load(Ordering::Acquire) {
-                                break;
-                            }
-                            // An error shows again when the hit is loaded below.
-                            if let Ok(hit) = show(address, 0.0) {
-                                early.lock().unwrap_or_else(|e| e.into_inner()).push((address, hit));
-                            }
-                        }
-                        Ok(None)
-                    }
-                    Step::Rerank => {
-                        let result = self.proximity_boosts(searcher, &terms, &addresses);
-                        reranked.store(true, Ordering::Release);
-                        Ok(Some(result))
-                    }
-                },
-                steps.into_iter(),
-            )?;
-            let boosts = steps
-                .pop()
-                .flatten()
-                .ok_or_else(|| SearchError::Internal("re-ranking did not run".into()))??;
-            for ((score, _), boost) in ranked.iter_mut().zip(boosts) {
-                *score *= boost;
-            }
-            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
-            shown_early = early.into_inner().unwrap_or_else(|e| e.into_inner());
-        }
-        let page_hits: Vec<(f32, DocAddress)> = match request.sort {
-            Sort::Relevance => ranked.into_iter().skip(offset).take(per_page).collect(),
-            _ => ranked,
-        };
-        // Loading and snippeting the page's hits is a third of a query's
-        // time: it runs on the search threads too.
-        let hits = searcher.index().search_executor().map(
-            |(score, address)| match shown_early.iter().any(|(a, _)| *a == address) {
-                true => Ok(None),
-                false => Ok(Some(show(address, score))),
-            },
-            page_hits.iter().copied(),
-        )?;
-        let hits = in_page_order(&page_hits, hits, shown_early, |hit, score| hit.score = score)?;
-        let facets = FacetField::ALL
+        Ok(Collected { ranked, total, counts })
+    }
+
+    /// Re-ranks `ranked` by proximity (`proximity_boosts`) and returns the
+    /// hits already shown meanwhile. Re-ranking reads positions on one
+    /// thread; meanwhile another loads and snippets the hits the page
+    /// would show without it, most of which it still shows, until
+    /// re-ranking is done.
+    fn rerank_beside_likely(
+        &self,
+        searcher: &Searcher,
+        ranked: &mut [(f32, DocAddress)],
+        terms: &[Vec<(usize, String)>],
+        paging: Paging,
+        show: &(impl Fn(DocAddress, f32) -> Result<Hit, SearchError> + Sync),
+    ) -> Result<Vec<(DocAddress, Hit)>, SearchError> {
+        let addresses: Vec<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+        let reranked = AtomicBool::new(false);
+        let early = Mutex::new(Vec::new());
+        let likely: Vec<DocAddress> = addresses
             .iter()
-            .zip(counts)
-            .map(|(which, counts)| {
-                let mut values: Vec<(String, u64)> = counts.into_iter().collect();
-                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                FacetValues { field: *which, values }
-            })
+            .skip(paging.offset)
+            .take(paging.per_page)
+            .copied()
             .collect();
-        Ok(SearchResults {
-            total,
-            hits,
-            facets,
-            notices,
-            filters,
-            page,
-            per_page,
-            took_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
+        let executor = searcher.index().search_executor();
+        // The thread that asks runs the last step first. A single thread
+        // would show the likely hits before re-ranking, not beside it,
+        // some of them for nothing.
+        let steps = match executor {
+            Executor::ThreadPool(_) => vec![Step::ShowLikely, Step::Rerank],
+            Executor::SingleThread => vec![Step::Rerank],
+        };
+        let mut steps = executor.map(
+            |step: Step| match step {
+                Step::ShowLikely => {
+                    for &address in &likely {
+                        if reranked.load(Ordering::Acquire) {
+                            break;
+                        }
+                        // An error shows again when the hit is loaded below.
+                        if let Ok(hit) = show(address, 0.0) {
+                            early.lock().unwrap_or_else(|e| e.into_inner()).push((address, hit));
+                        }
+                    }
+                    Ok(None)
+                }
+                Step::Rerank => {
+                    let result = self.proximity_boosts(searcher, terms, &addresses);
+                    reranked.store(true, Ordering::Release);
+                    Ok(Some(result))
+                }
+            },
+            steps.into_iter(),
+        )?;
+        let boosts = steps
+            .pop()
+            .flatten()
+            .ok_or_else(|| SearchError::Internal("re-ranking did not run".into()))??;
+        for ((score, _), boost) in ranked.iter_mut().zip(boosts) {
+            *score *= boost;
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(early.into_inner().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// `searcher.search`, with only the matches `rule` lets the viewer see
@@ -424,6 +467,105 @@ fn in_page_order<T>(
                 set_score(&mut hit, *score);
                 Ok(hit)
             }
+        })
+        .collect()
+}
+
+/// A search's query, as `build_query` makes it.
+struct BuiltQuery {
+    query: BooleanQuery,
+    /// Whether any word of the query is searchable: only then are the
+    /// matches ranked by score and the best re-ranked by proximity.
+    positive: bool,
+    notices: Vec<Notice>,
+    /// The filters applied, from the parameters and from `field:value`.
+    filters: BTreeMap<FacetField, Vec<String>>,
+}
+
+/// What one pass over a search's matches gathers (`collect_ranked`).
+struct Collected {
+    /// The best matches in order, with their scores (or dates or
+    /// benefits as scores).
+    ranked: Vec<(f32, DocAddress)>,
+    total: usize,
+    counts: Counts,
+}
+
+/// The page a search asked for, within bounds (1 to 100 hits a page).
+#[derive(Debug, Clone, Copy)]
+struct Paging {
+    page: usize,
+    per_page: usize,
+    /// How many hits come before the page.
+    offset: usize,
+}
+
+impl Paging {
+    fn of(request: &SearchRequest) -> Paging {
+        let per_page = request.per_page.clamp(1, 100);
+        let page = request.page.max(1);
+        Paging {
+            page,
+            per_page,
+            offset: (page - 1) * per_page,
+        }
+    }
+}
+
+/// Each needle's terms at their offsets as the index holds them (a long
+/// word's own term only where the index holds it whole): what
+/// re-ranking looks up in the postings.
+fn needle_terms(needles: &[Needle], analyzer: &Analyzer, whole_words: &WholeWords) -> Vec<Vec<(usize, String)>> {
+    needles
+        .iter()
+        .map(|needle| match needle {
+            Needle::Text(text) => analyzer.phrase_terms(text, whole_words),
+            Needle::Latin(stem) => vec![(0, stem.clone())],
+        })
+        .collect()
+}
+
+/// The hits of the page asked for: by relevance `ranked` holds the whole
+/// re-ranking depth, by date or benefit the collector already skipped to
+/// the page.
+fn page_of(ranked: Vec<(f32, DocAddress)>, sort: Sort, paging: Paging) -> Vec<(f32, DocAddress)> {
+    match sort {
+        Sort::Relevance => ranked.into_iter().skip(paging.offset).take(paging.per_page).collect(),
+        _ => ranked,
+    }
+}
+
+/// The page's hits in its order: those not shown early are loaded and
+/// snippeted now, those shown early take their final score.
+fn load_page(
+    searcher: &Searcher,
+    page_hits: &[(f32, DocAddress)],
+    shown_early: Vec<(DocAddress, Hit)>,
+    show: &(impl Fn(DocAddress, f32) -> Result<Hit, SearchError> + Sync),
+) -> Result<Vec<Hit>, SearchError> {
+    // Loading and snippeting the page's hits is a third of a query's
+    // time: it runs on the search threads too.
+    let hits = searcher.index().search_executor().map(
+        |(score, address)| match shown_early.iter().any(|(a, _)| *a == address) {
+            true => Ok(None),
+            false => Ok(Some(show(address, score))),
+        },
+        page_hits.iter().copied(),
+    )?;
+    in_page_order(page_hits, hits, shown_early, |hit, score| hit.score = score)
+}
+
+/// Each facet's values with their counts, most frequent first and equal
+/// counts by value, so that the sidebar's order does not change between
+/// searches.
+fn facet_values(counts: Counts) -> Vec<FacetValues> {
+    FacetField::ALL
+        .iter()
+        .zip(counts)
+        .map(|(which, counts)| {
+            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            FacetValues { field: *which, values }
         })
         .collect()
 }
