@@ -1,6 +1,19 @@
 //! Search: analysis, the index schema, keeping the index in step with the
 //! content, and queries with facets, snippets and visibility.
 //!
+//! `Engine` (`engine.rs`: what it holds, opening and checking the index) is
+//! the one type the rest of the program uses; its work is split by room,
+//! each an `impl Engine` block: `sync.rs` keeps the index in step with the
+//! files (manifest, journal, commits, repair), `document.rs` turns a record
+//! into an index document and a stored one back into a card, `rank.rs`
+//! answers searches (query, collecting, re-ranking, the page's hits) and
+//! `lookup.rs` finds a record by id, similar records and suggestions. The
+//! rest serves them: `analysis.rs` (folding, n-grams, the query's words),
+//! `query.rs` (the query language), `schema.rs`, `facets.rs` (counts),
+//! `visible.rs` (the visibility filter), `bitset.rs`, `snippet.rs`,
+//! `store.rs` (the index folder on disk: checks, clearing) and
+//! `segment_cache.rs` (values kept per index segment).
+//!
 //! Every search takes a `Viewer`, and the visibility rule is applied inside
 //! the search (a filter on the matches before anything collects them, or a
 //! clause of the query), so totals, facets, snippets, suggestions and
