@@ -3,6 +3,7 @@
 
 mod browser;
 mod cli;
+mod hardening;
 mod pages;
 mod publish;
 mod search;
