@@ -77,7 +77,7 @@ pub fn render(markdown: &str, base: &str) -> Rendered {
     Rendered {
         html,
         toc,
-        limited: !escaped.is_empty() || budgeted.cut.is_some() || budgeted.html_escaped,
+        limited: !escaped.is_empty() || budgeted.cut.is_some() || budgeted.html_escaped.is_some(),
     }
 }
 
@@ -256,14 +256,15 @@ fn is_thematic_break(rest: &[u8]) -> bool {
 struct Budgeted<'a> {
     events: Vec<Event<'a>>,
     cut: Option<usize>,
-    html_escaped: bool,
+    /// Where the first piece of raw HTML shown as text starts.
+    html_escaped: Option<usize>,
 }
 
 fn budgeted_events(markdown: &str) -> Budgeted<'_> {
     let mut events = Vec::new();
     let mut open: Vec<TagEnd> = Vec::new();
     let mut html = HtmlDepth::default();
-    let mut html_escaped = false;
+    let mut html_escaped = None;
     let mut spent = 0usize;
     let mut furthest = 0usize;
     let mut cut = None;
@@ -279,7 +280,7 @@ fn budgeted_events(markdown: &str) -> Budgeted<'_> {
                 if html.admit(t) {
                     1 + 2 * t.bytes().filter(|&b| b == b'<').count() + entities(t)
                 } else {
-                    html_escaped = true;
+                    html_escaped = html_escaped.or(Some(range.start));
                     let text = t.clone();
                     let cost = 1 + 2 * entities(&text);
                     event = Event::Text(text);
@@ -551,9 +552,9 @@ pub fn limit_problems(markdown: &str) -> Vec<(usize, String)> {
     let line_of = |offset: usize| bounded[..offset].matches('\n').count() + 1;
     if bounded.len() > 4096 || bounded.contains('<') {
         let budgeted = budgeted_events(&bounded);
-        if budgeted.html_escaped {
+        if let Some(at) = budgeted.html_escaped {
             problems.push((
-                1,
+                line_of(at),
                 format!("HTML 标签嵌套超过 {MAX_HTML_DEPTH} 层，超出的部分将按文字显示"),
             ));
         }
