@@ -111,10 +111,13 @@ static CACHE: Mutex<RenderCache> = Mutex::new(RenderCache {
     tick: 0,
 });
 
+/// A rendered body and when it was last used.
+type CacheEntry = (Arc<Rendered>, u64);
+
 /// Rendered bodies by hash of base and source, least recently used first out
 /// once they hold more than `MAX_BYTES` of HTML.
 struct RenderCache {
-    entries: Option<HashMap<[u8; 32], (Arc<Rendered>, u64)>>,
+    entries: Option<HashMap<[u8; 32], CacheEntry>>,
     bytes: usize,
     tick: u64,
 }
