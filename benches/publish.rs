@@ -1,14 +1,29 @@
 //! Publish-to-searchable latency: how long from starting a write until a
 //! search finds it, through the same `Publisher` the HTTP routes use, over
-//! a copy of the bundled demo content. Run: `cargo bench --bench publish`.
+//! a copy of the bundled demo content. Run: `cargo bench --bench publish
+//! [-- --writes 200]`; `-- --help` lists the options.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use zhihui::auth::{Role, Viewer};
 use zhihui::publish::Publisher;
 use zhihui::search::{Engine, SearchRequest};
+
+/// Publish-to-searchable latency of staff and publisher writes.
+#[derive(Parser)]
+#[command(name = "publish", bin_name = "cargo bench --bench publish --", about, long_about = None)]
+struct Args {
+    /// Writes timed per kind of writer.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    writes: u64,
+    /// `cargo bench` passes `--bench` to every bench binary; accepted and
+    /// ignored (hence never read).
+    #[arg(long = "bench", hide = true)]
+    _bench: bool,
+}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
@@ -28,11 +43,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 }
 
 fn main() {
-    let writes: usize = std::env::args()
-        .skip_while(|a| a != "--writes")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
+    let writes = Args::parse().writes as usize;
     let dir = tempfile::tempdir().unwrap();
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),

@@ -1,6 +1,7 @@
 //! Scale benchmark: `cargo bench --bench scale -- --records 10000 [--seed 42]
 //! [--runs 3] [--data /work/bench-data]`, or `-- --lawref` for the real
-//! lawrefbook corpus. See BENCHMARKS.md for what every figure means.
+//! lawrefbook corpus; `-- --help` lists every option. See BENCHMARKS.md for
+//! what every figure means and how each was measured.
 //!
 //! Each phase runs in a child process (this binary with `--phase`), so
 //! its peak RSS is its own: `bare` (the baseline engine), `index` (our
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use clap::{Parser, ValueEnum};
 use queries::QuerySpec;
 use zhihui::auth::Viewer;
 use zhihui::content::load;
@@ -43,66 +45,88 @@ const MIN_QUERIES: usize = 300;
 const INCREMENTAL_SAMPLES: usize = 5;
 const E2E_SAMPLES: usize = 3;
 
-#[derive(Debug, Clone)]
+/// The scale benchmark: our engine and the bare tantivy baseline on one
+/// corpus, with the figures written into BENCHMARKS.md.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "scale", bin_name = "cargo bench --bench scale --", about, long_about = None)]
 struct Args {
+    /// Records in the generated corpus (10000, 100000 and 1000000 are the measured scales).
+    #[arg(long, default_value_t = 10_000)]
     records: u64,
+    /// Seed of the generated corpus: the same seed gives the same records.
+    #[arg(long, default_value_t = 42)]
     seed: u64,
-    runs: usize,
+    /// Runs of the bare, index, serve and e2e phases; figures are their medians.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Where corpora and index folders go (never into the repository).
+    #[arg(long, value_name = "DIR", default_value = "/work/bench-data")]
     data: PathBuf,
+    /// Measure the real lawrefbook corpus instead of a generated one.
+    #[arg(long)]
     lawref: bool,
+    /// The lawrefbook tarball.
+    #[arg(long = "tar", value_name = "FILE", requires = "lawref", default_value_os_t = default_tarball())]
     tarball: PathBuf,
+    /// Bound of each HTTP load (and how long the loop phases run), in seconds.
+    #[arg(long, value_name = "S", default_value_t = 15)]
     http_secs: u64,
+    /// Requests per HTTP client thread (at most 2 threads' worth in all).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
     http_requests: usize,
-    write_md: bool,
+    /// Print the results only; leave BENCHMARKS.md alone.
+    #[arg(long, conflicts_with = "md")]
+    no_md: bool,
+    /// Write the results into this file instead of BENCHMARKS.md.
+    #[arg(long, value_name = "FILE", default_value_os_t = default_md())]
     md: PathBuf,
+    /// Only write the corpus, measure nothing.
+    #[arg(long)]
     generate_only: bool,
-    phase: Option<String>,
+    /// Run one phase in this process and print its figures as JSON (what
+    /// the parent runs in a child; the loop phases exist to run under perf).
+    #[arg(long, value_enum)]
+    phase: Option<Phase>,
+    /// `cargo bench` passes `--bench` to every bench binary; accepted and
+    /// ignored (hence never read).
+    #[arg(long = "bench", hide = true)]
+    _bench: bool,
 }
 
-const USAGE: &str = "usage: cargo bench --bench scale -- [--records N] [--seed S] [--runs R] [--data DIR]
-       [--lawref [--tar FILE]] [--http-secs S] [--http-requests N] [--no-md | --md FILE] [--generate-only]
-       [--phase bare|index|serve|profile|query-loop|http|sync-loop]";
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Phase {
+    /// The bare engine: rebuild and query mix.
+    Bare,
+    /// Our full rebuild.
+    Index,
+    /// Start-up, in-process queries, HTTP under load, incremental updates.
+    Serve,
+    /// Where indexing time goes, step by step, single-threaded.
+    Profile,
+    /// The in-process query mix over and over, for `--http-secs` seconds.
+    QueryLoop,
+    /// The HTTP load at 1 client only.
+    Http,
+    /// One file changed and synced over and over, for `--http-secs` seconds.
+    SyncLoop,
+}
 
-fn parse_args() -> Result<Args, String> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut args = Args {
-        records: 10_000,
-        seed: 42,
-        runs: 1,
-        data: PathBuf::from("/work/bench-data"),
-        lawref: false,
-        tarball: manifest.join("../shared/data/lawrefbook.tar.gz"),
-        http_secs: 15,
-        http_requests: 2000,
-        write_md: true,
-        md: manifest.join("BENCHMARKS.md"),
-        generate_only: false,
-        phase: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        let number = |v: String, name: &str| v.parse::<u64>().map_err(|_| format!("{name}: not a number: {v}"));
-        match arg.as_str() {
-            // `cargo bench` passes `--bench` to every bench binary.
-            "--bench" => {}
-            "--records" => args.records = number(value("--records")?, "--records")?,
-            "--seed" => args.seed = number(value("--seed")?, "--seed")?,
-            "--runs" => args.runs = number(value("--runs")?, "--runs")?.max(1) as usize,
-            "--data" => args.data = PathBuf::from(value("--data")?),
-            "--lawref" => args.lawref = true,
-            "--tar" => args.tarball = PathBuf::from(value("--tar")?),
-            "--http-secs" => args.http_secs = number(value("--http-secs")?, "--http-secs")?,
-            "--http-requests" => args.http_requests = number(value("--http-requests")?, "--http-requests")? as usize,
-            "--no-md" => args.write_md = false,
-            "--md" => args.md = PathBuf::from(value("--md")?),
-            "--generate-only" => args.generate_only = true,
-            "--phase" => args.phase = Some(value("--phase")?),
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            other => return Err(format!("unknown argument {other}\n{USAGE}")),
-        }
+impl Phase {
+    /// Its name on the command line, as a child process is given it
+    /// (clap's own spelling, so the two cannot drift apart).
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
     }
-    Ok(args)
+}
+
+fn default_tarball() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/lawrefbook.tar.gz")
+}
+
+fn default_md() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md")
 }
 
 impl Args {
@@ -162,15 +186,9 @@ impl Args {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let result = match args.phase.clone() {
-        Some(phase) => run_phase(&args, &phase).map(|m| {
+    let args = Args::parse();
+    let result = match args.phase {
+        Some(phase) => run_phase(&args, phase).map(|m| {
             println!("{RESULT_PREFIX}{}", serde_json::to_string(&m).unwrap_or_default());
         }),
         None => orchestrate(&args),
@@ -365,16 +383,15 @@ fn progress(label: &'static str) -> impl Fn(usize, usize) {
 
 // ---------------------------------------------------------------- phases
 
-fn run_phase(args: &Args, phase: &str) -> Res<Metrics> {
+fn run_phase(args: &Args, phase: Phase) -> Res<Metrics> {
     match phase {
-        "bare" => phase_bare(args),
-        "index" => phase_index(args),
-        "serve" => phase_serve(args),
-        "profile" => phase_profile(args),
-        "query-loop" => phase_query_loop(args),
-        "http" => phase_http(args),
-        "sync-loop" => phase_sync_loop(args),
-        other => Err(format!("unknown phase {other}").into()),
+        Phase::Bare => phase_bare(args),
+        Phase::Index => phase_index(args),
+        Phase::Serve => phase_serve(args),
+        Phase::Profile => phase_profile(args),
+        Phase::QueryLoop => phase_query_loop(args),
+        Phase::Http => phase_http(args),
+        Phase::SyncLoop => phase_sync_loop(args),
     }
 }
 
@@ -817,11 +834,12 @@ fn phase_profile(args: &Args) -> Res<Metrics> {
 
 // ---------------------------------------------------------------- parent
 
-fn run_child(args: &Args, phase: &str) -> Res<Metrics> {
+fn run_child(args: &Args, phase: Phase) -> Res<Metrics> {
     let exe = std::env::current_exe()?;
+    let phase = phase.name();
     let output = Command::new(exe)
         .args(args.child_args())
-        .args(["--phase", phase])
+        .args(["--phase", &phase])
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()?;
@@ -979,17 +997,17 @@ fn orchestrate(args: &Args) -> Res<()> {
     let mut runs: Vec<Metrics> = Vec::new();
     for run in 1..=args.runs {
         let mut m = Metrics::new();
-        for phase in ["bare", "index", "serve"] {
-            eprintln!("run {run}/{}: {phase}", args.runs);
+        for phase in [Phase::Bare, Phase::Index, Phase::Serve] {
+            eprintln!("run {run}/{}: {}", args.runs, phase.name());
             let t = Instant::now();
             m.extend(run_child(args, phase)?);
-            eprintln!("  {phase} took {:.1} s", t.elapsed().as_secs_f64());
+            eprintln!("  {} took {:.1} s", phase.name(), t.elapsed().as_secs_f64());
         }
         eprintln!("run {run}/{}: e2e (zhihui serve)", args.runs);
         m.extend(phase_e2e(args)?);
         if run == 1 {
             eprintln!("run {run}/{}: profile", args.runs);
-            m.extend(run_child(args, "profile")?);
+            m.extend(run_child(args, Phase::Profile)?);
         }
         add_ratios(&mut m);
         runs.push(m);
@@ -998,7 +1016,7 @@ fn orchestrate(args: &Args) -> Res<()> {
     let mix = args.mix();
     let md = report(args, &merged, &mix, &load_start);
     println!("{md}");
-    if args.write_md {
+    if !args.no_md {
         write_section(&args.md, &args.label(), &md)?;
         eprintln!("wrote the results for {} into {}", args.label(), args.md.display());
     }

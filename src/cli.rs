@@ -12,9 +12,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::auth::Sessions;
-use crate::auth::{Accounts, NewRole};
+use crate::auth::{Accounts, AuthError, NewRole};
 use crate::content::load;
-use crate::content::{Document, FileProblem, Problem, Section, parse_document};
 use crate::search::{Engine, SyncReport};
 
 #[derive(Parser)]
@@ -98,8 +97,18 @@ enum UserAction {
     List,
     /// Remove an account (and sign it out).
     Remove { name: String },
-    /// Set a new password, read from standard input.
+    /// Set a new password, read from standard input (signs the account out).
     Passwd { name: String },
+    /// Change an account's role or studio (signs it out, revokes its tokens).
+    Role {
+        name: String,
+        /// member | publisher | staff
+        #[arg(long)]
+        role: String,
+        /// The studio a publisher writes for.
+        #[arg(long)]
+        studio: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,7 +150,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { content } => check(&content),
         Command::Index { paths, rebuild } => {
-            let engine = Engine::open(&paths.content, &paths.index).context("无法打开索引")?;
+            // A rebuild does not read the old index: it may be unreadable.
+            let engine = match rebuild {
+                true => Engine::open_empty(&paths.content, &paths.index),
+                false => Engine::open(&paths.content, &paths.index),
+            }
+            .context("无法打开索引")?;
             let report = engine.sync(rebuild, &progress_printer()).context("索引失败")?;
             print_report(&report);
             Ok(ExitCode::SUCCESS)
@@ -244,7 +258,29 @@ fn check_studio(content: &Path, studio: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The exit code of a failed `user` or `token` command: 2 when it could
+/// not run at all (the data folder or a file in it cannot be read or
+/// written), 1 when it refused what it was asked (bad name, short password,
+/// unknown account, …). Either way the error is printed and nothing changed.
+fn refused(err: anyhow::Error) -> anyhow::Result<ExitCode> {
+    let could_not_run = err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<AuthError>(),
+            Some(AuthError::Io { .. } | AuthError::Corrupt { .. } | AuthError::Random(_) | AuthError::Hash(_))
+        )
+    });
+    if could_not_run {
+        return Err(err);
+    }
+    eprintln!("错误：{err:#}");
+    Ok(ExitCode::FAILURE)
+}
+
 fn user(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitCode> {
+    user_action(action, data, content).or_else(refused)
+}
+
+fn user_action(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
         UserAction::Add { name, role, studio } => {
@@ -261,20 +297,42 @@ fn user(action: UserAction, data: &Path, content: &Path) -> anyhow::Result<ExitC
             }
         }
         UserAction::Remove { name } => {
-            accounts.remove(&name)?;
-            let signed_out = Sessions::open(data)?.remove_account(&name)?;
-            println!("已删除账号 {name}（结束 {signed_out} 个登录会话）");
+            let id = accounts.remove(&name)?;
+            // The account's sessions already stopped working; this clears
+            // them from the sessions file.
+            let signed_out = Sessions::open(data)?.remove_account(&id)?;
+            println!("已删除账号 {name}（结束 {signed_out} 个登录会话，撤销其全部令牌）");
         }
         UserAction::Passwd { name } => {
-            accounts.set_password(&name, &read_password()?)?;
-            let signed_out = Sessions::open(data)?.remove_account(&name)?;
-            println!("已修改 {name} 的密码（结束 {signed_out} 个登录会话）");
+            let id = accounts.set_password(&name, &read_password()?)?;
+            let signed_out = Sessions::open(data)?.remove_account(&id)?;
+            println!("已修改 {name} 的密码（结束 {signed_out} 个登录会话；API 令牌不受影响）");
+        }
+        UserAction::Role { name, role, studio } => {
+            let role = NewRole::parse(&role, studio.as_deref())?;
+            if let NewRole::Publisher { studio } = &role {
+                check_studio(content, studio)?;
+            }
+            let change = accounts.set_role(&name, role)?;
+            if change.changed {
+                let signed_out = Sessions::open(data)?.remove_account(&change.id)?;
+                println!(
+                    "已修改 {name} 的角色（结束 {signed_out} 个登录会话，撤销 {} 个令牌）",
+                    change.revoked_tokens
+                );
+            } else {
+                println!("{name} 已是该角色，未作修改");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
+    token_action(action, data).or_else(refused)
+}
+
+fn token_action(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
         TokenAction::New { name, label } => println!("{}", accounts.new_token(&name, &label)?),
@@ -284,8 +342,8 @@ fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
             }
         }
         TokenAction::Revoke { name, label } => {
-            accounts.revoke_token(&name, &label)?;
-            println!("已撤销令牌 {label}");
+            let revoked = accounts.revoke_token(&name, &label)?;
+            println!("已撤销令牌 {}（{}）", revoked.label, revoked.prefix);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -293,29 +351,9 @@ fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
 
 /// Checks every file of `content`, printing all problems; exit 1 on errors.
 fn check(content: &Path) -> anyhow::Result<ExitCode> {
-    let scan = load::scan(content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
-    let profiles = load::load_profiles(content, &scan);
-    let known = profiles.known_ids(Some(scan.record_ids()));
-    let mut problems: Vec<FileProblem> = scan.problems.clone();
-    problems.extend(profiles.problems.iter().cloned());
-    for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
-        let path = content.join(&file.rel);
-        let shown = path.display().to_string();
-        let found = match std::fs::read_to_string(&path) {
-            Ok(text) => match parse_document(&file.id, &text, &known) {
-                Ok((Document::Record(_), warnings)) => warnings,
-                Ok(_) => Vec::new(),
-                Err(errors) => errors,
-            },
-            Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
-        };
-        problems.extend(found.into_iter().map(|problem| FileProblem {
-            path: shown.clone(),
-            problem,
-        }));
-    }
-    problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
-    for p in &problems {
+    let checked = load::check(content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
+    let problems = &checked.problems;
+    for p in problems {
         println!("{p}");
     }
     let errors = problems.iter().filter(|p| p.problem.is_error()).count();
@@ -330,12 +368,12 @@ fn check(content: &Path) -> anyhow::Result<ExitCode> {
     };
     println!(
         "检查了 {} 个文件：{} 个错误（{} 个文件），{} 个警告",
-        scan.documents.len(),
+        checked.files,
         errors,
         files_with_errors,
         problems.len() - errors
     );
-    Ok(if errors == 0 && scan.problems.is_empty() {
+    Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

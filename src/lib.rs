@@ -1,9 +1,14 @@
 //! Zhihui (智汇): a knowledge-sharing and achievement repository for
 //! innovation studio alliances.
 //!
-//! Domain modules (`content`, `search`, `auth`) know nothing of HTTP or
-//! templates; `web` is the only place with routes, `cli` the only place
-//! with commands.
+//! The domain modules know nothing of HTTP or templates: `content` (the
+//! content contract: front matter, validation, Markdown, folder walking),
+//! `search` (analysis, the index and its sync, queries, facets, snippets,
+//! visibility), `auth` (viewers and roles, accounts, API tokens, sessions,
+//! sign-in limits), `publish` (writes on a viewer's behalf, review, history
+//! and audit) and `atomic` (crash-safe file writes). `web` is the only
+//! place with routes and the only one that imports axum; `cli` the only
+//! place with commands.
 
 pub mod atomic;
 pub mod auth;

@@ -11,19 +11,26 @@
 //!
 //! Passwords are stored as argon2id PHC strings; API tokens only as their
 //! BLAKE3 hash plus a short prefix to tell them apart.
+//!
+//! Each account has a random id, made when it is created and never reused,
+//! and what a session is bound to is that id plus a stamp of the account's
+//! password hash, role and studio ([`AccountKey`]). So a session ends when
+//! the password, role or studio changes, or when the account is removed,
+//! even if an account of the same name is created again, whichever
+//! process made the change, and even if it was made by editing the file.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::SystemTime;
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use serde::{Deserialize, Serialize};
 
-use super::{AuthError, Role, Viewer, random_hex, restrict_permissions, secret_hash, unix_now};
+use super::{
+    AuthError, Role, Stamp, Viewer, lock_folder, random_hex, restrict_permissions, secret_hash, stamp_of, unix_now,
+};
 
 /// The accounts file inside the data folder.
 pub const FILE_NAME: &str = "accounts.json";
@@ -36,6 +43,9 @@ const MAX_PASSWORD_CHARS: usize = 1024;
 const MAX_NAME_CHARS: usize = 64;
 const MAX_STUDIO_CHARS: usize = 128;
 const MAX_LABEL_CHARS: usize = 64;
+
+/// Random bytes of an account id (hex in the file).
+const ACCOUNT_ID_BYTES: usize = 16;
 
 const TOKEN_PREFIX: &str = "zh_";
 const TOKEN_BYTES: usize = 32;
@@ -88,6 +98,35 @@ impl NewRole {
     }
 }
 
+/// What a session is bound to: one account, as it was when it signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountKey {
+    /// The account's id: random, made with the account. An account removed
+    /// and created again under the same name has another id.
+    pub id: String,
+    /// A hash of the account's password hash, role and studio at sign-in:
+    /// any change to them (a new password always has a new salt) changes it.
+    pub stamp: String,
+}
+
+/// A successful sign-in: who, and the key to bind their session to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub viewer: Viewer,
+    pub key: AccountKey,
+}
+
+/// What [`Accounts::set_role`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleChange {
+    /// The account's id, to end its sessions with.
+    pub id: String,
+    /// Whether role or studio actually changed (nothing is done otherwise).
+    pub changed: bool,
+    /// How many API tokens were revoked with the change.
+    pub revoked_tokens: usize,
+}
+
 /// What may be shown about an account: never a hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountSummary {
@@ -121,6 +160,10 @@ struct AccountsFile {
 
 #[derive(Clone, Serialize, Deserialize)]
 struct StoredAccount {
+    /// Hex; files written before ids existed get one derived from the
+    /// account (see [`legacy_id`]), written out at the next change.
+    #[serde(default)]
+    id: String,
     name: String,
     role: StoredRole,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +207,29 @@ impl StoredAccount {
         }
     }
 
+    fn key(&self) -> AccountKey {
+        let role = self.role_name();
+        let studio = self.studio.as_deref().unwrap_or("");
+        let mut hasher = blake3::Hasher::new();
+        for part in [self.id.as_str(), self.password_hash.as_str(), role, studio] {
+            // Length-prefixed, so that no two different tuples hash alike.
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        AccountKey {
+            id: self.id.clone(),
+            stamp: hasher.finalize().to_hex()[..32].to_string(),
+        }
+    }
+
+    fn role_name(&self) -> &'static str {
+        match self.role {
+            StoredRole::Member => "member",
+            StoredRole::Publisher => "publisher",
+            StoredRole::Staff => "staff",
+        }
+    }
+
     fn summary(&self) -> AccountSummary {
         AccountSummary {
             name: self.name.clone(),
@@ -183,17 +249,6 @@ impl StoredToken {
             created: self.created,
         }
     }
-}
-
-/// Identifies one version of the file on disk, to notice replacements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    /// Inode and status-change time: a rename over the file changes them
-    /// even when size and modification time happen to match.
-    inode: u64,
-    changed: (i64, i64),
 }
 
 #[derive(Clone, Default)]
@@ -254,6 +309,7 @@ impl Accounts {
         }
         let password_hash = hash_password(password)?;
         let (stored_role, studio) = role.stored();
+        let id = random_hex(ACCOUNT_ID_BYTES)?;
         self.change(|accounts| {
             if let Some(existing) = clash(accounts, name) {
                 return Err(AuthError::AccountExists(existing));
@@ -261,6 +317,7 @@ impl Accounts {
             accounts.insert(
                 name.to_string(),
                 StoredAccount {
+                    id,
                     name: name.to_string(),
                     role: stored_role,
                     studio,
@@ -273,21 +330,23 @@ impl Accounts {
         })
     }
 
-    /// Deletes an account and with it all its API tokens. Its browser
-    /// sessions end at their next lookup through [`Accounts::viewer`]; call
-    /// `Sessions::remove_account` to drop them at once.
-    pub fn remove(&self, name: &str) -> Result<(), AuthError> {
+    /// Deletes an account and with it all its API tokens, and returns its
+    /// id. Its browser sessions stop working at once (their key names an
+    /// account that is gone); `Sessions::remove_account` with the id also
+    /// deletes them from the sessions file.
+    pub fn remove(&self, name: &str) -> Result<String, AuthError> {
         self.change(|accounts| {
             accounts
                 .remove(name)
-                .map(drop)
+                .map(|a| a.id)
                 .ok_or_else(|| AuthError::NoSuchAccount(name.to_string()))
         })
     }
 
-    /// Replaces an account's password. API tokens stay valid; sessions are
-    /// the caller's to end (`Sessions::remove_account`).
-    pub fn set_password(&self, name: &str, password: &str) -> Result<(), AuthError> {
+    /// Replaces an account's password and returns the account's id. Its
+    /// sessions stop working at once (the key's stamp changes); API tokens
+    /// stay valid: they are separate credentials, revoked one by one.
+    pub fn set_password(&self, name: &str, password: &str) -> Result<String, AuthError> {
         check_new_password(password)?;
         self.refresh();
         if !self.read().accounts.contains_key(name) {
@@ -299,7 +358,39 @@ impl Accounts {
                 .get_mut(name)
                 .ok_or_else(|| AuthError::NoSuchAccount(name.to_string()))?;
             account.password_hash = password_hash;
-            Ok(())
+            Ok(account.id.clone())
+        })
+    }
+
+    /// Gives an account another role (or a publisher another studio). Its
+    /// sessions stop working at once, and its API tokens are revoked: a
+    /// token was handed out for the rights the account had then, and must
+    /// not silently carry different ones. Setting the role it already has
+    /// changes nothing.
+    pub fn set_role(&self, name: &str, role: NewRole) -> Result<RoleChange, AuthError> {
+        if let NewRole::Publisher { studio } = &role {
+            check_studio(studio)?;
+        }
+        let (stored_role, studio) = role.stored();
+        self.change(|accounts| {
+            let account = accounts
+                .get_mut(name)
+                .ok_or_else(|| AuthError::NoSuchAccount(name.to_string()))?;
+            if account.role == stored_role && account.studio == studio {
+                return Ok(RoleChange {
+                    id: account.id.clone(),
+                    changed: false,
+                    revoked_tokens: 0,
+                });
+            }
+            account.role = stored_role;
+            account.studio = studio;
+            let revoked_tokens = std::mem::take(&mut account.tokens).len();
+            Ok(RoleChange {
+                id: account.id.clone(),
+                changed: true,
+                revoked_tokens,
+            })
         })
     }
 
@@ -310,23 +401,46 @@ impl Accounts {
     }
 
     /// The viewer an existing account signs in as, with its current role;
-    /// `None` once the account is gone. Resolve a session's name through
-    /// this on every request so removals and role changes take effect.
+    /// `None` once the account is gone. Sessions are resolved with
+    /// [`Accounts::viewer_for`] instead: a name may since belong to
+    /// another account.
     pub fn viewer(&self, name: &str) -> Option<Viewer> {
         self.refresh();
         self.read().accounts.get(name).map(StoredAccount::viewer)
     }
 
-    /// Checks a password. An unknown name and a wrong password give the
-    /// same error, [`AuthError::InvalidCredentials`], after about the same
-    /// time (an unknown name is checked against a dummy hash).
-    pub fn verify_password(&self, name: &str, password: &str) -> Result<Viewer, AuthError> {
+    /// The viewer a session bound to `key` acts as now: `None` once the
+    /// account is gone, re-created, or its password, role or studio
+    /// changed. Call it on every request: it notices changes to the file.
+    pub fn viewer_for(&self, key: &AccountKey) -> Option<Viewer> {
+        if key.id.is_empty() {
+            return None;
+        }
         self.refresh();
-        let found = self
-            .read()
-            .accounts
-            .get(name)
-            .map(|a| (a.password_hash.clone(), a.viewer()));
+        let state = self.read();
+        let account = state.accounts.values().find(|a| a.id == key.id)?;
+        // Both are hex digests of fixed length; compared through BLAKE3's
+        // constant-time equality all the same.
+        let current = account.key();
+        (blake3::hash(current.stamp.as_bytes()) == blake3::hash(key.stamp.as_bytes())).then(|| account.viewer())
+    }
+
+    /// Checks a password; on success, who signed in and the key to bind a
+    /// session to. An unknown name and a wrong password give the same
+    /// error, [`AuthError::InvalidCredentials`], after about the same time
+    /// (an unknown name is checked against a dummy hash). Slow on purpose
+    /// (argon2): servers run it off their async workers.
+    pub fn check_password(&self, name: &str, password: &str) -> Result<SignIn, AuthError> {
+        self.refresh();
+        let found = self.read().accounts.get(name).map(|a| {
+            (
+                a.password_hash.clone(),
+                SignIn {
+                    viewer: a.viewer(),
+                    key: a.key(),
+                },
+            )
+        });
         // Too long to be a password we accepted: still spend the time.
         let too_long = password.chars().count() > MAX_PASSWORD_CHARS;
         let candidate = if too_long { "" } else { password };
@@ -336,9 +450,14 @@ impl Accounts {
         };
         let matches = verify_hash(candidate, &hash);
         match viewer {
-            Some(viewer) if matches && !too_long => Ok(viewer),
+            Some(signed_in) if matches && !too_long => Ok(signed_in),
             _ => Err(AuthError::InvalidCredentials),
         }
+    }
+
+    /// [`Accounts::check_password`], for callers that need only the viewer.
+    pub fn verify_password(&self, name: &str, password: &str) -> Result<Viewer, AuthError> {
+        self.check_password(name, password).map(|s| s.viewer)
     }
 
     /// Creates an API token for an account and returns it; this is the only
@@ -483,7 +602,7 @@ impl Accounts {
         change: impl FnOnce(&mut BTreeMap<String, StoredAccount>) -> Result<T, AuthError>,
     ) -> Result<T, AuthError> {
         let mut state = self.write();
-        let _lock = self.lock_file()?;
+        let _lock = lock_folder(&self.dir, LOCK_NAME)?;
         let mut fresh = load(&self.path)?;
         let result = change(&mut fresh.accounts);
         if result.is_ok() {
@@ -501,42 +620,6 @@ impl Accounts {
         *state = fresh;
         result
     }
-
-    /// An exclusive lock shared with other processes using this folder,
-    /// released when the returned file is dropped.
-    fn lock_file(&self) -> Result<File, AuthError> {
-        let path = self.dir.join(LOCK_NAME);
-        std::fs::create_dir_all(&self.dir).map_err(|e| AuthError::io(&self.dir, e))?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| AuthError::io(&path, e))?;
-        file.lock().map_err(|e| AuthError::io(&path, e))?;
-        Ok(file)
-    }
-}
-
-fn stamp_of(path: &Path) -> io::Result<Option<Stamp>> {
-    let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    #[cfg(unix)]
-    let (inode, changed) = {
-        use std::os::unix::fs::MetadataExt;
-        (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
-    };
-    #[cfg(not(unix))]
-    let (inode, changed) = (0, (0, 0));
-    Ok(Some(Stamp {
-        len: meta.len(),
-        modified: meta.modified().ok(),
-        inode,
-        changed,
-    }))
 }
 
 fn load(path: &Path) -> Result<State, AuthError> {
@@ -577,9 +660,36 @@ fn load(path: &Path) -> Result<State, AuthError> {
         if let Some(existing) = clash(&accounts, &name) {
             return Err(problem(format!("与账号“{existing}”重名")));
         }
+        let mut account = account;
+        if account.id.is_empty() {
+            account.id = legacy_id(&account);
+        } else if account.id.len() < 16 || !account.id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(problem("id 应为至少 16 位十六进制".into()));
+        }
+        if let Some(other) = accounts.values().find(|a: &&StoredAccount| a.id == account.id) {
+            return Err(problem(format!("id 与账号“{}”相同", other.name)));
+        }
         accounts.insert(name, account);
     }
     Ok(State { accounts, stamp })
+}
+
+/// The id of an account from a file written before accounts had ids:
+/// derived from what was fixed when it was created (name, time, first
+/// password hash with its random salt), so every process derives the same
+/// one, and one re-created under the same name gets another. It is written
+/// to the file at the next change, so a later password change keeps it.
+fn legacy_id(account: &StoredAccount) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for part in [
+        account.name.as_bytes(),
+        &account.created.to_le_bytes(),
+        account.password_hash.as_bytes(),
+    ] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().to_hex()[..2 * ACCOUNT_ID_BYTES].to_string()
 }
 
 /// The existing account whose name equals `name` ignoring letter case.
@@ -988,6 +1098,129 @@ mod tests {
         cli.remove("zhou").unwrap();
         assert!(server.verify_token(&token).is_none());
         assert!(server.viewer("zhou").is_none());
+    }
+
+    #[test]
+    fn sessions_keys_end_with_any_change_to_password_role_or_studio() {
+        let (dir, accounts) = open();
+        let tunnel = NewRole::parse("publisher", Some("tunnel-zhang")).unwrap();
+        accounts.add("zheng", tunnel.clone(), PASSWORD).unwrap();
+        let first = accounts.check_password("zheng", PASSWORD).unwrap();
+        assert_eq!(first.key.id.len(), 2 * ACCOUNT_ID_BYTES);
+        assert_eq!(accounts.viewer_for(&first.key), Some(first.viewer.clone()));
+        // Signing in again gives the same key; tokens do not change it.
+        accounts.new_token("zheng", "ci").unwrap();
+        assert_eq!(accounts.check_password("zheng", PASSWORD).unwrap().key, first.key);
+
+        // A new password, even the same one (new salt), ends the key.
+        accounts.set_password("zheng", PASSWORD).unwrap();
+        assert!(accounts.viewer_for(&first.key).is_none());
+        let second = accounts.check_password("zheng", PASSWORD).unwrap();
+        assert_eq!(second.key.id, first.key.id, "the id stays");
+        assert!(accounts.viewer_for(&second.key).is_some());
+
+        // The same role changes nothing and keeps the tokens.
+        let same = accounts.set_role("zheng", tunnel).unwrap();
+        assert!(!same.changed && same.revoked_tokens == 0);
+        assert!(accounts.viewer_for(&second.key).is_some());
+        assert_eq!(accounts.list_tokens("zheng").unwrap().len(), 1);
+
+        // Another studio ends the key and revokes the tokens.
+        let token = accounts.new_token("zheng", "").unwrap();
+        let moved = accounts
+            .set_role("zheng", NewRole::parse("publisher", Some("bridge-li")).unwrap())
+            .unwrap();
+        assert_eq!(
+            (moved.changed, moved.revoked_tokens, moved.id.as_str()),
+            (true, 2, first.key.id.as_str())
+        );
+        assert!(accounts.viewer_for(&second.key).is_none());
+        assert!(accounts.verify_token(&token).is_none());
+        let third = accounts.check_password("zheng", PASSWORD).unwrap();
+        assert_eq!(third.viewer.own_studio(), Some("bridge-li"));
+
+        // Another role ends it too.
+        accounts.set_role("zheng", NewRole::Staff).unwrap();
+        assert!(accounts.viewer_for(&third.key).is_none());
+        let fourth = accounts.check_password("zheng", PASSWORD).unwrap();
+        assert_eq!(accounts.viewer_for(&fourth.key), Some(Viewer::staff("zheng")));
+        assert!(matches!(
+            accounts.set_role("nobody", NewRole::Member),
+            Err(AuthError::NoSuchAccount(_))
+        ));
+
+        // An edit of the file by hand (role member -> staff) is a change too.
+        accounts.add("feng", NewRole::Member, PASSWORD).unwrap();
+        let feng = accounts.check_password("feng", PASSWORD).unwrap();
+        let text = file_text(&accounts);
+        let edited = text.replacen("\"role\": \"member\"", "\"role\": \"staff\"", 1);
+        assert_ne!(text, edited);
+        std::fs::write(dir.path().join(FILE_NAME), edited).unwrap();
+        assert!(accounts.viewer_for(&feng.key).is_none());
+    }
+
+    #[test]
+    fn an_account_created_again_under_the_same_name_is_another_account() {
+        let (dir, accounts) = open();
+        accounts.add("chu", NewRole::Member, PASSWORD).unwrap();
+        let old = accounts.check_password("chu", PASSWORD).unwrap();
+        let removed_id = accounts.remove("chu").unwrap();
+        assert_eq!(removed_id, old.key.id);
+        assert!(accounts.viewer_for(&old.key).is_none());
+        // Same name, same password, now staff, made by another process.
+        let cli = Accounts::open(dir.path()).unwrap();
+        cli.add("chu", NewRole::Staff, PASSWORD).unwrap();
+        assert!(accounts.viewer_for(&old.key).is_none(), "the old session stays ended");
+        let new = accounts.check_password("chu", PASSWORD).unwrap();
+        assert_ne!(new.key.id, old.key.id);
+        // A key from nowhere, or one with the right id and a wrong stamp.
+        let forged = AccountKey {
+            id: new.key.id.clone(),
+            stamp: old.key.stamp.clone(),
+        };
+        assert!(accounts.viewer_for(&forged).is_none());
+        let empty = AccountKey {
+            id: String::new(),
+            stamp: String::new(),
+        };
+        assert!(accounts.viewer_for(&empty).is_none());
+    }
+
+    #[test]
+    fn files_without_ids_get_stable_ones_written_at_the_next_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let account = |name: &str| {
+            format!(r#"{{"name":"{name}","role":"member","password_hash":"{DUMMY_HASH}","created":1700000000}}"#)
+        };
+        std::fs::write(
+            &path,
+            format!(r#"{{"version":1,"accounts":[{},{}]}}"#, account("a"), account("b")),
+        )
+        .unwrap();
+        let one = Accounts::open(dir.path()).unwrap();
+        let two = Accounts::open(dir.path()).unwrap();
+        let id = |accounts: &Accounts, name: &str| accounts.read().accounts[name].id.clone();
+        assert_eq!(id(&one, "a"), id(&two, "a"), "every process derives the same id");
+        assert_ne!(id(&one, "a"), id(&one, "b"));
+        let before = id(&one, "a");
+        one.set_password("a", "a new password").unwrap();
+        assert!(file_text(&one).contains(&before), "written out");
+        assert_eq!(id(&Accounts::open(dir.path()).unwrap(), "a"), before, "and kept");
+
+        // Ids that are malformed or shared are refused, not guessed at.
+        for bad in [r#""id":"xyz","#.to_string(), format!(r#""id":"{}","#, "0".repeat(32))] {
+            let with_id = |name: &str| account(name).replacen('{', &format!("{{{bad}"), 1);
+            std::fs::write(
+                &path,
+                format!(r#"{{"version":1,"accounts":[{},{}]}}"#, with_id("a"), with_id("b")),
+            )
+            .unwrap();
+            assert!(
+                matches!(Accounts::open(dir.path()), Err(AuthError::Corrupt { .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

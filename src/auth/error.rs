@@ -65,7 +65,7 @@ pub enum AuthError {
         hint: &'static str,
     },
 
-    #[error("无法读写 {path}：{source}")]
+    #[error("无法读写 {path}")]
     Io {
         path: PathBuf,
         #[source]

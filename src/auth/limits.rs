@@ -1,12 +1,24 @@
 //! Throttling of failed sign-ins, in memory.
 //!
-//! A key is whatever the caller throttles on; the web layer uses one
-//! limiter keyed by user name and another keyed by client address. Give the
-//! address limiter a higher limit: a whole studio often shares one NAT
-//! address, and one person's typos must not lock out colleagues.
+//! [`SignInLimiter`] counts failures per key. [`SignInThrottle`] is the
+//! policy the server applies with two of them:
+//! - per (name, address) pair, 5 failures in 5 minutes: guessing one
+//!   account's password from one place stops there, yet failures from
+//!   elsewhere never lock the account out: the right password from
+//!   another address still works;
+//! - per address, 20 failures in 5 minutes over all names: one place
+//!   cannot spray guesses over many accounts. It is higher than the pair
+//!   limit because a whole studio often sits behind one NAT address.
+//!
+//! A success clears only its own pair: were it to clear the address too,
+//! an attacker with any account of their own could reset their address's
+//! count between guesses. IPv6 clients are counted per /64 network, the
+//! block one subscriber usually holds, so that hopping between their own
+//! addresses does not multiply the guesses.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -149,6 +161,79 @@ impl SignInLimiter {
     }
 }
 
+/// Failures allowed per (name, address) pair within [`THROTTLE_WINDOW`].
+pub const PAIR_FAILURES: u32 = 5;
+/// Failures allowed per address, over all names, within [`THROTTLE_WINDOW`].
+pub const ADDRESS_FAILURES: u32 = 20;
+/// The window both limits count failures in.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+/// The sign-in policy: failures per (name, address) pair and per address
+/// (see the module documentation for why these two and not per name).
+#[derive(Debug)]
+pub struct SignInThrottle {
+    pairs: SignInLimiter,
+    addresses: SignInLimiter,
+}
+
+impl Default for SignInThrottle {
+    /// [`PAIR_FAILURES`] per pair and [`ADDRESS_FAILURES`] per address in
+    /// [`THROTTLE_WINDOW`].
+    fn default() -> Self {
+        SignInThrottle::new(PAIR_FAILURES, ADDRESS_FAILURES, THROTTLE_WINDOW)
+    }
+}
+
+impl SignInThrottle {
+    pub fn new(pair_failures: u32, address_failures: u32, window: Duration) -> Self {
+        SignInThrottle {
+            pairs: SignInLimiter::new(pair_failures, window),
+            addresses: SignInLimiter::new(address_failures, window),
+        }
+    }
+
+    /// `Ok` when `name` may try to sign in from `address` now; otherwise
+    /// how long until it may.
+    pub fn check(&self, name: &str, address: IpAddr) -> Result<(), Duration> {
+        let (pair, address) = keys(name, address);
+        let pair_wait = self.pairs.check(&pair).err();
+        let address_wait = self.addresses.check(&address).err();
+        match pair_wait.max(address_wait) {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in against the pair and the address.
+    pub fn record_failure(&self, name: &str, address: IpAddr) {
+        let (pair, address) = keys(name, address);
+        self.pairs.record_failure(&pair);
+        self.addresses.record_failure(&address);
+    }
+
+    /// Forgets the pair's failures; the address's stay counted.
+    pub fn record_success(&self, name: &str, address: IpAddr) {
+        self.pairs.record_success(&keys(name, address).0);
+    }
+}
+
+/// The pair key and the address key of a sign-in. Names are compared
+/// ignoring letter case and surrounding blanks, as accounts are.
+fn keys(name: &str, address: IpAddr) -> (String, String) {
+    let address = match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    };
+    // The address goes first: `cut` keeps it whole however long the name.
+    (format!("{address} {}", name.trim().to_lowercase()), address)
+}
+
 fn cut(key: &str) -> &str {
     if key.len() <= MAX_KEY_BYTES {
         return key;
@@ -208,6 +293,82 @@ mod tests {
         limiter.record_failure("wang");
         limiter.record_failure("wang");
         assert!(limiter.check("wang").is_ok());
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn failures_from_elsewhere_never_lock_the_account() {
+        let throttle = SignInThrottle::default();
+        let attacker = ip("203.0.113.9");
+        let owner = ip("198.51.100.7");
+        for _ in 0..PAIR_FAILURES {
+            assert!(throttle.check("zhang", attacker).is_ok());
+            throttle.record_failure("zhang", attacker);
+        }
+        // The attacker's pair is locked, also in other letter case.
+        assert!(throttle.check("zhang", attacker).is_err());
+        assert!(throttle.check(" ZHANG ", attacker).is_err());
+        // The owner, elsewhere, is not.
+        assert!(throttle.check("zhang", owner).is_ok());
+        // Nor is another name from the attacker's address, yet.
+        assert!(throttle.check("li", attacker).is_ok());
+    }
+
+    #[test]
+    fn an_address_is_limited_over_all_names() {
+        let throttle = SignInThrottle::default();
+        let spray = ip("203.0.113.10");
+        for i in 0..ADDRESS_FAILURES {
+            let name = format!("user{i}");
+            assert!(throttle.check(&name, spray).is_ok(), "attempt {i}");
+            throttle.record_failure(&name, spray);
+        }
+        let wait = throttle.check("someone-new", spray).unwrap_err();
+        assert!(wait > Duration::from_secs(250) && wait <= THROTTLE_WINDOW, "{wait:?}");
+        assert!(throttle.check("someone-new", ip("203.0.113.11")).is_ok());
+    }
+
+    #[test]
+    fn a_success_clears_its_pair_but_not_the_address() {
+        let throttle = SignInThrottle::new(3, 5, WINDOW);
+        let a = ip("192.0.2.1");
+        for _ in 0..3 {
+            throttle.record_failure("victim", a);
+        }
+        assert!(throttle.check("victim", a).is_err());
+        // Signing in to one's own account in between does not reset the
+        // address's count.
+        throttle.record_success("mine", a);
+        throttle.record_failure("victim2", a);
+        throttle.record_failure("victim3", a);
+        assert!(throttle.check("mine", a).is_err(), "the address reached 5");
+        // A success clears the pair.
+        let b = ip("192.0.2.2");
+        throttle.record_failure("wang", b);
+        throttle.record_failure("wang", b);
+        throttle.record_success("wang", b);
+        throttle.record_failure("wang", b);
+        throttle.record_failure("wang", b);
+        assert!(throttle.check("wang", b).is_ok());
+    }
+
+    #[test]
+    fn ipv6_is_counted_per_64_and_mapped_ipv4_as_ipv4() {
+        let throttle = SignInThrottle::new(2, 100, WINDOW);
+        throttle.record_failure("zhao", ip("2001:db8:1:2::1"));
+        throttle.record_failure("zhao", ip("2001:db8:1:2:ffff::9"));
+        assert!(throttle.check("zhao", ip("2001:db8:1:2::77")).is_err());
+        assert!(throttle.check("zhao", ip("2001:db8:1:3::1")).is_ok());
+        throttle.record_failure("qian", ip("::ffff:192.0.2.8"));
+        throttle.record_failure("qian", ip("192.0.2.8"));
+        assert!(throttle.check("qian", ip("192.0.2.8")).is_err());
+        // A very long name cannot push the address out of the key.
+        let long = "名".repeat(300);
+        let (pair, _) = keys(&long, ip("192.0.2.9"));
+        assert!(cut(&pair).starts_with("192.0.2.9 "));
     }
 
     #[test]

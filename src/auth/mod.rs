@@ -8,7 +8,8 @@
 //!   `<data_dir>/accounts.json` ([`Accounts`]);
 //! - browser sessions and their CSRF tokens, kept in
 //!   `<data_dir>/sessions.json` ([`Sessions`]);
-//! - throttling of failed sign-ins ([`SignInLimiter`]);
+//! - throttling of failed sign-ins ([`SignInThrottle`], per name and
+//!   address pair and per address, built on [`SignInLimiter`]);
 //! - the errors of all of the above ([`AuthError`]), worded for people.
 //!
 //! It does not own, and knows nothing of: HTTP (cookies, headers, routes,
@@ -23,9 +24,9 @@ mod error;
 mod limits;
 mod sessions;
 
-pub use accounts::{AccountSummary, Accounts, NewRole, TokenSummary};
+pub use accounts::{AccountKey, AccountSummary, Accounts, NewRole, RoleChange, SignIn, TokenSummary};
 pub use error::AuthError;
-pub use limits::SignInLimiter;
+pub use limits::{SignInLimiter, SignInThrottle};
 pub use sessions::{DEFAULT_SESSION_TTL, Session, Sessions, verify_csrf};
 
 use crate::content::Visibility;
@@ -127,6 +128,57 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
+}
+
+/// Identifies one version of a file on disk, so that a process notices
+/// when another one (the CLI beside the server, or an editor) replaced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    /// Inode and status-change time: a rename over the file changes them
+    /// even when size and modification time happen to match.
+    inode: u64,
+    changed: (i64, i64),
+}
+
+/// The stamp of the file at `path`; `None` when there is no file.
+fn stamp_of(path: &std::path::Path) -> std::io::Result<Option<Stamp>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    #[cfg(unix)]
+    let (inode, changed) = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+    };
+    #[cfg(not(unix))]
+    let (inode, changed) = (0, (0, 0));
+    Ok(Some(Stamp {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        inode,
+        changed,
+    }))
+}
+
+/// An exclusive lock on `<dir>/<name>`, shared with every process using
+/// this data folder, released when the returned file is dropped. Changes
+/// to a shared file re-read it under this lock, so that no process writes
+/// back a stale copy over another's change.
+fn lock_folder(dir: &std::path::Path, name: &str) -> Result<std::fs::File, AuthError> {
+    let path = dir.join(name);
+    std::fs::create_dir_all(dir).map_err(|e| AuthError::io(dir, e))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| AuthError::io(&path, e))?;
+    file.lock().map_err(|e| AuthError::io(&path, e))?;
+    Ok(file)
 }
 
 /// Restricts a file holding secrets' hashes to its owner. `atomic::write`

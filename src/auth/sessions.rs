@@ -2,8 +2,19 @@
 //!
 //! A session lasts a fixed time from sign-in (12 hours unless configured);
 //! it is not extended by use. The file stores only a BLAKE3 hash of each
-//! session id, so a copy of it does not let anyone in. Sessions belong to
-//! one server process: unlike accounts, the file is not shared with others.
+//! session id, so a copy of it does not let anyone in.
+//!
+//! A session is bound to an [`AccountKey`] (the account's id and a stamp
+//! of its password, role and studio), never to a name alone: the web layer
+//! resolves it with `Accounts::viewer_for` on every request, so a password,
+//! role or studio change, or removing the account, ends its sessions at
+//! once, even in a server that was running when the CLI made the change.
+//!
+//! The file is shared like the accounts file: `zhihui user` ends sessions
+//! in it while the server runs. Every change takes the lock
+//! `<data_dir>/.sessions.lock`, re-reads the file, applies the change and
+//! writes it back atomically, so neither process writes back sessions the
+//! other ended; lookups re-read the file when it was replaced.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,13 +25,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuthError, Viewer, random_hex, restrict_permissions, secret_hash, unix_now};
+use super::{
+    AccountKey, AuthError, SignIn, Stamp, lock_folder, random_hex, restrict_permissions, secret_hash, stamp_of,
+    unix_now,
+};
 
 /// The sessions file inside the data folder.
 pub const FILE_NAME: &str = "sessions.json";
+const LOCK_NAME: &str = ".sessions.lock";
 /// How long a session lasts unless [`Sessions::open_with_ttl`] says otherwise.
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
-const FORMAT_VERSION: u32 = 1;
+/// Version 2 binds sessions to account ids; version 1 files (sessions bound
+/// to names) are read as empty: everyone signs in once more.
+const FORMAT_VERSION: u32 = 2;
 const CORRUPT_HINT: &str = "可以删除该文件（所有人需要重新登录）";
 const SECRET_BYTES: usize = 32;
 /// Signing in again beyond this many live sessions ends the oldest one.
@@ -32,8 +49,10 @@ const MAX_SESSIONS_PER_ACCOUNT: usize = 20;
 pub struct Session {
     pub id: String,
     pub csrf: String,
-    /// The account; resolve it with `Accounts::viewer` on each request.
+    /// The name signed in with, for display; rights come from `account`.
     pub name: String,
+    /// The account; resolve it with `Accounts::viewer_for` on each request.
+    pub account: AccountKey,
     pub expires: SystemTime,
 }
 
@@ -43,6 +62,7 @@ impl fmt::Debug for Session {
             .field("id", &"…")
             .field("csrf", &"…")
             .field("name", &self.name)
+            .field("account", &self.account.id)
             .field("expires", &self.expires)
             .finish()
     }
@@ -67,6 +87,7 @@ struct StoredSession {
     id_hash: String,
     csrf: String,
     name: String,
+    account: AccountKey,
     /// Seconds since the Unix epoch.
     created: u64,
     expires: u64,
@@ -74,12 +95,20 @@ struct StoredSession {
 
 type Map = HashMap<String, StoredSession>;
 
+#[derive(Default)]
+struct State {
+    map: Map,
+    /// The file the map was read from or written to; `None`: there was none.
+    stamp: Option<Stamp>,
+}
+
 /// The sessions of one data folder. Share behind an `Arc`; all methods
 /// take `&self`.
 pub struct Sessions {
+    dir: PathBuf,
     path: PathBuf,
     ttl: Duration,
-    state: RwLock<Map>,
+    state: RwLock<State>,
 }
 
 impl fmt::Debug for Sessions {
@@ -87,7 +116,7 @@ impl fmt::Debug for Sessions {
         f.debug_struct("Sessions")
             .field("path", &self.path)
             .field("ttl", &self.ttl)
-            .field("sessions", &self.read().len())
+            .field("sessions", &self.read().map.len())
             .finish()
     }
 }
@@ -103,13 +132,14 @@ impl Sessions {
     /// seconds, at least one).
     pub fn open_with_ttl(data_dir: &Path, ttl: Duration) -> Result<Sessions, AuthError> {
         let path = data_dir.join(FILE_NAME);
-        let (map, expired) = load(&path, unix_now())?;
+        let (state, dropped) = load(&path, unix_now())?;
         let sessions = Sessions {
+            dir: data_dir.to_path_buf(),
             path,
             ttl,
-            state: RwLock::new(map),
+            state: RwLock::new(state),
         };
-        if expired > 0 {
+        if dropped > 0 {
             sessions.change(unix_now(), |_| ())?;
         }
         Ok(sessions)
@@ -120,13 +150,15 @@ impl Sessions {
         self.ttl
     }
 
-    /// Starts a session for a signed-in viewer.
-    pub fn create(&self, viewer: &Viewer) -> Result<Session, AuthError> {
-        self.create_at(viewer, unix_now())
+    /// Starts a session for a signed-in account.
+    pub fn create(&self, signed_in: &SignIn) -> Result<Session, AuthError> {
+        self.create_at(signed_in, unix_now())
     }
 
-    /// The live session with this id; `None` for an unknown or expired one
-    /// (an expired one is removed).
+    /// The live session with this id; `None` for an unknown or expired
+    /// one. Cheap (a look at the file's metadata, and a re-read only when
+    /// another process replaced it) and never writes: expired sessions
+    /// leave the file with the next change.
     pub fn get(&self, id: &str) -> Option<Session> {
         self.get_at(id, unix_now())
     }
@@ -134,42 +166,50 @@ impl Sessions {
     /// Ends a session (signing out). Returns whether there was one.
     pub fn remove(&self, id: &str) -> Result<bool, AuthError> {
         let hash = secret_hash(id);
-        if !self.read().contains_key(&hash) {
+        self.refresh(unix_now());
+        if !self.read().map.contains_key(&hash) {
             return Ok(false);
         }
         self.change(unix_now(), |map| map.remove(&hash).is_some())
     }
 
-    /// Ends every session of an account (after a password change or when
-    /// the account is removed). Returns how many there were.
-    pub fn remove_account(&self, name: &str) -> Result<usize, AuthError> {
-        if !self.read().values().any(|s| s.name == name) {
+    /// Ends every session of the account with this id (when it is removed,
+    /// or its password, role or studio changed: those sessions already
+    /// stopped working, this deletes them). Returns how many there were.
+    pub fn remove_account(&self, account_id: &str) -> Result<usize, AuthError> {
+        self.refresh(unix_now());
+        if !self.read().map.values().any(|s| s.account.id == account_id) {
             return Ok(0);
         }
         self.change(unix_now(), |map| {
             let before = map.len();
-            map.retain(|_, s| s.name != name);
+            map.retain(|_, s| s.account.id != account_id);
             before - map.len()
         })
     }
 
-    fn create_at(&self, viewer: &Viewer, now: u64) -> Result<Session, AuthError> {
-        let name = viewer.name.clone().ok_or(AuthError::AnonymousSession)?;
+    fn create_at(&self, signed_in: &SignIn, now: u64) -> Result<Session, AuthError> {
+        let name = signed_in.viewer.name.clone().ok_or(AuthError::AnonymousSession)?;
+        if signed_in.key.id.is_empty() {
+            return Err(AuthError::AnonymousSession);
+        }
         let id = random_hex(SECRET_BYTES)?;
         let csrf = random_hex(SECRET_BYTES)?;
         let ttl = self.ttl.as_secs() + u64::from(self.ttl.subsec_nanos() > 0);
         let expires = now.saturating_add(ttl.max(1));
+        let account = signed_in.key.clone();
         let stored = StoredSession {
             id_hash: secret_hash(&id),
             csrf: csrf.clone(),
             name: name.clone(),
+            account: account.clone(),
             created: now,
             expires,
         };
         self.change(now, |map| {
             let mut own: Vec<(u64, String)> = map
                 .iter()
-                .filter(|(_, s)| s.name == name)
+                .filter(|(_, s)| s.account.id == account.id)
                 .map(|(hash, s)| (s.created, hash.clone()))
                 .collect();
             if own.len() >= MAX_SESSIONS_PER_ACCOUNT {
@@ -184,52 +224,72 @@ impl Sessions {
             id,
             csrf,
             name,
+            account,
             expires: UNIX_EPOCH + Duration::from_secs(expires),
         })
     }
 
     fn get_at(&self, id: &str, now: u64) -> Option<Session> {
-        let hash = secret_hash(id);
-        let expires = {
-            let map = self.read();
-            let stored = map.get(&hash)?;
-            if now < stored.expires {
-                return Some(Session {
-                    id: id.to_string(),
-                    csrf: stored.csrf.clone(),
-                    name: stored.name.clone(),
-                    expires: UNIX_EPOCH + Duration::from_secs(stored.expires),
-                });
-            }
-            stored.expires
-        };
-        // Expired: forget it (and any others that are), best effort.
-        if let Err(e) = self.change(now, |_| ()) {
-            tracing::warn!("无法移除过期的会话：{e}");
-            let mut map = self.write();
-            if map.get(&hash).is_some_and(|s| s.expires == expires) {
-                map.remove(&hash);
-            }
+        if id.is_empty() {
+            return None;
         }
-        None
+        self.refresh(now);
+        let hash = secret_hash(id);
+        let state = self.read();
+        let stored = state.map.get(&hash)?;
+        (now < stored.expires).then(|| Session {
+            id: id.to_string(),
+            csrf: stored.csrf.clone(),
+            name: stored.name.clone(),
+            account: stored.account.clone(),
+            expires: UNIX_EPOCH + Duration::from_secs(stored.expires),
+        })
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, Map> {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // State is only replaced whole, so a panic elsewhere never leaves
+        // it half-changed.
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Map> {
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Applies `change` to a copy, drops expired sessions, writes the file
-    /// atomically and only then makes the copy current.
+    /// Re-reads the file if another process replaced it. A file that has
+    /// become unreadable is reported and the sessions last read stay (they
+    /// are still checked against the accounts on every request).
+    fn refresh(&self, now: u64) {
+        let on_disk = match stamp_of(&self.path) {
+            Ok(stamp) => stamp,
+            Err(e) => {
+                tracing::warn!("无法检查 {}：{e}", self.path.display());
+                return;
+            }
+        };
+        if self.read().stamp == on_disk {
+            return;
+        }
+        let mut state = self.write();
+        if state.stamp == on_disk {
+            return;
+        }
+        match load(&self.path, now) {
+            Ok((fresh, _)) => *state = fresh,
+            Err(e) => tracing::warn!("{e}（继续使用上次读到的会话）"),
+        }
+    }
+
+    /// Applies `change` to the sessions as they are on disk, under the
+    /// cross-process lock, drops expired ones and writes the file
+    /// atomically; only then does the result become current.
     fn change<T>(&self, now: u64, change: impl FnOnce(&mut Map) -> T) -> Result<T, AuthError> {
         let mut state = self.write();
-        let mut map = state.clone();
-        let out = change(&mut map);
-        map.retain(|_, s| now < s.expires);
-        let mut sessions: Vec<StoredSession> = map.values().cloned().collect();
+        let _lock = lock_folder(&self.dir, LOCK_NAME)?;
+        let (mut fresh, _) = load(&self.path, now)?;
+        let out = change(&mut fresh.map);
+        fresh.map.retain(|_, s| now < s.expires);
+        let mut sessions: Vec<StoredSession> = fresh.map.values().cloned().collect();
         sessions.sort_by(|a, b| (a.created, &a.id_hash).cmp(&(b.created, &b.id_hash)));
         let file = SessionsFile {
             version: FORMAT_VERSION,
@@ -239,26 +299,40 @@ impl Sessions {
         bytes.push(b'\n');
         crate::atomic::write(&self.path, &bytes).map_err(|e| AuthError::io(&self.path, e))?;
         restrict_permissions(&self.path).map_err(|e| AuthError::io(&self.path, e))?;
-        *state = map;
+        fresh.stamp = stamp_of(&self.path).unwrap_or(None);
+        *state = fresh;
         Ok(out)
     }
 }
 
-/// The live sessions in the file, and how many expired ones were dropped.
-fn load(path: &Path, now: u64) -> Result<(Map, usize), AuthError> {
+/// The live sessions in the file, and how many were dropped (expired, or
+/// from a file of the older format).
+fn load(path: &Path, now: u64) -> Result<(State, usize), AuthError> {
+    // Stamp first: if the file changes in between, the next lookup reads it
+    // again rather than missing the change.
+    let stamp = stamp_of(path).map_err(|e| AuthError::io(path, e))?;
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Map::new(), 0)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((State::default(), 0)),
         Err(e) => return Err(AuthError::io(path, e)),
     };
     let corrupt = |detail: String| AuthError::corrupt(path, detail, CORRUPT_HINT);
-    let file: SessionsFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
-    if file.version != FORMAT_VERSION {
+    #[derive(Deserialize)]
+    struct Version {
+        version: u32,
+    }
+    let version: Version = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    if version.version == 1 {
+        // Sessions bound to names only: not to be trusted any more.
+        return Ok((State { map: Map::new(), stamp }, 1));
+    }
+    if version.version != FORMAT_VERSION {
         return Err(corrupt(format!(
             "格式版本 {} 不受支持（应为 {FORMAT_VERSION}）",
-            file.version
+            version.version
         )));
     }
+    let file: SessionsFile = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let total = file.sessions.len();
     let map: Map = file
         .sessions
@@ -267,17 +341,26 @@ fn load(path: &Path, now: u64) -> Result<(Map, usize), AuthError> {
         .map(|s| (s.id_hash.clone(), s))
         .collect();
     let dropped = total - map.len();
-    Ok((map, dropped))
+    Ok((State { map, stamp }, dropped))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn member(name: &str) -> Viewer {
-        Viewer {
-            name: Some(name.into()),
-            role: super::super::Role::Member,
+    use crate::auth::{Role, Viewer};
+
+    /// A signed-in member whose account id is derived from the name.
+    fn member(name: &str) -> SignIn {
+        SignIn {
+            viewer: Viewer {
+                name: Some(name.into()),
+                role: Role::Member,
+            },
+            key: AccountKey {
+                id: format!("id-of-{name}"),
+                stamp: "s1".into(),
+            },
         }
     }
 
@@ -310,10 +393,19 @@ mod tests {
     fn anonymous_viewers_get_no_session() {
         let dir = tempfile::tempdir().unwrap();
         let sessions = Sessions::open(dir.path()).unwrap();
-        assert!(matches!(
-            sessions.create(&Viewer::anonymous()),
-            Err(AuthError::AnonymousSession)
-        ));
+        let anonymous = SignIn {
+            viewer: Viewer::anonymous(),
+            key: member("x").key,
+        };
+        assert!(matches!(sessions.create(&anonymous), Err(AuthError::AnonymousSession)));
+        let no_account = SignIn {
+            key: AccountKey {
+                id: String::new(),
+                stamp: String::new(),
+            },
+            ..member("x")
+        };
+        assert!(matches!(sessions.create(&no_account), Err(AuthError::AnonymousSession)));
         assert!(!dir.path().join(FILE_NAME).exists());
     }
 
@@ -326,10 +418,12 @@ mod tests {
         assert_eq!(session.expires, UNIX_EPOCH + Duration::from_secs(now + 60));
         assert!(sessions.get_at(&session.id, now + 59).is_some());
         assert!(sessions.get_at(&session.id, now + 60).is_none());
-        // Gone for good, in memory and on disk.
+        // Lookups never write; the next change drops it from the file.
+        let other = sessions.create_at(&member("li"), now + 61).unwrap();
         assert!(sessions.get_at(&session.id, now).is_none());
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         assert!(!text.contains(&secret_hash(&session.id)));
+        assert!(text.contains(&secret_hash(&other.id)));
     }
 
     #[test]
@@ -367,8 +461,10 @@ mod tests {
         let a = sessions.create(&member("a")).unwrap();
         let a2 = sessions.create(&member("a")).unwrap();
         let b = sessions.create(&member("b")).unwrap();
-        assert_eq!(sessions.remove_account("a").unwrap(), 2);
-        assert_eq!(sessions.remove_account("a").unwrap(), 0);
+        assert_eq!(sessions.remove_account("id-of-a").unwrap(), 2);
+        assert_eq!(sessions.remove_account("id-of-a").unwrap(), 0);
+        // By id, not by name.
+        assert_eq!(sessions.remove_account("b").unwrap(), 0);
         assert!(sessions.get(&a.id).is_none() && sessions.get(&a2.id).is_none());
         assert!(sessions.get(&b.id).is_some());
     }
@@ -385,7 +481,7 @@ mod tests {
         }
         assert!(sessions.get(&first.id).is_none(), "the oldest session ends");
         assert!(sessions.get(&last.unwrap().id).is_some());
-        assert_eq!(sessions.read().len(), MAX_SESSIONS_PER_ACCOUNT);
+        assert_eq!(sessions.read().map.len(), MAX_SESSIONS_PER_ACCOUNT);
     }
 
     #[test]
@@ -403,6 +499,45 @@ mod tests {
             ..session
         };
         assert!(!verify_csrf(&empty, ""));
+    }
+
+    #[test]
+    fn changes_by_another_process_are_seen_and_not_undone() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Sessions::open(dir.path()).unwrap();
+        let a = server.create(&member("a")).unwrap();
+        let b = server.create(&member("b")).unwrap();
+        // `zhihui user passwd a` in another process.
+        let cli = Sessions::open(dir.path()).unwrap();
+        assert_eq!(cli.remove_account("id-of-a").unwrap(), 1);
+        assert!(server.get(&a.id).is_none(), "the server sees the CLI's change");
+        // The server's next change does not write the ended session back.
+        let c = server.create(&member("c")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert!(!text.contains(&secret_hash(&a.id)));
+        assert!(text.contains(&secret_hash(&b.id)) && text.contains(&secret_hash(&c.id)));
+        // And the CLI sees the server's sessions.
+        assert!(cli.get(&c.id).is_some());
+        assert_eq!(cli.get(&b.id).unwrap().account.id, "id-of-b");
+    }
+
+    #[test]
+    fn files_of_the_name_bound_format_end_all_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let old = format!(
+            r#"{{"version":1,"sessions":[{{"id_hash":"{}","csrf":"c","name":"a","created":1,"expires":{}}}]}}"#,
+            secret_hash("old"),
+            unix_now() + 3600
+        );
+        std::fs::write(&path, old).unwrap();
+        let sessions = Sessions::open(dir.path()).unwrap();
+        assert!(sessions.get("old").is_none());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("\"version\": 2") && !text.contains(&secret_hash("old")),
+            "{text}"
+        );
     }
 
     #[test]

@@ -27,8 +27,33 @@ pub struct SyntaxError {
 
 /// Splits `text` into its front matter and body.
 pub fn split(text: &str) -> Result<(FrontMatter, &str), SyntaxError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.split_inclusive('\n');
+    let parts = locate(text)?;
+    let fields = parse_yaml(&text[parts.yaml.clone()])?;
+    Ok((
+        FrontMatter {
+            fields,
+            body_line: parts.body_line,
+        },
+        &text[parts.body..],
+    ))
+}
+
+/// Where the parts of a file are, in bytes of the text as given.
+struct Parts {
+    yaml: std::ops::Range<usize>,
+    body: usize,
+    body_line: usize,
+}
+
+/// Finds the fences: the one reading of where front matter starts and
+/// ends, used by parsing and by every rewrite of a file.
+fn locate(text: &str) -> Result<Parts, SyntaxError> {
+    let start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    let mut lines = text[start..].split_inclusive('\n');
     let first = lines.next().unwrap_or("");
     if first.trim_end() != "---" {
         return Err(SyntaxError {
@@ -36,22 +61,17 @@ pub fn split(text: &str) -> Result<(FrontMatter, &str), SyntaxError> {
             message: "文件必须以一行 `---` 开头，后接 YAML 元数据（front matter），再以一行 `---` 结束".into(),
         });
     }
-    let yaml_start = first.len();
+    let yaml_start = start + first.len();
     let mut offset = yaml_start;
     let mut line_no = 1;
     for line in lines {
         line_no += 1;
         if line.trim_end() == "---" {
-            let yaml = &text[yaml_start..offset];
-            let body = &text[offset + line.len()..];
-            let fields = parse_yaml(yaml)?;
-            return Ok((
-                FrontMatter {
-                    fields,
-                    body_line: line_no + 1,
-                },
-                body,
-            ));
+            return Ok(Parts {
+                yaml: yaml_start..offset,
+                body: offset + line.len(),
+                body_line: line_no + 1,
+            });
         }
         offset += line.len();
     }
@@ -59,6 +79,116 @@ pub fn split(text: &str) -> Result<(FrontMatter, &str), SyntaxError> {
         line: 1,
         message: "元数据没有结束：找不到第二行 `---`".into(),
     })
+}
+
+/// Rewrites a file with the top-level fields `remove` taken out and `add`
+/// appended, leaving every other line and the body as written; the fences
+/// come out as plain `---` lines. The result is read back with `split`: if
+/// it does not hold exactly the fields intended (a key written in a form
+/// the line edit missed), the front matter is written anew from its
+/// parsed values instead, so what is written is always what was meant.
+pub fn with_fields(text: &str, remove: &[&str], add: &[(&str, Value)]) -> Result<String, SyntaxError> {
+    let parts = locate(text)?;
+    let original = parse_yaml(&text[parts.yaml.clone()])?;
+    let body = &text[parts.body..];
+    let mut wanted: Vec<(String, Value)> = original
+        .into_iter()
+        .filter(|(k, _, _)| !remove.contains(&k.as_str()))
+        .map(|(k, v, _)| (k, v))
+        .collect();
+    wanted.extend(add.iter().map(|(k, v)| (k.to_string(), v.clone())));
+
+    let mut yaml = without_keys(&text[parts.yaml], remove);
+    if !yaml.is_empty() && !yaml.ends_with('\n') {
+        yaml.push('\n');
+    }
+    for (key, value) in add {
+        yaml.push_str(&entry(key, value)?);
+    }
+    let edited = format!("---\n{yaml}---\n{body}");
+    if holds_exactly(&edited, &wanted) {
+        return Ok(edited);
+    }
+    let mut mapping = Mapping::new();
+    for (key, value) in &wanted {
+        mapping.insert(Value::String(key.clone()), value.clone());
+    }
+    let yaml = if mapping.is_empty() {
+        String::new()
+    } else {
+        to_yaml(&Value::Mapping(mapping))?
+    };
+    let rewritten = format!("---\n{yaml}---\n{body}");
+    if holds_exactly(&rewritten, &wanted) {
+        Ok(rewritten)
+    } else {
+        Err(SyntaxError {
+            line: 1,
+            message: "无法改写元数据：请检查 YAML 写法".into(),
+        })
+    }
+}
+
+fn to_yaml(value: &Value) -> Result<String, SyntaxError> {
+    serde_yaml_ng::to_string(value).map_err(|e| SyntaxError {
+        line: 1,
+        message: format!("无法写出元数据：{e}"),
+    })
+}
+
+/// One `key: value` entry as YAML, ending in a newline.
+fn entry(key: &str, value: &Value) -> Result<String, SyntaxError> {
+    let mut mapping = Mapping::new();
+    mapping.insert(Value::String(key.to_string()), value.clone());
+    to_yaml(&Value::Mapping(mapping))
+}
+
+fn holds_exactly(text: &str, wanted: &[(String, Value)]) -> bool {
+    split(text).is_ok_and(|(fm, _)| {
+        fm.fields.len() == wanted.len()
+            && fm
+                .fields
+                .iter()
+                .zip(wanted)
+                .all(|((k, v, _), (wk, wv))| k == wk && v == wv)
+    })
+}
+
+/// The YAML with the top-level entries named in `keys` left out: the key
+/// line and every line that continues its value (indented, blank, a
+/// comment, or a list item at the margin).
+fn without_keys(yaml: &str, keys: &[&str]) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    let mut skipping = false;
+    for line in yaml.split_inclusive('\n') {
+        let continues = line.starts_with([' ', '\t', '#', '-']) || line.trim().is_empty();
+        if skipping && continues && !line.starts_with("---") {
+            continue;
+        }
+        skipping = top_level_key(line).is_some_and(|k| keys.contains(&k));
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The key a top-level `key: value` line names, quoted or not.
+fn top_level_key(line: &str) -> Option<&str> {
+    if line.starts_with([' ', '\t', '#', '-']) {
+        return None;
+    }
+    let (key, rest) = match line.chars().next()? {
+        q @ ('"' | '\'') => {
+            let end = line[1..].find(q)? + 1;
+            (&line[1..end], &line[end + 1..])
+        }
+        _ => {
+            let colon = line.find(':')?;
+            (line[..colon].trim_end(), &line[colon..])
+        }
+    };
+    rest.trim_start().starts_with(':').then_some(key)
 }
 
 fn parse_yaml(yaml: &str) -> Result<Vec<(String, Value, usize)>, SyntaxError> {
@@ -126,6 +256,35 @@ mod tests {
         let err = split("---\ntitle: a\ntags: [a, b\nkind: x\n---\n").unwrap_err();
         assert!(err.line >= 3, "{err:?}");
         assert!(err.message.starts_with("YAML"));
+    }
+
+    #[test]
+    fn fields_are_replaced_whatever_the_fences_and_key_forms() {
+        let pending = [("review", Value::String("pending".into()))];
+        for text in [
+            "---\ntitle: t\nkind: method\n---\n正文\n",
+            "\u{feff}---\ntitle: t\nkind: method\n---\n正文\n",
+            "--- \ntitle: t\nkind: method\n---  \n正文\n",
+            "---\t\r\ntitle: t\r\nkind: method\r\n---\r\n正文\n",
+            "---\ntitle: t\nreview: null\nkind: method\n---\n正文\n",
+            "---\ntitle: t\n\"review\": returned\nkind: method\n---\n正文\n",
+            "---\ntitle: t\n'review' : ok\nreview_comment: |\n  a\n  b\nkind: method\n---\n正文\n",
+            "---\ntitle: t\nreview:\n- a\n- b\nkind: method\n---\n正文\n",
+            "---\n{title: t, review: x, kind: method}\n---\n正文\n",
+            "---\ntitle: t\n? review\n: x\nkind: method\n---\n正文\n",
+        ] {
+            let out = with_fields(text, &["review", "review_comment"], &pending).unwrap();
+            let (fm, body) = split(&out).unwrap();
+            let keys: Vec<&str> = fm.fields.iter().map(|(k, _, _)| k.as_str()).collect();
+            assert_eq!(keys, ["title", "kind", "review"], "{text:?} -> {out:?}");
+            assert_eq!(fm.get("review").and_then(|(v, _)| v.as_str()), Some("pending"));
+            assert_eq!(body, "正文\n", "{text:?}");
+        }
+        let kept = "---\n# 注释\ntitle: t # 行尾注释\n---\n正文\n";
+        assert_eq!(
+            with_fields(kept, &["review"], &[]).unwrap(),
+            "---\n# 注释\ntitle: t # 行尾注释\n---\n正文\n"
+        );
     }
 
     #[test]

@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
 
 use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, RecordIds, Section, Studio, parse_document};
 
@@ -44,24 +45,105 @@ pub fn id_for(rel: &str) -> Result<String, String> {
     }
     let stem = rel.strip_suffix(".md").ok_or("只有 .md 文件才是记录")?;
     let id = stem.strip_suffix("/index").unwrap_or(stem);
+    if id.len() > MAX_ID_BYTES {
+        return Err(format!(
+            "编号过长：最多 {MAX_ID_BYTES} 字节（约 {} 个汉字）",
+            MAX_ID_BYTES / 3
+        ));
+    }
     for part in id.split('/') {
-        if part.is_empty() || part == "." || part == ".." {
-            return Err("路径中不允许出现空段、“.” 或 “..”".into());
-        }
-        if part.starts_with('.') {
-            return Err("不允许隐藏文件或文件夹（以 . 开头）".into());
-        }
-        if part
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '?' | '#' | '%' | '"' | '<' | '>'))
-        {
-            return Err("路径中含有不允许的字符（? # % \" < > 或控制字符）".into());
-        }
+        check_segment(part)?;
     }
     if id == "index" || id.is_empty() {
         return Err("content/ 根目录下的 index.md 不是记录".into());
     }
+    let mut parts = id.split('/');
+    if let (Some(first @ ("studios" | "alliances" | "exhibits")), rest) = (parts.next(), parts.count())
+        && rest != 1
+    {
+        return Err(format!("“{first}/” 是资料文件夹，其中只能直接放 <编号>.md 资料文件"));
+    }
     Ok(id.to_string())
+}
+
+/// Longest part of an id between slashes, in bytes. File systems allow
+/// 255 per name, and a pending version (`.<slug>.pending.md`) or a write
+/// in progress (`.<name>.<pid>.tmp`) adds up to about 40 to it.
+pub const MAX_SEGMENT_BYTES: usize = 200;
+/// Longest id, in bytes.
+pub const MAX_ID_BYTES: usize = 600;
+
+/// Characters that make an id look like something it is not: bidi
+/// controls (which reorder what is shown), invisible format characters,
+/// and look-alikes of `.`, `/` and `\` (which make `․․／x` read as `../x`).
+fn deceptive(c: char) -> bool {
+    matches!(c,
+        // Bidi_Control, as Unicode lists it.
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        // Invisible: soft hyphen, Mongolian vowel separator, zero widths, word joiners, BOM,
+        // interlinear annotation marks, and tag characters.
+        | '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}'
+        // Dots: one/two-dot leaders, ellipsis, small, full-width and half-width ideographic full stops.
+        | '\u{2024}' | '\u{2025}' | '\u{2026}' | '\u{FE52}' | '\u{FF0E}' | '\u{FF61}' | '\u{3002}'
+        | '\u{0701}' | '\u{0702}' | '\u{A4F8}' | '\u{A60E}'
+        // Slashes and backslashes: division, fraction, full-width, big solidus, small reverse solidus.
+        | '\u{2215}' | '\u{2044}' | '\u{FF0F}' | '\u{29F8}' | '\u{29F5}' | '\u{29F9}' | '\u{FE68}'
+        | '\u{FF3C}' | '\u{1735}' | '\u{2CC6}' | '\u{3033}'
+    )
+}
+
+/// One part of an id, between slashes.
+fn check_segment(part: &str) -> Result<(), String> {
+    if part.is_empty() || part == "." || part == ".." {
+        return Err("路径中不允许出现空段、“.” 或 “..”".into());
+    }
+    if part.starts_with('.') {
+        return Err("不允许隐藏文件或文件夹（以 . 开头）".into());
+    }
+    if part
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '?' | '#' | '%' | '"' | '<' | '>' | '\\'))
+    {
+        return Err("路径中含有不允许的字符（? # % \" < > \\ 或控制字符）".into());
+    }
+    if let Some(c) = part.chars().find(|&c| deceptive(c)) {
+        return Err(format!(
+            "路径中含有易混淆或不可见的字符 U+{:04X}（双向控制符、零宽字符，或形似 . / \\ 的字符）",
+            c as u32
+        ));
+    }
+    if part.starts_with(char::is_whitespace) || part.ends_with(char::is_whitespace) {
+        return Err("路径的每一段不能以空格开头或结尾".into());
+    }
+    if part.len() > MAX_SEGMENT_BYTES {
+        return Err(format!(
+            "路径中的“{}…”过长：每段最多 {MAX_SEGMENT_BYTES} 字节（约 {} 个汉字）",
+            part.chars().take(12).collect::<String>(),
+            MAX_SEGMENT_BYTES / 3
+        ));
+    }
+    Ok(())
+}
+
+/// The id of a record written through the site: `id_for`'s rules, and
+/// the id must be written as it is stored, so that no part of it is
+/// `index` (the file of a page bundle: `a/index` would be `a` itself).
+pub fn new_record_id(id: &str) -> Result<String, String> {
+    if id.split('/').any(|part| part.eq_ignore_ascii_case("index")) {
+        return Err("编号中不能有“index”这一段：它是附件文件夹里记录正文的文件名".into());
+    }
+    if id.to_ascii_lowercase().ends_with(".md") {
+        return Err("编号不能以 .md 结尾（文件名会自动加上 .md）".into());
+    }
+    let parsed = id_for(&format!("{id}.md"))?;
+    if parsed != id {
+        return Err("编号无效".into());
+    }
+    if Section::of_id(id) != Section::Records || matches!(id, "studios" | "alliances" | "exhibits") {
+        return Err("studios、alliances、exhibits 是工作室、联盟和成果展的资料文件夹，不能用作记录编号".into());
+    }
+    Ok(parsed)
 }
 
 fn problem(path: String, message: impl Into<String>) -> FileProblem {
@@ -90,32 +172,12 @@ pub fn scan(root: &Path) -> std::io::Result<Scan> {
         }
     }
     tops.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let next = AtomicUsize::new(0);
-    let mut walked: Vec<(usize, Vec<Found>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(top) = tops.get(i) else { break };
-                        done.push((i, walk(root, &canonical_root, top)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        // A walker that panicked must not look like a folder without
-        // files: the sync would take its records for deleted.
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    });
-    walked.sort_by_key(|(i, _)| *i);
+    // A walker that panics fails the scan (rayon passes the panic on): it
+    // must not look like a folder without files, whose records a sync
+    // would take for deleted.
+    let walked: Vec<Vec<Found>> = tops.par_iter().map(|top| walk(root, &canonical_root, top)).collect();
     let mut seen_ids: HashMap<String, String> = HashMap::new();
-    for found in walked.into_iter().flat_map(|(_, found)| found) {
+    for found in walked.into_iter().flatten() {
         match found {
             Found::Problem(problem) => out.problems.push(problem),
             Found::File { rel, id } => {
@@ -320,6 +382,47 @@ pub fn load_profiles(root: &Path, scan: &Scan) -> Profiles {
     profiles
 }
 
+/// Everything `zhihui check` reports of a content folder.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Markdown documents found.
+    pub files: usize,
+    /// Every problem, by file and line.
+    pub problems: Vec<FileProblem>,
+}
+
+/// Loads a content folder as the index would (walk, profiles, every
+/// record against them) and returns every problem with its file, shown
+/// as a path under `root`. Only a folder that cannot be read at all is
+/// an error.
+pub fn check(root: &Path) -> std::io::Result<Checked> {
+    let scan = scan(root)?;
+    let profiles = load_profiles(root, &scan);
+    let known = profiles.known_ids(Some(scan.record_ids()));
+    let mut problems: Vec<FileProblem> = scan.problems.clone();
+    problems.extend(profiles.problems.iter().cloned());
+    for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
+        let path = root.join(&file.rel);
+        let found = match std::fs::read_to_string(&path) {
+            Ok(text) => match parse_document(&file.id, &text, &known) {
+                Ok((_, warnings)) => warnings,
+                Err(errors) => errors,
+            },
+            Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
+        };
+        let shown = path.display().to_string();
+        problems.extend(found.into_iter().map(|problem| FileProblem {
+            path: shown.clone(),
+            problem,
+        }));
+    }
+    problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
+    Ok(Checked {
+        files: scan.documents.len(),
+        problems,
+    })
+}
+
 /// The folder a record's files live in, if it is a page bundle.
 pub fn bundle_dir(root: &Path, rel: &str) -> Option<PathBuf> {
     rel.strip_suffix("/index.md").map(|dir| root.join(dir))
@@ -339,6 +442,53 @@ mod tests {
         assert!(id_for("a/.hidden.md").is_err());
         assert!(id_for("a/b.txt").is_err());
         assert!(id_for("index.md").is_err());
+        assert!(id_for("studios/index.md").is_err());
+        assert!(id_for("studios/a/b.md").is_err());
+        assert!(id_for("studios/a.md").is_ok());
+    }
+
+    #[test]
+    fn deceptive_and_oversized_ids_are_refused() {
+        for bad in [
+            "a/\u{2024}\u{2024}/b",
+            "a/\u{FF0E}\u{FF0E}\u{FF0F}b",
+            "a/x\u{202E}gpj.md",
+            "a/x\u{200B}y",
+            "a/x\u{2066}y",
+            "a/\u{FEFF}y",
+            "a/x\\y",
+            " a/b",
+            "a/b\u{3000}",
+        ] {
+            assert!(id_for(&format!("{bad}.md")).is_err(), "{bad:?}");
+        }
+        let long = "长".repeat(MAX_SEGMENT_BYTES / 3 + 1);
+        assert!(id_for(&format!("a/{long}.md")).unwrap_err().contains("过长"));
+        let fits = "长".repeat(MAX_SEGMENT_BYTES / 3);
+        assert!(id_for(&format!("a/{fits}.md")).is_ok());
+        assert!(
+            id_for(&format!("{}.md", "a/".repeat(400)))
+                .unwrap_err()
+                .contains("过长")
+        );
+        assert!(id_for("a/v1.2 版.md").is_ok());
+    }
+
+    #[test]
+    fn ids_written_through_the_site_are_what_they_say() {
+        assert_eq!(new_record_id("tunnel/管片").unwrap(), "tunnel/管片");
+        for bad in [
+            "a/index",
+            "a/INDEX/b",
+            "studios",
+            "exhibits",
+            "alliances",
+            "studios/x",
+            "a/",
+            "a//b",
+        ] {
+            assert!(new_record_id(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -10,15 +10,53 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Viewer;
+use crate::content::Visibility;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Version {
     pub n: usize,
     /// Seconds since 1970 (UTC).
     pub time: u64,
     pub author: String,
-    /// create, update, submit, approve, return, delete
+    /// create, update, submit, approve, return, delete, attach
     pub action: String,
     pub etag: String,
+    /// Who could see this version when it was written: its effective
+    /// visibility (`studio` while it awaited review) and its studio.
+    /// Absent in lines written before it was kept; the version's text
+    /// says it then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub studio: Option<String>,
+}
+
+/// Who could see a version when it was written.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    pub visibility: Option<Visibility>,
+    pub studio: Option<String>,
+}
+
+impl Audience {
+    pub fn of(visibility: Visibility, studio: &str) -> Audience {
+        Audience {
+            visibility: Some(visibility),
+            studio: Some(studio.to_string()),
+        }
+    }
+}
+
+impl Version {
+    /// Whether `viewer` could see this version when it was written. A
+    /// version whose audience is unknown is shown to staff only.
+    pub fn visible_to(&self, viewer: &Viewer) -> bool {
+        match (self.visibility.as_deref().and_then(Visibility::parse), &self.studio) {
+            (Some(visibility), Some(studio)) => viewer.may_see(visibility, studio),
+            _ => viewer.may_see(Visibility::Studio, ""),
+        }
+    }
 }
 
 pub struct History {
@@ -33,14 +71,43 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Appends one line and makes it durable.
-fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+/// A version written to the history, until the write it records has
+/// succeeded: `undo` takes it out again, leaving the files as they were.
+#[must_use]
+pub struct Entry {
+    pub version: Version,
+    text_file: PathBuf,
+    /// Each appended file with its length before.
+    appended: Vec<(PathBuf, u64)>,
+}
+
+impl Entry {
+    pub fn undo(self) {
+        let _ = std::fs::remove_file(&self.text_file);
+        for (path, len) in self.appended.iter().rev() {
+            if let Ok(file) = OpenOptions::new().write(true).open(path) {
+                let _ = file.set_len(*len).and_then(|_| file.sync_all());
+            }
+        }
+    }
+}
+
+/// Appends one line and makes it durable; answers the length before, so
+/// the line can be taken back.
+fn append_line(path: &Path, line: &str) -> std::io::Result<u64> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    let before = std::fs::metadata(path).map_or(0, |m| m.len());
     let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-    file.write_all(format!("{line}\n").as_bytes())?;
-    file.sync_all()
+    let written = file
+        .write_all(format!("{line}\n").as_bytes())
+        .and_then(|_| file.sync_all());
+    if let Err(e) = written {
+        let _ = file.set_len(before);
+        return Err(e);
+    }
+    Ok(before)
 }
 
 impl History {
@@ -55,8 +122,16 @@ impl History {
         self.dir.join(id)
     }
 
-    /// Keeps `text` as the next version of `id` and logs the action.
-    pub fn record(&self, id: &str, author: &str, action: &str, text: &str) -> std::io::Result<Version> {
+    /// Keeps `text` as the next version of `id` and logs the action. All
+    /// of it or none is written.
+    pub fn record(
+        &self,
+        id: &str,
+        author: &str,
+        action: &str,
+        text: &str,
+        audience: &Audience,
+    ) -> std::io::Result<Entry> {
         let versions = self.versions(id);
         let n = versions.last().map_or(1, |v| v.n + 1);
         let version = Version {
@@ -65,14 +140,55 @@ impl History {
             author: author.to_string(),
             action: action.to_string(),
             etag: super::etag(text),
+            visibility: audience.visibility.map(|v| v.as_str().to_string()),
+            studio: audience.studio.clone(),
         };
         let folder = self.folder(id);
-        crate::atomic::write(&folder.join(format!("{n}.md")), text.as_bytes())?;
-        let line = serde_json::to_string(&version).map_err(std::io::Error::other)?;
-        append_line(&folder.join("versions.jsonl"), &line)?;
-        let audit = serde_json::json!({"time": version.time, "actor": author, "action": action, "id": id, "version": n, "etag": version.etag});
-        append_line(&self.audit, &audit.to_string())?;
-        Ok(version)
+        let mut entry = Entry {
+            version: version.clone(),
+            text_file: folder.join(format!("{n}.md")),
+            appended: Vec::new(),
+        };
+        let result = (|| {
+            crate::atomic::write(&entry.text_file, text.as_bytes())?;
+            let line = serde_json::to_string(&version).map_err(std::io::Error::other)?;
+            let versions_file = folder.join("versions.jsonl");
+            entry
+                .appended
+                .push((versions_file.clone(), append_line(&versions_file, &line)?));
+            let audit = serde_json::json!({"time": version.time, "actor": author, "action": action, "id": id, "version": n, "etag": version.etag});
+            entry
+                .appended
+                .push((self.audit.clone(), append_line(&self.audit, &audit.to_string())?));
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(entry),
+            Err(e) => {
+                entry.undo();
+                Err(e)
+            }
+        }
+    }
+
+    /// Sets a deleted record's history aside, so that a new record under
+    /// the same id starts its own and shows nothing of the old one. Kept
+    /// under `history/.deleted/` (no id starts with a dot) for staff.
+    pub fn retire(&self, id: &str) -> std::io::Result<()> {
+        let folder = self.folder(id);
+        if !folder.is_dir() {
+            return Ok(());
+        }
+        let target = self.dir.join(".deleted").join(id).join(format!("{}", now()));
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let target = (0..)
+            .map(|i| target.with_extension(i.to_string()))
+            .find(|t| !t.exists())
+            .unwrap_or(target);
+        std::fs::rename(&folder, &target)?;
+        crate::atomic::sync_dir(&self.dir)
     }
 
     /// Oldest first.
@@ -120,13 +236,49 @@ mod tests {
     fn versions_are_kept_in_order_with_author() {
         let dir = tempfile::tempdir().unwrap();
         let history = History::new(dir.path());
-        history.record("a/b", "张三", "create", "one").unwrap();
-        history.record("a/b", "李四", "update", "two").unwrap();
+        let public = Audience::of(Visibility::Public, "s");
+        let _ = history.record("a/b", "张三", "create", "one", &public).unwrap();
+        let _ = history.record("a/b", "李四", "update", "two", &public).unwrap();
         let versions = history.versions("a/b");
         assert_eq!(versions.iter().map(|v| v.n).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(versions[1].author, "李四");
         assert_eq!(history.text("a/b", 1).as_deref(), Some("one"));
         assert_eq!(history.audit(10)[0]["actor"], "李四");
+
+        // A version taken back leaves the files as they were.
+        let audit_before = std::fs::read(dir.path().join("audit.log")).unwrap();
+        history
+            .record("a/b", "王五", "update", "three", &public)
+            .unwrap()
+            .undo();
+        assert_eq!(history.versions("a/b").len(), 2);
+        assert!(history.text("a/b", 3).is_none());
+        assert_eq!(std::fs::read(dir.path().join("audit.log")).unwrap(), audit_before);
+
+        // A deleted record's history is set aside; the id starts afresh.
+        history.retire("a/b").unwrap();
+        assert!(history.versions("a/b").is_empty());
+        let _ = history.record("a/b", "赵六", "create", "new", &public).unwrap();
+        assert_eq!(history.versions("a/b")[0].n, 1);
+    }
+
+    #[test]
+    fn versions_are_shown_to_whom_could_see_them() {
+        let v = |visibility: Option<&str>| Version {
+            n: 1,
+            time: 0,
+            author: String::new(),
+            action: "submit".into(),
+            etag: String::new(),
+            visibility: visibility.map(str::to_string),
+            studio: Some("s".into()),
+        };
+        let anonymous = Viewer::anonymous();
+        let staff = Viewer::staff("w");
+        assert!(v(Some("public")).visible_to(&anonymous));
+        assert!(!v(Some("studio")).visible_to(&anonymous));
+        assert!(!v(None).visible_to(&anonymous));
+        assert!(v(None).visible_to(&staff));
     }
 
     #[test]

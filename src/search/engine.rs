@@ -27,20 +27,19 @@ use super::facets::{FacetCache, FacetCounts};
 use super::query::{self, Clause, Compiler, Notice};
 use super::schema::{self, FacetField, Fields};
 use super::snippet::{self, Finder, Needle, Span};
+use super::store::{self, JOURNAL_FILE, MANIFEST_FILE, VERSION_FILE};
 use super::visible::{Rule, Visible, VisibleCache};
 use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::load::{self, DICTIONARY_FILE, Profiles, SYNONYMS_FILE, SourceFile};
 use crate::content::{Document, FileProblem, KnownIds, Problem, Record, Section, Visibility, parse_document, render};
 
-const MANIFEST_FILE: &str = "manifest.json";
-/// Changes to the manifest since `manifest.json` was written, one JSON line
-/// per file: a publish appends a line instead of rewriting the whole
-/// manifest (225 MiB at a million records).
-const JOURNAL_FILE: &str = "manifest.log";
 /// Journal lines beyond which the next commit rewrites the manifest.
+/// The journal (`store::JOURNAL_FILE`) holds the changes to the manifest
+/// since `manifest.json` was written, one JSON line per file: a publish
+/// appends a line instead of rewriting the whole manifest (225 MiB at a
+/// million records).
 const JOURNAL_LIMIT: usize = 10_000;
-const VERSION_FILE: &str = "zhihui-version";
 /// How many best hits are re-ranked by proximity.
 const RERANK_DEPTH: usize = 50;
 const SNIPPET_CHARS: usize = 120;
@@ -86,7 +85,12 @@ pub struct Snapshot {
 }
 
 struct Writer {
-    writer: IndexWriter,
+    /// `None` only after rebuilding the index in place failed: every
+    /// write then answers that the index is unavailable.
+    writer: Option<IndexWriter>,
+    /// The reader a commit reloads: the one searches use, except while
+    /// the index is rebuilt in place (`Engine::repair`).
+    reader: IndexReader,
     manifest: Manifest,
     /// Lines in the journal since the manifest was last written whole.
     journal: usize,
@@ -101,38 +105,73 @@ struct JournalLine {
 
 impl Manifest {
     /// The manifest as last committed: `manifest.json` with the journal's
-    /// changes applied (a line cut short by a crash is ignored: its file
-    /// no longer matches what is recorded, so it is indexed again).
-    fn load(index_dir: &Path) -> (Manifest, usize) {
-        let mut manifest: Manifest = fs::read(index_dir.join(MANIFEST_FILE))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
-        let journal = read_optional(&index_dir.join(JOURNAL_FILE));
+    /// changes applied, and the journal's length. A journal line cut short
+    /// by a crash, or garbled, is ignored: its file no longer matches what
+    /// is recorded, so it is indexed again. An unreadable `manifest.json`
+    /// is an error (the index cannot be trusted without it), except for an
+    /// index with no documents yet.
+    fn load(index_dir: &Path, has_documents: bool) -> Result<(Manifest, usize), String> {
+        let mut manifest: Manifest = match fs::read(index_dir.join(MANIFEST_FILE)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| format!("{MANIFEST_FILE} 已损坏：{e}"))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !has_documents => Manifest::default(),
+            Err(e) => return Err(format!("无法读取 {MANIFEST_FILE}：{e}")),
+        };
+        let journal = fs::read(index_dir.join(JOURNAL_FILE)).unwrap_or_default();
         let mut lines = 0;
-        for line in journal.lines() {
-            let Ok(JournalLine { rel, entry }) = serde_json::from_str(line) else {
-                continue;
+        let mut garbled = 0;
+        let mut rest: &[u8] = &journal;
+        while !rest.is_empty() {
+            let (line, next) = match rest.iter().position(|b| *b == b'\n') {
+                Some(end) => (&rest[..end], &rest[end + 1..]),
+                None => (rest, &[][..]),
             };
-            match entry {
-                Some(entry) => manifest.files.insert(rel, entry),
-                None => manifest.files.remove(&rel),
-            };
-            lines += 1;
+            rest = next;
+            match serde_json::from_slice::<JournalLine>(line) {
+                Ok(JournalLine { rel, entry }) => {
+                    match entry {
+                        Some(entry) => manifest.files.insert(rel, entry),
+                        None => manifest.files.remove(&rel),
+                    };
+                    lines += 1;
+                }
+                Err(_) if rest.is_empty() && !journal.ends_with(b"\n") => {}
+                Err(_) => garbled += 1,
+            }
         }
-        // A line cut short would swallow the next one appended: write the
-        // manifest whole at the next commit instead.
-        if !journal.is_empty() && !journal.ends_with('\n') {
+        if garbled > 0 {
+            tracing::warn!(
+                file = %index_dir.join(JOURNAL_FILE).display(),
+                garbled,
+                "manifest journal has unreadable lines: ignored, their files are read again"
+            );
+        }
+        // A line cut short would swallow the next one appended, and garbled
+        // ones would stay: write the manifest whole at the next commit.
+        if garbled > 0 || (!journal.is_empty() && !journal.ends_with(b"\n")) {
             lines = JOURNAL_LIMIT + 1;
         }
-        (manifest, lines)
+        Ok((manifest, lines))
     }
+}
+
+/// Why an index found on disk is not used as it is.
+enum Unusable {
+    /// Outdated, damaged or unreadable: it is rebuilt from the files.
+    Damaged(String),
+    /// It cannot be judged or replaced now (another process holds it).
+    Error(SearchError),
 }
 
 pub struct Engine {
     content_root: PathBuf,
     index_dir: PathBuf,
-    reader: IndexReader,
+    /// What searches read; replaced only when the index is rebuilt in place.
+    reader: RwLock<IndexReader>,
+    /// The files `reader`'s searcher reads, with their sizes when opened,
+    /// which `ensure_writable` checks are still there.
+    searched_files: RwLock<Vec<(PathBuf, u64)>>,
+    /// Set while the index is rebuilt in place (`ensure_writable`).
+    repairing: AtomicBool,
     fields: Fields,
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -161,54 +200,126 @@ pub struct Located {
     pub card: Card,
 }
 
+fn unavailable() -> SearchError {
+    SearchError::Unavailable("索引不可用：从内容文件重建它没有成功，请查看服务器日志".into())
+}
+
 fn read_optional(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_default()
 }
 
 impl Engine {
-    /// Opens (or creates, or rebuilds when unusable) the index. Call
-    /// `sync` afterwards to bring it up to date.
+    /// Opens the index, or creates it, or starts it anew when what is
+    /// there is from another version or damaged (every segment file is
+    /// read and checked against its checksum: tantivy would otherwise open
+    /// a damaged index and fail only when a search or merge reads the
+    /// damaged part). Call `sync` afterwards to bring it up to date.
     pub fn open(content_root: &Path, index_dir: &Path) -> Result<Engine, SearchError> {
+        Self::open_with(content_root, index_dir, false)
+    }
+
+    /// Opens an empty index in place of whatever `index_dir` holds,
+    /// without reading it (`zhihui index --rebuild`: it may be unreadable).
+    /// Call `sync` afterwards to fill it.
+    pub fn open_empty(content_root: &Path, index_dir: &Path) -> Result<Engine, SearchError> {
+        Self::open_with(content_root, index_dir, true)
+    }
+
+    fn open_with(content_root: &Path, index_dir: &Path, empty: bool) -> Result<Engine, SearchError> {
         if !content_root.is_dir() {
             return Err(SearchError::NoContent(content_root.to_path_buf()));
         }
-        let analyzer = Arc::new(Analyzer::new(&read_optional(&content_root.join(DICTIONARY_FILE))));
-        let synonyms = Synonyms::parse(&read_optional(&content_root.join(SYNONYMS_FILE)));
-        let (schema, fields) = schema::build();
-        let version_ok = read_optional(&index_dir.join(VERSION_FILE)).trim() == schema::SCHEMA_VERSION;
-        let opened = if version_ok {
-            Index::open_in_dir(index_dir).ok()
-        } else {
-            None
+        let found = match empty {
+            true => Err(Unusable::Damaged("a rebuild was asked for".into())),
+            false => Self::open_existing(content_root, index_dir),
         };
-        // The manifest (22 MiB of JSON at 100k records) is read while the
-        // index opens and its facets are decoded.
-        let manifest = opened.is_some().then(|| {
-            let dir = index_dir.to_path_buf();
-            std::thread::spawn(move || Manifest::load(&dir))
-        });
-        let mut index = match opened {
-            Some(index) => index,
-            None => {
-                if index_dir.exists() {
-                    tracing::info!(dir = %index_dir.display(), "index missing, outdated or unreadable: rebuilding");
-                    fs::remove_dir_all(index_dir).map_err(|e| SearchError::io(index_dir, e))?;
-                }
-                fs::create_dir_all(index_dir).map_err(|e| SearchError::io(index_dir, e))?;
-                let index = Index::create_in_dir(index_dir, schema)?;
-                crate::atomic::write(&index_dir.join(VERSION_FILE), schema::SCHEMA_VERSION.as_bytes())
-                    .map_err(|e| SearchError::io(index_dir, e))?;
-                index
+        match found {
+            Ok(Some(engine)) => return Ok(engine),
+            Ok(None) => {}
+            Err(Unusable::Error(e)) => return Err(e),
+            Err(Unusable::Damaged(reason)) if empty => {
+                tracing::info!(dir = %index_dir.display(), %reason, "starting the index anew");
             }
+            Err(Unusable::Damaged(reason)) => {
+                tracing::warn!(dir = %index_dir.display(), %reason, "index unusable: rebuilding it from the files");
+            }
+        }
+        let index = Self::create(index_dir)?;
+        Self::assemble(content_root, index_dir, index, (Manifest::default(), 0))
+    }
+
+    /// The index already in `index_dir`, checked whole; `None` when there
+    /// is none yet.
+    fn open_existing(content_root: &Path, index_dir: &Path) -> Result<Option<Engine>, Unusable> {
+        let Some(lock) = store::lock(index_dir).map_err(Unusable::Error)? else {
+            return Ok(None);
         };
-        let payload: CommitPayload = index
-            .load_metas()?
-            .payload
-            .and_then(|p| serde_json::from_str(&p).ok())
-            .unwrap_or_default();
-        let whole_words = Arc::new(WholeWords::from_words(payload.whole_words));
-        let indexing_words = SharedWords::new(whole_words.clone());
-        let query_words = SharedWords::new(whole_words);
+        let only_locks = fs::read_dir(index_dir).is_ok_and(|mut entries| {
+            entries.all(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".tantivy-")))
+        });
+        if only_locks {
+            return Ok(None);
+        }
+        let version = read_optional(&index_dir.join(VERSION_FILE));
+        if version.trim() != schema::SCHEMA_VERSION {
+            return Err(Unusable::Damaged(format!(
+                "built by schema version {:?}, this program's is {}",
+                version.trim(),
+                schema::SCHEMA_VERSION
+            )));
+        }
+        let index = Index::open_in_dir(index_dir).map_err(|e| Unusable::Damaged(e.to_string()))?;
+        let has_documents = index
+            .load_metas()
+            .map_err(|e| Unusable::Damaged(e.to_string()))?
+            .segments
+            .iter()
+            .any(|s| s.max_doc() > 0);
+        // The manifest (22 MiB of JSON at 100k records) is read while the
+        // segments are checked.
+        let manifest = {
+            let dir = index_dir.to_path_buf();
+            std::thread::spawn(move || Manifest::load(&dir, has_documents))
+        };
+        let checking = Instant::now();
+        let damage = store::damage(&index);
+        tracing::debug!(
+            ms = checking.elapsed().as_secs_f64() * 1000.0,
+            "segment files checked against their checksums"
+        );
+        let manifest = manifest
+            .join()
+            .unwrap_or_else(|_| Err("reading the manifest failed".into()));
+        if let Some(damage) = damage {
+            return Err(Unusable::Damaged(damage));
+        }
+        let manifest = manifest.map_err(Unusable::Damaged)?;
+        drop(lock);
+        match Self::assemble(content_root, index_dir, index, manifest) {
+            Ok(engine) => Ok(Some(engine)),
+            Err(e @ (SearchError::Index(tantivy::TantivyError::LockFailure(..)) | SearchError::Busy(_))) => {
+                Err(Unusable::Error(e))
+            }
+            Err(e) => Err(Unusable::Damaged(e.to_string())),
+        }
+    }
+
+    /// An empty index in `index_dir`, in place of the index files there.
+    fn create(index_dir: &Path) -> Result<Index, SearchError> {
+        let lock = store::lock(index_dir)?;
+        store::clear(index_dir)?;
+        fs::create_dir_all(index_dir).map_err(|e| SearchError::io(index_dir, e))?;
+        let (schema, _) = schema::build();
+        let index = Index::create_in_dir(index_dir, schema)?;
+        crate::atomic::write(&index_dir.join(VERSION_FILE), schema::SCHEMA_VERSION.as_bytes())
+            .map_err(|e| SearchError::io(index_dir, e))?;
+        drop(lock);
+        Ok(index)
+    }
+
+    /// Readies an index for searching and writing with the words its
+    /// documents hold whole.
+    fn prepare_index(index: &mut Index, indexing_words: &SharedWords) -> Result<(), SearchError> {
         index
             .tokenizers()
             .register(schema::TOKENIZER, ZhTokenizer::new(indexing_words.clone()));
@@ -218,22 +329,43 @@ impl Engine {
         if cores > 1 {
             index.set_multithread_executor(cores)?;
         }
+        Ok(())
+    }
+
+    fn assemble(
+        content_root: &Path,
+        index_dir: &Path,
+        mut index: Index,
+        (manifest, journal): (Manifest, usize),
+    ) -> Result<Engine, SearchError> {
+        let analyzer = Arc::new(Analyzer::new(&read_optional(&content_root.join(DICTIONARY_FILE))));
+        let synonyms = Synonyms::parse(&read_optional(&content_root.join(SYNONYMS_FILE)));
+        let (_, fields) = schema::build();
+        let payload: CommitPayload = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default();
+        let whole_words = Arc::new(WholeWords::from_words(payload.whole_words));
+        let indexing_words = SharedWords::new(whole_words.clone());
+        let query_words = SharedWords::new(whole_words);
+        Self::prepare_index(&mut index, &indexing_words)?;
         let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let facets = FacetCache::default();
-        facets.refresh(reader.searcher().segment_readers())?;
-        let (manifest, journal) = match manifest.map(std::thread::JoinHandle::join) {
-            Some(Ok(loaded)) => loaded,
-            // A fresh index, or the reading thread failed: nothing is recorded.
-            _ => (Manifest::default(), 0),
-        };
+        let searcher = reader.searcher();
+        facets.refresh(searcher.segment_readers())?;
+        let searched_files = store::searched_files(index_dir, &searcher);
         Ok(Engine {
             content_root: content_root.to_path_buf(),
             index_dir: index_dir.to_path_buf(),
-            reader,
+            reader: RwLock::new(reader.clone()),
+            searched_files: RwLock::new(searched_files),
+            repairing: AtomicBool::new(false),
             fields,
             writer: Mutex::new(Writer {
-                writer,
+                writer: Some(writer),
+                reader,
                 manifest,
                 journal,
             }),
@@ -249,6 +381,84 @@ impl Engine {
         })
     }
 
+    /// Whether a write can be committed now: the index folder, its
+    /// `meta.json` and version, and every file searches read are still
+    /// there as they were opened. A few `stat`s and one small read: the
+    /// publisher calls it before changing any file, so that a write to a
+    /// server whose index is gone fails before anything changes, and
+    /// `/healthz` reports it.
+    ///
+    /// When the index was deleted or damaged under the running server, it
+    /// is rebuilt in place from the files on another thread, searches
+    /// answering from the old files (still mapped) until it is done; this
+    /// answers `SearchError::Unavailable` until then.
+    pub fn ensure_writable(self: &Arc<Self>) -> Result<(), SearchError> {
+        if self.repairing.load(Ordering::Acquire) {
+            return Err(SearchError::Unavailable("索引正在从内容文件重建，请稍后再试".into()));
+        }
+        let check = || {
+            let searched = self.searched_files.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let problem = store::problem(&self.index_dir, schema::SCHEMA_VERSION, &searched);
+            (searched, problem)
+        };
+        let (seen, mut problem) = check();
+        // A commit may have moved searches to new segments (and old files
+        // may go) between reading the list and checking it: what counts is
+        // the list as it is now.
+        if problem.is_some() {
+            let (now, again) = check();
+            if now != seen {
+                problem = again;
+            }
+        }
+        let Some(problem) = problem else {
+            return Ok(());
+        };
+        if !self.repairing.swap(true, Ordering::AcqRel) {
+            tracing::warn!(dir = %self.index_dir.display(), %problem, "index damaged under the running server: rebuilding it from the files");
+            let engine = self.clone();
+            std::thread::spawn(move || {
+                match engine.repair() {
+                    Ok(report) => tracing::info!(
+                        indexed = report.indexed,
+                        ms = report.elapsed.as_millis() as u64,
+                        "index rebuilt"
+                    ),
+                    Err(e) => tracing::error!("rebuilding the index failed: {e}"),
+                }
+                engine.repairing.store(false, Ordering::Release);
+            });
+        }
+        Err(SearchError::Unavailable(format!(
+            "{problem}，正在从内容文件重建索引，请稍后再试"
+        )))
+    }
+
+    /// Rebuilds the index in place from the files, writes waiting until it
+    /// is done and searches reading the old index until then.
+    fn repair(&self) -> Result<SyncReport, SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        // The old writer lets go of the folder's lock first.
+        drop(guard.writer.take());
+        let mut index = Self::create(&self.index_dir)?;
+        Self::prepare_index(&mut index, &self.indexing_words)?;
+        let writer = index.writer_with_num_threads(2, WRITER_MEMORY)?;
+        guard.reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        guard.writer = Some(writer);
+        guard.manifest = Manifest::default();
+        guard.journal = 0;
+        let report = self.sync_locked(&mut guard, true, &|_, _| {})?;
+        let searcher = guard.reader.searcher();
+        *self.searched_files.write().unwrap_or_else(|e| e.into_inner()) =
+            store::searched_files(&self.index_dir, &searcher);
+        *self.reader.write().unwrap_or_else(|e| e.into_inner()) = guard.reader.clone();
+        Ok(report)
+    }
+
+    fn searcher(&self) -> Searcher {
+        self.reader.read().unwrap_or_else(|e| e.into_inner()).searcher()
+    }
+
     pub fn content_root(&self) -> &Path {
         &self.content_root
     }
@@ -258,20 +468,31 @@ impl Engine {
     }
 
     pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.searcher().num_docs()
     }
 
     /// Brings the index in step with the files: re-reads only files whose
     /// size, time or hash changed, plus records whose studio profile
     /// changed; `rebuild` starts from nothing. `progress(done, total)`.
     pub fn sync(&self, rebuild: bool, progress: &dyn Fn(usize, usize)) -> Result<SyncReport, SearchError> {
-        let started = Instant::now();
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.sync_locked(&mut guard, rebuild, progress)
+    }
+
+    fn sync_locked(
+        &self,
+        guard: &mut Writer,
+        rebuild: bool,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<SyncReport, SearchError> {
+        let started = Instant::now();
         let Writer {
             writer,
+            reader,
             manifest,
             journal,
-        } = &mut *guard;
+        } = guard;
+        let writer = writer.as_mut().ok_or_else(unavailable)?;
         let mut report = SyncReport::default();
 
         let old = self.snapshot();
@@ -292,7 +513,7 @@ impl Engine {
         if words_changed {
             // Whatever the writer still holds was analysed with the words
             // before: committed first, so that the search below sees it.
-            self.commit_documents(writer, &current)?;
+            self.commit_documents(writer, reader, &current)?;
             if !rebuild {
                 affected = self.holding(&old.analyzer, current.differing(&wanted))?;
             }
@@ -367,8 +588,9 @@ impl Engine {
             manifest.studios = signatures;
             changed = true;
         }
-        if changed || rebuild || words_changed {
-            self.commit(writer, manifest, journal, None, wanted)?;
+        // A journal too long or with unreadable lines is rewritten whole.
+        if changed || rebuild || words_changed || *journal > JOURNAL_LIMIT {
+            self.commit(writer, reader, manifest, journal, None, wanted)?;
         }
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
             analyzer,
@@ -577,9 +799,11 @@ impl Engine {
         let mut guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let Writer {
             writer,
+            reader,
             manifest,
             journal,
         } = &mut *guard;
+        let writer = writer.as_mut().ok_or_else(unavailable)?;
         let mut report = SyncReport::default();
         let snapshot = self.snapshot();
         let known = snapshot.profiles.known_ids(None);
@@ -608,7 +832,7 @@ impl Engine {
             }
         }
         if changed {
-            self.commit(writer, manifest, journal, Some(rels), self.query_words.get())?;
+            self.commit(writer, reader, manifest, journal, Some(rels), self.query_words.get())?;
         }
         report.elapsed = started.elapsed();
         Ok(report)
@@ -623,12 +847,13 @@ impl Engine {
     fn commit(
         &self,
         writer: &mut IndexWriter,
+        reader: &IndexReader,
         manifest: &Manifest,
         journal: &mut usize,
         changed: Option<&[String]>,
         whole_words: Arc<WholeWords>,
     ) -> Result<(), SearchError> {
-        self.commit_documents(writer, &whole_words)?;
+        self.commit_documents(writer, reader, &whole_words)?;
         self.query_words.set(whole_words);
         let io = |e| SearchError::io(&self.index_dir, e);
         let json = |e: serde_json::Error| SearchError::Internal(e.to_string());
@@ -661,7 +886,12 @@ impl Engine {
 
     /// Commits the writer's documents with the words they all hold whole,
     /// and shows them to searches.
-    fn commit_documents(&self, writer: &mut IndexWriter, whole_words: &WholeWords) -> Result<(), SearchError> {
+    fn commit_documents(
+        &self,
+        writer: &mut IndexWriter,
+        reader: &IndexReader,
+        whole_words: &WholeWords,
+    ) -> Result<(), SearchError> {
         let payload = CommitPayload {
             whole_words: whole_words.words().to_vec(),
         };
@@ -669,10 +899,12 @@ impl Engine {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;
-        self.reader.reload()?;
-        let searcher = self.reader.searcher();
+        reader.reload()?;
+        let searcher = reader.searcher();
         self.facets.refresh(searcher.segment_readers())?;
         self.visible.refresh(searcher.segment_readers());
+        *self.searched_files.write().unwrap_or_else(|e| e.into_inner()) =
+            store::searched_files(&self.index_dir, &searcher);
         Ok(())
     }
 
@@ -698,7 +930,7 @@ impl Engine {
         if any.is_empty() {
             return Ok(HashSet::new());
         }
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let found = searcher.search(&*query::any_of(any), &DocSetCollector)?;
         let mut ids = HashSet::with_capacity(found.len());
         for address in found {
@@ -845,7 +1077,7 @@ impl Engine {
         // the pool, every parallel step would hand the work over and sleep
         // until it is done, and waking a sleeping thread costs tens of
         // microseconds on a virtual machine.
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         match searcher.index().search_executor() {
             Executor::ThreadPool(pool) if pool.current_thread_index().is_none() => {
                 pool.install(|| self.search_here(&searcher, request, viewer, started))
@@ -1164,7 +1396,7 @@ impl Engine {
 
     /// The record with this id, if it exists and the viewer may see it.
     pub fn locate(&self, id: &str, viewer: &Viewer) -> Result<Option<Located>, SearchError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let mut clauses = vec![(Occur::Must, exact(self.fields.id, id))];
         clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
         let query = BooleanQuery::new(clauses);
@@ -1225,7 +1457,7 @@ impl Engine {
     ) -> Result<Vec<(Hit, f32)>, SearchError> {
         let snapshot = self.snapshot();
         let whole_words = self.query_words.get();
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let total = searcher.num_docs().max(1) as f32;
         let mut words: Vec<QueryPiece> = Vec::new();
         for piece in snapshot.analyzer.query_pieces(&render::truncate_chars(text, 4000)) {
@@ -1326,7 +1558,7 @@ impl Engine {
             return Ok(Vec::new());
         }
         clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
-        let searcher = self.reader.searcher();
+        let searcher = self.searcher();
         let top = searcher.search(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),

@@ -15,6 +15,7 @@ pub mod query;
 pub mod schema;
 mod segment_cache;
 pub mod snippet;
+mod store;
 mod visible;
 
 use std::collections::BTreeMap;
@@ -31,10 +32,17 @@ use crate::content::Record;
 pub enum SearchError {
     #[error("内容目录不存在：{0}")]
     NoContent(PathBuf),
-    #[error("无法访问 {path}：{source}")]
+    #[error("无法访问 {path}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("索引错误：{0}")]
+    #[error("索引错误")]
     Index(#[from] tantivy::TantivyError),
+    #[error("索引目录 {0} 正被另一个 zhihui 进程使用（例如正在运行的 zhihui serve），请先停止它")]
+    Busy(PathBuf),
+    /// The index cannot take a write now: its folder vanished or was
+    /// damaged under the running server, and it is being rebuilt from
+    /// the files (`Engine::ensure_writable`).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{0}")]
     Internal(String),
 }

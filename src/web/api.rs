@@ -119,10 +119,19 @@ pub async fn similar(
     Ok(Json(json!({ "id": id, "hits": hits })))
 }
 
+/// 200 when the index is open and can take writes; 503 with the reason
+/// when its folder was deleted or damaged under the running server (it is
+/// then being rebuilt from the files, see `Engine::ensure_writable`).
 pub async fn health(State(state): State<AppState>) -> Response {
-    (
-        StatusCode::OK,
-        Json(json!({"status": "ok", "records": state.engine.num_docs()})),
-    )
-        .into_response()
+    let engine = state.engine.clone();
+    let checked = super::unblock(move || engine.ensure_writable().map(|()| engine.num_docs())).await;
+    match checked {
+        Ok(Ok(records)) => (StatusCode::OK, Json(json!({"status": "ok", "records": records}))).into_response(),
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "error": e.to_string()})),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }

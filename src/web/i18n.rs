@@ -38,16 +38,7 @@ impl Lang {
                 .and_then(|(_, v)| Lang::parse(&v))
         });
         from_query
-            .or_else(|| {
-                parts
-                    .headers
-                    .get_all(axum::http::header::COOKIE)
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(';'))
-                    .filter_map(|c| c.trim().strip_prefix("lang="))
-                    .find_map(Lang::parse)
-            })
+            .or_else(|| super::session::cookie(&parts.headers, "lang").and_then(|v| Lang::parse(&v)))
             .unwrap_or_default()
     }
 }
@@ -199,6 +190,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Change to a published record",
     ),
     ("review_comment", "审核意见", "Reviewer's comment"),
+    (
+        "pending_files",
+        "待审核附件（批准后发布）",
+        "Attachments awaiting approval",
+    ),
     ("approve", "通过并发布", "Approve and publish"),
     ("send_back", "退回修改", "Return for changes"),
     ("diff", "修改对比", "Changes"),

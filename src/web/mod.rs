@@ -1,7 +1,13 @@
 //! The HTTP adapter: the one route table, shared state, security headers,
 //! request logging, the content watcher and graceful shutdown. Handlers
-//! live in `pages` (HTML) and `api` (JSON) and only translate between HTTP
-//! and the domain modules.
+//! only translate between HTTP and the domain modules: `pages` (HTML:
+//! search, record and its bundle files, profiles, exhibits, login, errors,
+//! static files), `api` (JSON reads and health), `publish` (the write
+//! routes, preview and novelty check, the publishing form, review, history
+//! and uploads), `session` (who is asking, signing in and out, the CSRF
+//! check); `params` reads and writes search URLs, `error` is the one
+//! `AppError`, `i18n` the interface's words, `watch` applies edits made to
+//! the files.
 
 mod api;
 mod error;
@@ -15,7 +21,7 @@ mod watch;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -29,7 +35,7 @@ pub use error::AppError;
 
 use crate::auth::Accounts;
 use crate::auth::Sessions;
-use crate::auth::SignInLimiter;
+use crate::auth::SignInThrottle;
 use crate::publish::Publisher;
 use crate::search::Engine;
 
@@ -38,11 +44,12 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub accounts: Arc<Accounts>,
     pub sessions: Arc<Sessions>,
-    /// Failed sign-ins per account name.
-    pub name_limiter: Arc<SignInLimiter>,
-    /// Failed sign-ins per client address: higher, since a whole studio
-    /// may sit behind one address.
-    pub address_limiter: Arc<SignInLimiter>,
+    /// Failed sign-ins per (name, address) and per address.
+    pub sign_in_limits: Arc<SignInThrottle>,
+    /// Password checks (argon2) running at once: a few, off the async
+    /// workers, so that a burst of sign-ins queues instead of taking every
+    /// core from the searches and pages.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     pub publisher: Arc<Publisher>,
     /// Mark the session cookie `Secure` (when served behind TLS).
     pub secure_cookies: bool,
@@ -54,8 +61,8 @@ impl AppState {
         Ok(AppState {
             accounts: Arc::new(Accounts::open(data_dir)?),
             sessions: Arc::new(Sessions::open(data_dir)?),
-            name_limiter: Arc::new(SignInLimiter::new(5, Duration::from_secs(300))),
-            address_limiter: Arc::new(SignInLimiter::new(30, Duration::from_secs(300))),
+            sign_in_limits: Arc::new(SignInThrottle::default()),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(session::password_check_slots())),
             publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
             engine,
             secure_cookies,
@@ -104,7 +111,7 @@ pub fn router(state: AppState) -> Router {
             post(publish::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
         .fallback(pages::not_found)
-        .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), error::error_responses))
         .layer(middleware::from_fn(remember_lang))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(cache_control))
@@ -212,10 +219,15 @@ async fn remember_lang(request: Request, next: Next) -> Response {
             .and_then(|(_, v)| i18n::Lang::parse(&v))
     });
     let mut response = next.run(request).await;
-    if let Some(lang) = chosen
-        && let Ok(cookie) =
-            HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code()))
-    {
+    let cookie = chosen.map(|lang| {
+        cookie::Cookie::build(("lang", lang.code()))
+            .path("/")
+            .max_age(cookie::time::Duration::days(365))
+            .same_site(cookie::SameSite::Lax)
+            .build()
+            .to_string()
+    });
+    if let Some(cookie) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

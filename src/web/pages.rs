@@ -535,7 +535,8 @@ fn list_files(dir: &std::path::Path) -> Vec<String> {
 /// A file of a visible page bundle, e.g. `/records/t/b/diagram.png`.
 fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response, AppError> {
     let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
-    if name.is_empty() || name.starts_with('.') || name == "index.md" || name.contains('\\') {
+    // Markdown beside a bundle's index is source (a record, a draft), never a file to serve.
+    if name.is_empty() || name.starts_with('.') || name.to_ascii_lowercase().ends_with(".md") || name.contains('\\') {
         return Err(AppError::NotFound);
     }
     let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
@@ -554,7 +555,7 @@ fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response
         "gif" => ("image/gif", true),
         "webp" => ("image/webp", true),
         "pdf" => ("application/pdf", true),
-        "txt" | "md" | "csv" => ("text/plain; charset=utf-8", true),
+        "txt" | "csv" => ("text/plain; charset=utf-8", true),
         // SVG and everything else could carry script: download only.
         _ => ("application/octet-stream", false),
     };
@@ -563,7 +564,9 @@ fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     if !inline {
         headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
@@ -910,7 +913,8 @@ pub async fn login(
     lang: Lang,
     axum::extract::Query(query): axum::extract::Query<LoginQuery>,
 ) -> Result<Response, AppError> {
-    login_page(lang, &query.next, "", "", StatusCode::OK)
+    // The form carries `next` back: only a path on this site goes in it.
+    login_page(lang, &super::session::safe_next(&query.next), "", "", StatusCode::OK)
 }
 
 #[derive(Template)]
@@ -923,8 +927,9 @@ pub struct ErrorPage<'a> {
 
 /// The body of every error page (404, 400, 500). Bilingual, since the
 /// error path does not know the visitor's language choice.
-pub fn error_page(status: StatusCode, message: &str) -> String {
-    let chrome = Chrome::new(Lang::Zh, &axum::http::Uri::from_static("/"), "", &Current::anonymous());
+/// An error page with the request's language and viewer.
+pub fn error_page(status: StatusCode, message: &str, lang: Lang, uri: &axum::http::Uri, current: &Current) -> String {
+    let chrome = Chrome::new(lang, uri, "", current);
     ErrorPage {
         chrome,
         status: status.as_u16(),

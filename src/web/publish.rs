@@ -16,7 +16,7 @@ use super::i18n::{Lang, Tr};
 use super::pages::{Chrome, files_base};
 use super::session::{Current, csrf_header};
 use super::{AppError, AppState};
-use crate::content::{Problem, Record, render};
+use crate::content::{Record, render};
 use crate::publish::{Outcome, PublishError, Submission, diff};
 
 /// Largest record file accepted, in bytes.
@@ -27,16 +27,6 @@ async fn read_text(body: Body) -> Result<String, AppError> {
         .await
         .map_err(|_| AppError::PayloadTooLarge(format!("记录文件过大：最多 {} KB", MAX_RECORD_BYTES / 1024)))?;
     String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest("记录文件必须是 UTF-8 编码的文本".into()))
-}
-
-fn problems_json(problems: &[Problem]) -> Value {
-    json!({
-        "errors": problems
-            .iter()
-            .filter(|p| p.is_error())
-            .map(|p| json!({"field": p.field, "line": p.line, "message": p.message}))
-            .collect::<Vec<_>>()
-    })
 }
 
 fn outcome_response(outcome: &Outcome, status: StatusCode) -> Response {
@@ -51,16 +41,6 @@ fn outcome_response(outcome: &Outcome, status: StatusCode) -> Response {
         response.headers_mut().insert(header::ETAG, tag);
     }
     response
-}
-
-/// Maps a failed write: 422 carries every problem with field and line.
-fn write_error(e: PublishError) -> Result<Response, AppError> {
-    match e {
-        PublishError::Invalid(problems) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(problems_json(&problems))).into_response())
-        }
-        other => Err(other.into()),
-    }
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
@@ -88,17 +68,13 @@ pub async fn put_record(
         publisher.put(&current.viewer, &id, &text, if_match.as_deref())
     })
     .await?;
-    match result {
-        Ok(outcome) => Ok(outcome_response(
-            &outcome,
-            if outcome.created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            },
-        )),
-        Err(e) => write_error(e),
-    }
+    let outcome = result?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(outcome_response(&outcome, status))
 }
 
 /// `DELETE /api/records/{id}`.
@@ -143,10 +119,7 @@ pub async fn review_action(
         }
     })
     .await?;
-    match result {
-        Ok(outcome) => Ok(outcome_response(&outcome, StatusCode::OK)),
-        Err(e) => write_error(e),
-    }
+    Ok(outcome_response(&result?, StatusCode::OK))
 }
 
 /// `POST /api/preview`: Markdown in, the record page's HTML out. Only for
@@ -697,9 +670,10 @@ pub async fn review_list(
         return Ok(response);
     }
     let tr = Tr::new(lang);
-    let items = state
-        .publisher
-        .queue(&current.viewer)?
+    let publisher = state.publisher.clone();
+    let viewer = current.viewer.clone();
+    let items = super::unblock(move || publisher.queue(&viewer))
+        .await??
         .iter()
         .map(|s| review_item(tr, s))
         .collect();
@@ -718,6 +692,8 @@ pub struct ReviewItemPage {
     pub diff: Vec<(char, String)>,
     pub html: String,
     pub similar: Vec<(String, String, u32)>,
+    /// Attachments that wait for approval with this submission.
+    pub attachments: Vec<String>,
 }
 
 pub async fn review_show(
@@ -731,9 +707,11 @@ pub async fn review_show(
         return Ok(response);
     }
     let tr = Tr::new(lang);
-    let submission = state
-        .publisher
-        .submission(&current.viewer, &id)?
+    let publisher = state.publisher.clone();
+    let viewer = current.viewer.clone();
+    let key = id.clone();
+    let submission = super::unblock(move || publisher.submission(&viewer, &key))
+        .await??
         .ok_or(AppError::NotFound)?;
     let old = submission.published.clone().unwrap_or_default();
     let similar = novelty_hits(
@@ -748,6 +726,7 @@ pub async fn review_show(
         diff: diff(&old, &submission.text),
         html: render::to_html(&submission.record.body, &files_base(&id, "")),
         similar,
+        attachments: submission.attachments.clone(),
         item: review_item(tr, &submission),
     };
     super::pages::render_page(&page)
@@ -805,25 +784,33 @@ pub async fn history(
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, AppError> {
-    let (record, _) = state
-        .engine
-        .read_record(&id, &current.viewer)?
-        .ok_or(AppError::NotFound)?;
-    let history = state.publisher.history();
-    let versions = history.versions(&id);
-    let shown = query.v.filter(|n| versions.iter().any(|v| v.n == *n));
-    let diff = match shown {
-        Some(n) => {
-            let before = versions
-                .iter()
-                .rev()
-                .find(|v| v.n < n)
-                .and_then(|v| history.text(&id, v.n))
-                .unwrap_or_default();
-            crate::publish::diff(&before, &history.text(&id, n).unwrap_or_default())
-        }
-        None => Vec::new(),
-    };
+    let publisher = state.publisher.clone();
+    let engine = state.engine.clone();
+    let viewer = current.viewer.clone();
+    let key = id.clone();
+    // Only versions the viewer could see when they were written, of a
+    // record the viewer may see now; a diff is taken against the
+    // viewer's previous version, so it shows nothing of the hidden ones.
+    let (record, versions, shown, diff) = super::unblock(move || -> Result<_, AppError> {
+        let (record, _) = engine.read_record(&key, &viewer)?.ok_or(AppError::NotFound)?;
+        let versions = publisher.versions(&viewer, &key);
+        let history = publisher.history();
+        let shown = query.v.filter(|n| versions.iter().any(|v| v.n == *n));
+        let diff = match shown {
+            Some(n) => {
+                let before = versions
+                    .iter()
+                    .rev()
+                    .find(|v| v.n < n)
+                    .and_then(|v| history.text(&key, v.n))
+                    .unwrap_or_default();
+                crate::publish::diff(&before, &history.text(&key, n).unwrap_or_default())
+            }
+            None => Vec::new(),
+        };
+        Ok((record, versions, shown, diff))
+    })
+    .await??;
     let tr = Tr::new(lang);
     let page = HistoryPage {
         chrome: Chrome::new(lang, &uri, "", &current),
@@ -847,21 +834,20 @@ pub async fn history(
     super::pages::render_page(&page)
 }
 
-/// UTC time as `YYYY-MM-DD HH:MM`.
+/// UTC time as `YYYY-MM-DD HH:MM UTC`.
 fn format_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
 }
 
 /// `PUT /api/files/{id}/{name}`: a file for the record's page bundle.

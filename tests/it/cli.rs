@@ -163,7 +163,7 @@ fn user_and_token_commands() {
         &["user", "add", "li", "--role", "publisher", "--studio", "tunel-zhang"],
         "password-123",
     );
-    assert_eq!(typo.status.code(), Some(2));
+    assert_eq!(typo.status.code(), Some(1), "refused input, not a failure to run");
     assert!(
         String::from_utf8_lossy(&typo.stderr).contains("是否应为“tunnel-zhang”"),
         "{}",
@@ -171,6 +171,7 @@ fn user_and_token_commands() {
     );
     let short = add(&["user", "add", "wang", "--role", "staff"], "short");
     assert!(String::from_utf8_lossy(&short.stderr).contains("密码至少 8 个字符"));
+    assert_eq!(short.status.code(), Some(1));
     assert!(
         !add(&["user", "add", "zhang", "--role", "member"], "password-123")
             .status

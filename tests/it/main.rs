@@ -1,10 +1,14 @@
 //! Integration tests: the real `zhihui` binary over fixture content
 //! folders, driven over HTTP (and in headless Chromium where available).
 
+mod auth;
 mod browser;
 mod cli;
 mod hardening;
 mod pages;
+mod props;
 mod publish;
+mod recovery;
 mod search;
+mod security;
 mod support;

@@ -11,10 +11,10 @@ use crate::support::{TestApp, enc};
 
 /// Accounts: member, two publishers, staff; tokens for each.
 pub struct Users {
-    member: String,
-    tunnel: String,
-    bridge: String,
-    staff: String,
+    pub member: String,
+    pub tunnel: String,
+    pub bridge: String,
+    pub staff: String,
 }
 
 pub fn app_with_users() -> (TestApp, Users) {
@@ -40,11 +40,11 @@ pub fn app_with_users() -> (TestApp, Users) {
     (TestApp::serve(dir), users)
 }
 
-fn auth(token: &str) -> String {
+pub(crate) fn auth(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-fn get_as(app: &TestApp, token: Option<&str>, path: &str) -> crate::support::Response {
+pub(crate) fn get_as(app: &TestApp, token: Option<&str>, path: &str) -> crate::support::Response {
     let header = token.map(auth);
     let headers: Vec<(&str, &str)> = header
         .as_deref()
@@ -53,7 +53,13 @@ fn get_as(app: &TestApp, token: Option<&str>, path: &str) -> crate::support::Res
     app.request("GET", path, &headers, None).unwrap()
 }
 
-fn put(app: &TestApp, token: &str, id: &str, text: &str, extra: &[(&str, &str)]) -> crate::support::Response {
+pub(crate) fn put(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    text: &str,
+    extra: &[(&str, &str)],
+) -> crate::support::Response {
     let header = auth(token);
     let mut headers = vec![("authorization", header.as_str()), ("content-type", "text/markdown")];
     headers.extend_from_slice(extra);
@@ -61,7 +67,7 @@ fn put(app: &TestApp, token: &str, id: &str, text: &str, extra: &[(&str, &str)])
         .unwrap()
 }
 
-fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> crate::support::Response {
+pub(crate) fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> crate::support::Response {
     let header = auth(token);
     let text = body.to_string();
     app.request(
@@ -73,13 +79,13 @@ fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> crate::suppo
     .unwrap()
 }
 
-fn record(studio: &str, title: &str, word: &str, visibility: &str) -> String {
+pub(crate) fn record(studio: &str, title: &str, word: &str, visibility: &str) -> String {
     format!(
         "---\ntitle: {title}\nkind: achievement\ncategory: tech\nstudio: {studio}\ndate: 2025-03-01\nvisibility: {visibility}\ntags: [{word}]\n---\n\n{word} 的正文。\n"
     )
 }
 
-fn total(app: &TestApp, token: Option<&str>, q: &str) -> u64 {
+pub(crate) fn total(app: &TestApp, token: Option<&str>, q: &str) -> u64 {
     get_as(app, token, &format!("/api/search?q={}", enc(q))).json()["total"]
         .as_u64()
         .unwrap()
@@ -584,7 +590,7 @@ fn uploads_are_checked_by_content_and_stored_in_the_bundle() {
     };
     let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR-test-image";
     // A single-file record becomes a bundle; its id and search stay.
-    let r = upload(&u.tunnel, "tunnel-zhang/grouting-qc/现场照片.png", png);
+    let r = upload(&u.staff, "tunnel-zhang/grouting-qc/现场照片.png", png);
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json()["url"], "/records/tunnel-zhang/grouting-qc/现场照片.png");
     assert!(app.content().join("tunnel-zhang/grouting-qc/index.md").is_file());
