@@ -472,6 +472,15 @@ pub fn parse_document(id: &str, text: &str, known: &KnownIds) -> Result<(Documen
         };
         r.error("kind", kind_line, format!("“{k}”不是有效类型，{hint}"));
     }
+    // A body past the rendering limits would not be shown as written.
+    let body_line = text
+        .len()
+        .checked_sub(body.len())
+        .and_then(|at| text.get(..at))
+        .map_or(0, |head| head.matches('\n').count());
+    for (line, message) in render::limit_problems(body) {
+        r.error("body", body_line + line, message);
+    }
     let local = Section::local_id(id).to_string();
     let doc = match section {
         Section::Records => read_record(&mut r, id, kind.as_deref().and_then(Kind::parse), body, known)

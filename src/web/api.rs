@@ -1,4 +1,5 @@
 //! JSON routes: search, record, suggestions, similar records, health.
+//! Index lookups and rendering run off the async workers (`unblock`).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,6 @@ use serde_json::{Value, json};
 use super::i18n::{Lang, Tr};
 use super::session::Current;
 use super::{AppError, AppState, params};
-use crate::content::render;
 use crate::search::{Hit, SearchResults};
 
 #[derive(Serialize)]
@@ -61,11 +61,15 @@ pub async fn record(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     let viewer = current.viewer.clone();
-    let (record, located) = state.engine.read_record(&id, &viewer)?.ok_or(AppError::NotFound)?;
-    let mut value = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
+    let engine = state.engine.clone();
+    let (record, located) = super::unblock(move || engine.read_record(&id, &viewer))
+        .await??
+        .ok_or(AppError::NotFound)?;
     let base = super::pages::files_base(&record.id, &located.rel);
+    let rendered = super::pages::render_markdown(record.body.clone(), base).await?;
+    let mut value = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
     if let Value::Object(map) = &mut value {
-        map.insert("html".into(), Value::String(render::to_html(&record.body, &base)));
+        map.insert("html".into(), Value::String(rendered.html.clone()));
         map.insert("url".into(), Value::String(format!("/records/{}", record.id)));
         map.insert("studio_name".into(), Value::String(located.card.studio_name.clone()));
     }
@@ -78,7 +82,10 @@ pub async fn suggest(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, AppError> {
     let q = params::search_request(query.as_deref()).q;
-    let suggestions = state.engine.suggest(&q, &current.viewer, 8)?;
+    let suggestions = {
+        let (engine, q) = (state.engine.clone(), q.clone());
+        super::unblock(move || engine.suggest(&q, &current.viewer, 8)).await??
+    };
     let items: Vec<Value> = suggestions
         .into_iter()
         .map(|c| json!({"id": c.id, "title": c.title, "kind": c.kind, "url": format!("/records/{}", c.id)}))
@@ -100,10 +107,15 @@ pub async fn similar(
         })
         .ok_or_else(|| AppError::BadRequest("缺少参数 id（记录编号）".into()))?;
     let viewer = current.viewer.clone();
-    if state.engine.locate(&id, &viewer)?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    let hits = state.engine.similar(&id, &viewer, 5)?;
+    let engine = state.engine.clone();
+    let wanted = id.clone();
+    let hits = super::unblock(move || -> Result<_, AppError> {
+        if engine.locate(&wanted, &viewer)?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        Ok(engine.similar(&wanted, &viewer, 5)?)
+    })
+    .await??;
     Ok(Json(json!({ "id": id, "hits": hits })))
 }
 

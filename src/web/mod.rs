@@ -114,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), error::error_responses))
         .layer(middleware::from_fn(remember_lang))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(cache_control))
         .layer(middleware::from_fn_with_state(state.clone(), log_requests))
         .with_state(state)
 }
@@ -193,6 +194,20 @@ async fn security_headers(request: Request, next: Next) -> Response {
     ));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// Every answer but the static files depends on who asks (what they may
+/// see, their name in the header, their CSRF token), so none may be kept by
+/// a shared cache or reused for another account.
+async fn cache_control(request: Request, next: Next) -> Response {
+    let shared = request.uri().path().starts_with("/static/");
+    let mut response = next.run(request).await;
+    if !shared {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        headers.append(header::VARY, HeaderValue::from_static("Cookie, Authorization"));
+    }
     response
 }
 

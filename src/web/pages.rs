@@ -1,6 +1,11 @@
 //! HTML pages: search, record (and its bundle files), studios, alliances,
 //! exhibits, errors. Each handler gathers what the page shows into a view
-//! struct; the askama template under `templates/` lays it out.
+//! struct; the askama template under `templates/` lays it out. Searches,
+//! file reads and Markdown rendering run off the async workers (`unblock`),
+//! rendering at most `render_slots()` at once, so that a slow body never
+//! holds up the server.
+
+use std::sync::{Arc, LazyLock};
 
 use askama::Template;
 use axum::extract::{OriginalUri, Path, RawQuery, State};
@@ -12,7 +17,8 @@ use super::params::{self, Links};
 use super::session::Current;
 use super::{AppError, AppState};
 use crate::auth::{Role, Viewer};
-use crate::content::{Record, render};
+use crate::content::Record;
+use crate::content::render::{self, Rendered};
 use crate::search::{Card, FacetField, Hit, SearchRequest, SearchResults, Sort};
 
 /// What every page's frame needs.
@@ -61,6 +67,21 @@ impl Chrome {
 
 pub(super) fn render_page(template: &impl Template) -> Result<Response, AppError> {
     Ok(Html(template.render()?).into_response())
+}
+
+/// How many bodies render at once: half the cores, so that the other half
+/// keeps answering whatever bodies are sent to the preview.
+fn render_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
+static RENDER_SLOTS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| tokio::sync::Semaphore::new(render_slots()));
+
+/// Renders a Markdown body off the async workers, waiting for a render
+/// slot; a large body is rendered once and then served from the cache.
+pub(super) async fn render_markdown(body: String, base: String) -> Result<Arc<Rendered>, AppError> {
+    let _slot = RENDER_SLOTS.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+    super::unblock(move || render::render_cached(&body, &base)).await
 }
 
 pub struct FacetItem {
@@ -328,12 +349,30 @@ pub async fn record_or_file(
     Path(path): Path<String>,
 ) -> Result<Response, AppError> {
     let viewer = current.viewer.clone();
-    if let Some((record, located)) = state.engine.read_record(&path, &viewer)? {
-        return record_page(&state, lang, &uri, &current, record, &located.rel, &located.card);
+    let engine = state.engine.clone();
+    let wanted = path.clone();
+    if let Some((record, located)) = super::unblock(move || engine.read_record(&wanted, &viewer)).await?? {
+        let rendered = render_markdown(record.body.clone(), files_base(&record.id, &located.rel)).await?;
+        let state = state.clone();
+        return super::unblock(move || {
+            record_page(
+                &state,
+                lang,
+                &uri,
+                &current,
+                record,
+                &located.rel,
+                &located.card,
+                &rendered,
+            )
+        })
+        .await?;
     }
-    bundle_file(&state, &viewer, &path)
+    let state = state.clone();
+    super::unblock(move || bundle_file(&state, &current.viewer, &path)).await?
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record_page(
     state: &AppState,
     lang: Lang,
@@ -342,6 +381,7 @@ fn record_page(
     record: Record,
     rel: &str,
     card: &Card,
+    rendered: &Rendered,
 ) -> Result<Response, AppError> {
     let tr = Tr::new(lang);
     let viewer = &current.viewer;
@@ -453,10 +493,12 @@ fn record_page(
         kind_label: tr.label("kind", record.kind.as_str()).into_owned(),
         studio_name: card.studio_name.clone(),
         meta,
-        html: render::to_html(&record.body, &base),
-        toc: render::headings(&record.body)
-            .into_iter()
+        html: rendered.html.clone(),
+        toc: rendered
+            .toc
+            .iter()
             .filter(|(depth, _, _)| *depth <= 3)
+            .cloned()
             .collect(),
         awards,
         attachments,
@@ -613,7 +655,11 @@ pub async fn studio(
     let tr = Tr::new(lang);
     let snapshot = state.engine.snapshot();
     let studio = snapshot.profiles.studios.get(&id).ok_or(AppError::NotFound)?;
-    let (total, all_url, cards) = records_of(&state, &current.viewer, tr, FacetField::Studio, &id)?;
+    let rendered = render_markdown(studio.body.clone(), "/studios/".into()).await?;
+    let (total, all_url, cards) = {
+        let (state, viewer, id) = (state.clone(), current.viewer.clone(), id.clone());
+        super::unblock(move || records_of(&state, &viewer, tr, FacetField::Studio, &id)).await??
+    };
     let alliances = snapshot
         .profiles
         .alliances_of(&id)
@@ -628,7 +674,7 @@ pub async fn studio(
         studio: studio_item(tr, studio),
         founded: studio.founded.map(|y| y.to_string()).unwrap_or_default(),
         alliances,
-        html: render::to_html(&studio.body, "/studios/"),
+        html: rendered.html.clone(),
         total,
         all_url,
         cards,
@@ -704,7 +750,11 @@ pub async fn alliance(
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
     let alliance = profiles.alliances.get(&id).ok_or(AppError::NotFound)?;
-    let (total, all_url, cards) = records_of(&state, &current.viewer, tr, FacetField::Alliance, &id)?;
+    let rendered = render_markdown(alliance.body.clone(), "/alliances/".into()).await?;
+    let (total, all_url, cards) = {
+        let (state, viewer, id) = (state.clone(), current.viewer.clone(), id.clone());
+        super::unblock(move || records_of(&state, &viewer, tr, FacetField::Alliance, &id)).await??
+    };
     let lead = alliance
         .lead_studio
         .as_ref()
@@ -726,7 +776,7 @@ pub async fn alliance(
             .filter(|s| s.alliances.contains(&id))
             .map(|s| studio_item(tr, s))
             .collect(),
-        html: render::to_html(&alliance.body, "/alliances/"),
+        html: rendered.html.clone(),
         total,
         all_url,
         cards,
@@ -794,27 +844,34 @@ pub async fn exhibit(
         .get(&id)
         .filter(|e| viewer.may_see(e.visibility, ""))
         .ok_or(AppError::NotFound)?;
-    let mut items = Vec::new();
-    // Items the viewer may not see are left out, not shown as gaps.
-    for item in &exhibit.items {
-        if let Some(located) = state.engine.locate(&item.id, &viewer)? {
-            let hit = Hit {
-                url: format!("/records/{}", located.card.id),
-                snippet: String::new(),
-                title_html: String::new(),
-                score: 0.0,
-                card: located.card,
-            };
-            items.push(ExhibitItemView {
-                card: card_view(tr, hit),
-                caption: item.caption.clone().unwrap_or_default(),
-            });
+    let rendered = render_markdown(exhibit.body.clone(), "/exhibits/".into()).await?;
+    let engine = state.engine.clone();
+    let wanted = exhibit.items.clone();
+    let items = super::unblock(move || -> Result<Vec<ExhibitItemView>, AppError> {
+        let mut items = Vec::new();
+        // Items the viewer may not see are left out, not shown as gaps.
+        for item in &wanted {
+            if let Some(located) = engine.locate(&item.id, &viewer)? {
+                let hit = Hit {
+                    url: format!("/records/{}", located.card.id),
+                    snippet: String::new(),
+                    title_html: String::new(),
+                    score: 0.0,
+                    card: located.card,
+                };
+                items.push(ExhibitItemView {
+                    card: card_view(tr, hit),
+                    caption: item.caption.clone().unwrap_or_default(),
+                });
+            }
         }
-    }
+        Ok(items)
+    })
+    .await??;
     render_page(&ExhibitPage {
         chrome: Chrome::new(lang, &uri, "", &current),
         title: exhibit.title.clone(),
-        html: render::to_html(&exhibit.body, "/exhibits/"),
+        html: rendered.html.clone(),
         items,
     })
 }

@@ -122,10 +122,16 @@ pub async fn review_action(
     Ok(outcome_response(&result?, StatusCode::OK))
 }
 
-/// `POST /api/preview`: Markdown in, the record page's HTML out.
-pub async fn preview(body: Body) -> Result<Json<Value>, AppError> {
+/// `POST /api/preview`: Markdown in, the record page's HTML out. Only for
+/// signed-in accounts, since rendering is the costliest thing a request
+/// can ask for; it waits for a render slot off the async workers.
+pub async fn preview(current: Current, body: Body) -> Result<Json<Value>, AppError> {
+    if current.viewer.name.is_none() {
+        return Err(AppError::Unauthorized("请先登录后再使用预览".into()));
+    }
     let text = read_text(body).await?;
-    Ok(Json(json!({ "html": render::to_html(&text, "/records/") })))
+    let rendered = super::pages::render_markdown(text, "/records/".into()).await?;
+    Ok(Json(json!({ "html": rendered.html })))
 }
 
 #[derive(Deserialize)]
@@ -144,7 +150,8 @@ pub async fn novelty(
     current: Current,
     Json(draft): Json<NoveltyRequest>,
 ) -> Result<Json<Value>, AppError> {
-    let hits = novelty_hits(&state, &current, &draft.title, &draft.body, draft.id.as_deref())?;
+    let hits = super::unblock(move || novelty_hits(&state, &current, &draft.title, &draft.body, draft.id.as_deref()))
+        .await??;
     Ok(Json(
         json!({ "hits": hits.iter().map(|(title, url, pct)| json!({"title": title, "url": url, "similarity": pct})).collect::<Vec<_>>() }),
     ))

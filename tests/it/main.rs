@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod cli;
+mod hardening;
 mod pages;
 mod props;
 mod publish;
