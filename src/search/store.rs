@@ -152,18 +152,44 @@ pub fn problem(dir: &Path, version: &str, searched: &[(PathBuf, u64)]) -> Option
     if !dir.is_dir() {
         return Some(format!("索引目录 {} 已不存在", dir.display()));
     }
-    let meta_ok = fs::read(dir.join(META_FILE))
+    let meta = fs::read(dir.join(META_FILE))
         .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|meta| meta.get("segments").is_some_and(serde_json::Value::is_array));
-    if !meta_ok {
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let Some(segments) = meta.as_ref().and_then(|m| m.get("segments")).and_then(|s| s.as_array()) else {
         return Some(format!("索引目录 {} 中的 {META_FILE} 缺失或已损坏", dir.display()));
+    };
+    // Files the committed index still needs. A background merge, or newer
+    // deletes, replace files the searcher opened earlier (still mapped, so
+    // searches go on): those may be gone without any damage.
+    let mut live_segments = std::collections::HashSet::new();
+    let mut live_deletes = std::collections::HashSet::new();
+    for segment in segments {
+        let Some(id) = segment.get("segment_id").and_then(|v| v.as_str()) else {
+            return Some(format!("索引目录 {} 中的 {META_FILE} 缺失或已损坏", dir.display()));
+        };
+        let id = id.replace('-', "");
+        if let Some(opstamp) = segment
+            .get("deletes")
+            .and_then(|d| d.get("opstamp"))
+            .and_then(|o| o.as_u64())
+        {
+            live_deletes.insert(format!("{id}.{opstamp}.del"));
+        }
+        live_segments.insert(id);
     }
+    let still_needed = |path: &Path| {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.ends_with(".del") {
+            live_deletes.contains(name)
+        } else {
+            live_segments.contains(name.split('.').next().unwrap_or_default())
+        }
+    };
     let on_disk = fs::read_to_string(dir.join(VERSION_FILE)).unwrap_or_default();
     if on_disk.trim() != version {
         return Some(format!("索引目录 {} 中的 {VERSION_FILE} 缺失或已损坏", dir.display()));
     }
-    for (path, size) in searched {
+    for (path, size) in searched.iter().filter(|(path, _)| still_needed(path)) {
         match fs::metadata(path) {
             Ok(meta) if meta.len() == *size => {}
             Ok(_) => return Some(format!("索引文件 {} 已被改动", path.display())),
@@ -176,6 +202,33 @@ pub fn problem(dir: &Path, version: &str, searched: &[(PathBuf, u64)]) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_a_merge_replaced_are_not_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = "490d23aad21547a089b16d4dc674826e";
+        let meta = r#"{"segments":[{"segment_id":"490d23aa-d215-47a0-89b1-6d4dc674826e","max_doc":3,"deletes":{"num_deleted_docs":1,"opstamp":7}}]}"#;
+        fs::write(dir.path().join(META_FILE), meta).unwrap();
+        fs::write(dir.path().join(VERSION_FILE), "v").unwrap();
+        let file = |name: &str| (dir.path().join(name), 10);
+        // Merged away, or deletes superseded by newer ones: gone, and fine.
+        let merged = [
+            file("ff1db684fa7f4abbab65870b1064636f.idx"),
+            file(&format!("{live}.3.del")),
+        ];
+        assert_eq!(problem(dir.path(), "v", &merged), None);
+        // Still in the committed index: gone is damage.
+        for missing in [format!("{live}.idx"), format!("{live}.7.del")] {
+            assert!(problem(dir.path(), "v", &[file(&missing)]).is_some(), "{missing}");
+        }
+        fs::write(dir.path().join(format!("{live}.idx")), [0u8; 10]).unwrap();
+        assert_eq!(problem(dir.path(), "v", &[file(&format!("{live}.idx"))]), None);
+        fs::write(dir.path().join(format!("{live}.idx")), [0u8; 4]).unwrap();
+        assert!(
+            problem(dir.path(), "v", &[file(&format!("{live}.idx"))]).is_some(),
+            "cut short"
+        );
+    }
 
     #[test]
     fn only_index_files_are_cleared() {
