@@ -16,7 +16,7 @@ use super::i18n::{Lang, Tr};
 use super::pages::{Chrome, files_base};
 use super::session::{Current, csrf_header};
 use super::{AppError, AppState};
-use crate::content::{Record, render};
+use crate::content::Record;
 use crate::publish::{Outcome, PublishError, Submission, diff};
 
 /// Largest record file accepted, in bytes.
@@ -601,14 +601,17 @@ pub async fn form_submit(
             }
         }
     }
-    let preview = render::to_html(&form.body, &id.as_ref().map(|i| files_base(i, "")).unwrap_or_default());
-    let similar = novelty_hits(
-        &state,
-        &current,
-        &form.title,
-        &form.body,
-        id.as_ref().ok().map(String::as_str).filter(|_| !form.id.is_empty()),
-    )?;
+    let base = id.as_ref().map(|i| files_base(i, "")).unwrap_or_default();
+    let preview = super::pages::render_markdown(form.body.clone(), base)
+        .await?
+        .html
+        .clone();
+    let similar = {
+        let (state, current) = (state.clone(), current.clone());
+        let (title, body) = (form.title.clone(), form.body.clone());
+        let exclude = id.clone().ok().filter(|_| !form.id.is_empty());
+        super::unblock(move || novelty_hits(&state, &current, &title, &body, exclude.as_deref())).await??
+    };
     form.csrf = current.csrf().to_string();
     let page = PublishPage {
         chrome: Chrome::new(lang, &uri, "", &current),
@@ -714,17 +717,19 @@ pub async fn review_show(
         .await??
         .ok_or(AppError::NotFound)?;
     let old = submission.published.clone().unwrap_or_default();
-    let similar = novelty_hits(
-        &state,
-        &current,
-        &submission.record.title,
-        &submission.record.body,
-        Some(&id),
-    )?;
+    let similar = {
+        let (state, current, key) = (state.clone(), current.clone(), id.clone());
+        let (title, body) = (submission.record.title.clone(), submission.record.body.clone());
+        super::unblock(move || novelty_hits(&state, &current, &title, &body, Some(&key))).await??
+    };
+    let html = super::pages::render_markdown(submission.record.body.clone(), files_base(&id, ""))
+        .await?
+        .html
+        .clone();
     let page = ReviewItemPage {
         chrome: Chrome::new(lang, &uri, "", &current),
         diff: diff(&old, &submission.text),
-        html: render::to_html(&submission.record.body, &files_base(&id, "")),
+        html,
         similar,
         attachments: submission.attachments.clone(),
         item: review_item(tr, &submission),
