@@ -62,6 +62,8 @@ enum Command {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
+    /// Print the fields of a record as the table of the content format.
+    Fields,
     /// Manage accounts (passwords are read from standard input).
     User {
         #[command(subcommand)]
@@ -149,6 +151,10 @@ fn init_tracing() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { content } => check(&content),
+        Command::Fields => {
+            print!("{}", crate::content::spec::markdown_table());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Index { paths, rebuild } => {
             // A rebuild does not read the old index: it may be unreadable.
             let engine = match rebuild {

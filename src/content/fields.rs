@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_yaml_ng::Value;
 
 use super::front_matter::FrontMatter;
-use super::{Date, Problem, Severity};
+use super::{Choice, Date, Problem, Severity};
 
 pub struct FieldReader<'a> {
     fm: &'a FrontMatter,
@@ -74,16 +74,16 @@ impl<'a> FieldReader<'a> {
         self.require(key, found)
     }
 
-    pub fn choice(&mut self, key: &'static str, allowed: &[&str]) -> Option<String> {
+    pub fn choice(&mut self, key: &'static str, allowed: &[Choice]) -> Option<String> {
         let line = self.line_of(key);
         let text = self.string(key, 100)?;
-        if allowed.contains(&text.as_str()) {
+        if super::spec::is_choice(allowed, &text) {
             Some(text)
         } else {
             self.error(
                 key,
                 line,
-                format!("“{text}”不是可选值，应为 {} 之一", allowed.join(" | ")),
+                format!("“{text}”不是可选值，应为 {} 之一", super::spec::values(allowed)),
             );
             None
         }

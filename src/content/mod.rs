@@ -9,6 +9,7 @@ mod fields;
 pub mod front_matter;
 pub mod load;
 pub mod render;
+pub mod spec;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -18,24 +19,10 @@ use serde::Serialize;
 
 use fields::{FieldReader, map_int, map_str};
 
-pub const KINDS: &[&str] = &["achievement", "patent", "method", "problem"];
-pub const CATEGORIES: &[&str] = &["tech", "qc", "five-small", "management", "other"];
-pub const PATENT_TYPES: &[&str] = &["invention", "utility", "design"];
-pub const PATENT_STATUSES: &[&str] = &["pending", "granted", "expired", "rejected", "withdrawn"];
-pub const PROBLEM_STATUSES: &[&str] = &["open", "solved"];
-pub const METHOD_LEVELS: &[&str] = &["national", "provincial", "enterprise"];
-pub const AWARD_LEVELS: &[&str] = &["national", "provincial", "industry", "enterprise"];
-pub const VISIBILITIES: &[&str] = &["public", "members", "studio"];
-/// Review state of a publisher's submission (an extension of the spec).
-pub const REVIEW_STATES: &[&str] = &["pending", "returned"];
-pub const STUDIO_TYPES: &[&str] = &[
-    "research",
-    "management",
-    "five-small",
-    "party-building",
-    "overseas",
-    "migrant-workforce",
-];
+pub use spec::{
+    AWARD_LEVELS, CATEGORIES, Choice, KINDS, METHOD_LEVELS, PATENT_STATUSES, PATENT_TYPES, PROBLEM_STATUSES,
+    REVIEW_STATES, STUDIO_TYPES, VISIBILITIES,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -457,8 +444,9 @@ pub fn parse_document(id: &str, text: &str, known: &KnownIds) -> Result<(Documen
     let section = Section::of_id(id);
     let kind_line = r.line_of("kind");
     let kind = r.required_string("kind", 40);
+    let kinds: Vec<&str> = KINDS.iter().map(|c| c.value).collect();
     let expected: &[&str] = match section {
-        Section::Records => KINDS,
+        Section::Records => &kinds,
         Section::Studios => &["studio"],
         Section::Alliances => &["alliance"],
         Section::Exhibits => &["exhibit"],
@@ -467,7 +455,7 @@ pub fn parse_document(id: &str, text: &str, known: &KnownIds) -> Result<(Documen
         && !expected.contains(&k.as_str())
     {
         let hint = match section {
-            Section::Records => format!("应为 {} 之一", KINDS.join(" | ")),
+            Section::Records => format!("应为 {} 之一", spec::values(KINDS)),
             _ => format!("此文件夹中的文件应写 kind: {}", expected[0]),
         };
         r.error("kind", kind_line, format!("“{k}”不是有效类型，{hint}"));
@@ -528,10 +516,10 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         let level = map_str(map, "level");
         match (&name, &level) {
             (None, _) => r.error("awards", line, "每个奖项都需要 name（奖项名称）"),
-            (_, Some(l)) if !AWARD_LEVELS.contains(&l.as_str()) => r.error(
+            (_, Some(l)) if !spec::is_choice(AWARD_LEVELS, l) => r.error(
                 "awards",
                 line,
-                format!("奖项级别“{l}”无效，应为 {} 之一", AWARD_LEVELS.join(" | ")),
+                format!("奖项级别“{l}”无效，应为 {} 之一", spec::values(AWARD_LEVELS)),
             ),
             (_, None) => r.error("awards", line, "每个奖项都需要 level（级别）"),
             _ => {}

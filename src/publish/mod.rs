@@ -532,7 +532,7 @@ impl Publisher {
         let mut request = SearchRequest::default();
         request.filters.insert(
             FacetField::Review,
-            REVIEW_STATES.iter().map(|s| s.to_string()).collect(),
+            REVIEW_STATES.iter().map(|s| s.value.to_string()).collect(),
         );
         request.per_page = 100;
         loop {

@@ -263,9 +263,13 @@ impl Tr {
     /// The label of an enum value of the content format; unknown values
     /// (ids, years, tags) are shown as they are.
     pub fn label<'a>(&self, field: &str, value: &'a str) -> std::borrow::Cow<'a, str> {
+        let en = self.lang == Lang::En;
+        if let Some(label) = crate::content::spec::choice_label(field, value, en) {
+            return label.into();
+        }
         let found = LABELS.iter().find(|(f, v, _, _)| *f == field && *v == value);
         match found {
-            Some((_, _, zh, en)) => (if self.lang == Lang::En { *en } else { *zh }).into(),
+            Some((_, _, zh, en_label)) => (if en { *en_label } else { *zh }).into(),
             None => value.into(),
         }
     }
@@ -321,37 +325,9 @@ impl Tr {
     }
 }
 
+/// Labels of values that are not fields of the content format (those are
+/// in `content::spec`).
 const LABELS: &[(&str, &str, &str, &str)] = &[
-    ("kind", "achievement", "创新成果", "Achievement"),
-    ("kind", "patent", "专利", "Patent"),
-    ("kind", "method", "工法", "Method"),
-    ("kind", "problem", "攻关难题", "Open problem"),
-    ("category", "tech", "技术创新", "Technical innovation"),
-    ("category", "qc", "QC成果", "QC result"),
-    ("category", "five-small", "五小成果", "Five-small innovation"),
-    ("category", "management", "管理创新", "Management innovation"),
-    ("category", "other", "其他", "Other"),
-    ("patent_type", "invention", "发明", "Invention"),
-    ("patent_type", "utility", "实用新型", "Utility model"),
-    ("patent_type", "design", "外观设计", "Design"),
-    ("status", "pending", "审查中", "Pending"),
-    ("status", "granted", "已授权", "Granted"),
-    ("status", "expired", "已失效", "Expired"),
-    ("status", "rejected", "已驳回", "Rejected"),
-    ("status", "withdrawn", "已撤回", "Withdrawn"),
-    ("status", "open", "待解决", "Open"),
-    ("status", "solved", "已解决", "Solved"),
-    ("level", "national", "国家级", "National"),
-    ("level", "provincial", "省部级", "Provincial"),
-    ("level", "enterprise", "企业级", "Enterprise"),
-    ("award_level", "national", "国家级", "National"),
-    ("award_level", "provincial", "省部级", "Provincial"),
-    ("award_level", "industry", "行业级", "Industry"),
-    ("award_level", "enterprise", "企业级", "Enterprise"),
-    ("visibility", "public", "公开", "Public"),
-    ("visibility", "members", "联盟成员可见", "Members"),
-    ("visibility", "studio", "仅本工作室", "Studio only"),
-    ("review", "pending", "待审核", "Pending review"),
     ("action", "create", "新建", "Created"),
     ("action", "update", "修改", "Updated"),
     ("action", "submit", "提交审核", "Submitted"),
@@ -359,13 +335,6 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("action", "return", "退回", "Returned"),
     ("action", "delete", "删除", "Deleted"),
     ("action", "attach", "上传附件", "Attached a file"),
-    ("review", "returned", "已退回", "Returned"),
-    ("studio_type", "research", "研发创新型", "Research"),
-    ("studio_type", "management", "管理创新型", "Management"),
-    ("studio_type", "five-small", "五小创新型", "Five-small"),
-    ("studio_type", "party-building", "党建创新型", "Party building"),
-    ("studio_type", "overseas", "海外", "Overseas"),
-    ("studio_type", "migrant-workforce", "劳务工创新型", "Migrant workforce"),
 ];
 
 #[cfg(test)]

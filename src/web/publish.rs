@@ -517,7 +517,7 @@ pub async fn form_page(
         return Ok(response);
     }
     let mut form = if query.id.is_empty() {
-        let kind = if crate::content::KINDS.contains(&query.kind.as_str()) {
+        let kind = if crate::content::spec::is_choice(crate::content::KINDS, &query.kind) {
             query.kind.clone()
         } else {
             "achievement".into()

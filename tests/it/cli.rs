@@ -194,3 +194,22 @@ fn user_and_token_commands() {
     assert!(run(&["user", "remove", "zhang"], dir.path()).status.success());
     assert!(!String::from_utf8_lossy(&run(&["user", "list"], dir.path()).stdout).contains("zhang"));
 }
+
+/// The content format's field table in the docs is the one the code uses.
+#[test]
+fn the_documented_fields_are_the_ones_the_code_knows() {
+    let out = crate::support::run(&["fields"], std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("| `solved_by` |"), "{table}");
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/content-format.md")).unwrap();
+    let documented = docs
+        .split("<!-- fields:begin -->\n")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- fields:end -->").next())
+        .unwrap();
+    assert_eq!(
+        documented, table,
+        "run `zhihui fields` and paste its table into docs/content-format.md"
+    );
+}
