@@ -254,6 +254,44 @@ pub struct Record {
 }
 
 impl Record {
+    /// The value of a one-value or list field of `spec::RECORD_FIELDS` as
+    /// text (a choice as its value, a list joined with `，`); `None` when
+    /// absent or when the field is a list of objects (awards, applied_in).
+    /// The one place that maps a field's name to the record.
+    pub fn field_text(&self, name: &str) -> Option<String> {
+        let opt = |v: &Option<String>| v.clone();
+        let list = |v: &[String]| (!v.is_empty()).then(|| v.join("，"));
+        let text = match name {
+            "title" => Some(self.title.clone()),
+            "kind" => Some(self.kind.as_str().to_string()),
+            "studio" => Some(self.studio.clone()),
+            "date" => Some(self.date.to_string()),
+            "authors" => list(&self.authors),
+            "tags" => list(&self.tags),
+            "summary" => Some(self.summary.clone()),
+            "visibility" => Some(self.visibility.as_str().to_string()),
+            "benefit" => self.benefit.map(|b| b.to_string()),
+            "category" => opt(&self.category),
+            "patent_type" => opt(&self.patent_type),
+            "application_no" => opt(&self.application_no),
+            "publication_no" => opt(&self.publication_no),
+            "filing_date" => self.filing_date.map(|d| d.to_string()),
+            "grant_date" => self.grant_date.map(|d| d.to_string()),
+            "status" => opt(&self.status),
+            "assignee" => opt(&self.assignee),
+            "ipc" => list(&self.ipc),
+            "method_code" => opt(&self.method_code),
+            "level" => opt(&self.level),
+            "scope" => opt(&self.scope),
+            "solved_by" => list(&self.solved_by),
+            "related" => list(&self.related),
+            "review" => opt(&self.review),
+            "review_comment" => opt(&self.review_comment),
+            _ => None,
+        };
+        text.filter(|t| !t.is_empty())
+    }
+
     /// The codes a record can be found by exactly.
     pub fn codes(&self) -> Vec<&str> {
         let mut codes: Vec<&str> = [&self.application_no, &self.publication_no, &self.method_code]
@@ -753,6 +791,23 @@ mod tests {
     }
 
     const GOOD: &str = "---\ntitle: 盾构管片错台快速修复工法\nkind: method\nstudio: tunnel-zhang\ndate: 2023-06-18\ntags: [盾构, 管片]\nvisibility: public\nmethod_code: QB-SD-2023-07\nlevel: enterprise\nbenefit: 85.6\nawards:\n  - {name: 科技进步奖, level: enterprise, year: 2023}\napplied_in:\n  - {project: 深圳地铁14号线, year: 2023}\n---\n\n第一段正文。\n\n## 工艺原理\n";
+
+    #[test]
+    fn every_described_field_is_read_from_the_record() {
+        let text = "---\ntitle: 一个工法\nkind: patent\nstudio: s\ndate: 2023-06-18\nauthors: [甲, 乙]\ntags: [t]\nsummary: 摘要\nvisibility: public\nbenefit: 85.6\npatent_type: invention\napplication_no: CN202110345678.9\npublication_no: CN1\nfiling_date: 2021-01-02\ngrant_date: 2022-01-02\nstatus: granted\nassignee: 公司\nipc: [E21D 11/08]\nrelated: [a/b]\nreview: pending\nreview_comment: 请补充\n---\n正文\n";
+        let known = KnownIds {
+            studios: ["s".to_string()].into(),
+            ..KnownIds::default()
+        };
+        let Ok((Document::Record(record), _)) = parse_document("x/y", text, &known) else {
+            panic!("parses");
+        };
+        for field in spec::RECORD_FIELDS.iter().filter(|f| f.applies_to(Kind::Patent)) {
+            let nested = matches!(field.shape, spec::Shape::Awards | spec::Shape::Applications);
+            assert_eq!(record.field_text(field.name).is_some(), !nested, "{}", field.name);
+        }
+        assert_eq!(record.field_text("authors").as_deref(), Some("甲，乙"));
+    }
 
     #[test]
     fn parses_a_valid_record() {
