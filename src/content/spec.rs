@@ -180,16 +180,6 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
     eg("[张伟, 李强]", f("authors", "完成人", "Authors", Shape::List)),
     eg("[盾构, 管片]", f("tags", "关键词", "Tags", Shape::List)),
     f("summary", "摘要", "Summary", Shape::Paragraph(500)),
-    f("visibility", "可见范围", "Visibility", Shape::Choice(VISIBILITIES)),
-    eg(
-        "85.6",
-        f(
-            "benefit",
-            "经济效益（万元）",
-            "Economic benefit (× 10,000 CNY)",
-            Shape::Number,
-        ),
-    ),
     only(
         &[Kind::Achievement],
         f("category", "成果类别", "Category", Shape::Choice(CATEGORIES)),
@@ -236,6 +226,16 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
     only(
         &[Kind::Problem],
         f("solved_by", "解决方案", "Solved by", Shape::Records),
+    ),
+    f("visibility", "可见范围", "Visibility", Shape::Choice(VISIBILITIES)),
+    eg(
+        "85.6",
+        f(
+            "benefit",
+            "经济效益（万元）",
+            "Economic benefit (× 10,000 CNY)",
+            Shape::Number,
+        ),
     ),
     eg(
         "- {name: 中国中铁科技进步奖, level: enterprise, year: 2023}",
