@@ -16,7 +16,6 @@ mod pages;
 mod params;
 mod publish;
 mod session;
-mod watch;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -141,7 +140,7 @@ pub async fn serve(
     // run side by side.
     let watching = {
         let engine = engine.clone();
-        tokio::task::spawn_blocking(move || watch::spawn(engine))
+        tokio::task::spawn_blocking(move || crate::watch::spawn(engine))
     };
     tokio::task::spawn_blocking(catch_up).await??;
     let _watcher = watching.await??;
