@@ -11,10 +11,14 @@
 
 mod api;
 mod error;
+mod files;
+mod form;
+mod history;
 pub mod i18n;
 mod pages;
 mod params;
-mod publish;
+mod records_api;
+mod review;
 mod session;
 
 use std::net::SocketAddr;
@@ -71,16 +75,16 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::search))
-        .route("/search", get(pages::search))
-        .route("/records/{*id}", get(pages::record_or_file))
-        .route("/studios", get(pages::studios))
-        .route("/studios/{id}", get(pages::studio))
-        .route("/alliances", get(pages::alliances))
-        .route("/alliances/{id}", get(pages::alliance))
-        .route("/exhibits", get(pages::exhibits))
-        .route("/exhibits/{id}", get(pages::exhibit))
-        .route("/static/{file}", get(pages::static_file))
+        .route("/", get(pages::search::search))
+        .route("/search", get(pages::search::search))
+        .route("/records/{*id}", get(pages::record::record_or_file))
+        .route("/studios", get(pages::profiles::studios))
+        .route("/studios/{id}", get(pages::profiles::studio))
+        .route("/alliances", get(pages::profiles::alliances))
+        .route("/alliances/{id}", get(pages::profiles::alliance))
+        .route("/exhibits", get(pages::profiles::exhibits))
+        .route("/exhibits/{id}", get(pages::profiles::exhibit))
+        .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
@@ -88,28 +92,28 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/records/{*id}",
             get(api::record)
-                .put(publish::put_record)
-                .delete(publish::delete_record)
-                .post(publish::review_action),
+                .put(records_api::put_record)
+                .delete(records_api::delete_record)
+                .post(records_api::review_action),
         )
         .route("/api/session", post(session::create).delete(session::delete))
-        .route("/api/preview", post(publish::preview))
-        .route("/api/novelty", post(publish::novelty))
-        .route("/login", get(pages::login).post(session::login_form))
+        .route("/api/preview", post(records_api::preview))
+        .route("/api/novelty", post(records_api::novelty))
+        .route("/login", get(pages::login::login).post(session::login_form))
         .route("/logout", post(session::logout_form))
-        .route("/publish", get(publish::form_page).post(publish::form_submit))
-        .route("/review", get(publish::review_list))
-        .route("/review/{*id}", get(publish::review_show).post(publish::review_submit))
-        .route("/history/{*id}", get(publish::history))
+        .route("/publish", get(form::form_page).post(form::form_submit))
+        .route("/review", get(review::review_list))
+        .route("/review/{*id}", get(review::review_show).post(review::review_submit))
+        .route("/history/{*id}", get(history::history))
         .route(
             "/api/files/{*path}",
-            put(publish::put_file).layer(DefaultBodyLimit::disable()),
+            put(files::put_file).layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/upload/{*id}",
-            post(publish::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+            post(files::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
-        .fallback(pages::not_found)
+        .fallback(pages::errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), error::error_responses))
         .layer(middleware::from_fn(remember_lang))
         .layer(middleware::from_fn(security_headers))

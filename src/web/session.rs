@@ -309,7 +309,7 @@ pub async fn login_form(
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
             let next = safe_next(&form.next);
-            let mut page = super::pages::login_page(lang, &next, &form.username, &e.to_string(), e.status())?;
+            let mut page = super::pages::login::login_page(lang, &next, &form.username, &e.to_string(), e.status())?;
             if let AppError::TooManyRequests(secs) = e {
                 page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
