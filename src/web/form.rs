@@ -8,7 +8,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
-use super::i18n::Lang;
 use super::pages::Chrome;
 use super::pages::record::files_base;
 use super::records_api::novelty_hits;
@@ -351,8 +350,8 @@ pub struct FormQuery {
 pub async fn form_page(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
     OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Query(query): Query<FormQuery>,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, &uri.to_string()) {
@@ -387,7 +386,7 @@ pub async fn form_page(
     };
     form.csrf = current.csrf().to_string();
     let page = PublishPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         editing: !form.id.is_empty(),
         studios: studio_choices(&state, &current),
         form,
@@ -403,8 +402,7 @@ pub async fn form_page(
 pub async fn form_submit(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     axum::Form(mut form): axum::Form<RecordForm>,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, "/publish") {
@@ -457,7 +455,7 @@ pub async fn form_submit(
     };
     form.csrf = current.csrf().to_string();
     let page = PublishPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         editing: !form.id.is_empty(),
         studios: studio_choices(&state, &current),
         form,

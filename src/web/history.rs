@@ -1,11 +1,10 @@
 //! A record's version history (`/history/{id}`), each version shown only
 //! to those who could see it when it was written, with its diff.
 
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::i18n::{Lang, Tr};
 use super::pages::Chrome;
 use super::session::Current;
 use super::{AppError, AppState};
@@ -31,8 +30,7 @@ pub struct HistoryQuery {
 pub async fn history(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, AppError> {
@@ -63,9 +61,9 @@ pub async fn history(
         Ok((record, versions, shown, diff))
     })
     .await??;
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let page = HistoryPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         id: id.clone(),
         title: record.title,
         versions: versions

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::form::refuse_non_writer;
-use super::i18n::{Lang, Tr};
+use super::i18n::Tr;
 use super::pages::Chrome;
 use super::pages::record::files_base;
 use super::records_api::novelty_hits;
@@ -50,13 +50,12 @@ fn review_item(tr: Tr, s: &Submission) -> ReviewItem {
 pub async fn review_list(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, "/review") {
         return Ok(response);
     }
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let publisher = state.publisher.clone();
     let viewer = current.viewer.clone();
     let items = crate::web::unblock(move || publisher.queue(&viewer))
@@ -64,10 +63,7 @@ pub async fn review_list(
         .iter()
         .map(|s| review_item(tr, s))
         .collect();
-    let page = ReviewPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        items,
-    };
+    let page = ReviewPage { chrome, items };
     crate::web::pages::render_page(&page)
 }
 
@@ -86,14 +82,14 @@ pub struct ReviewItemPage {
 pub async fn review_show(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
     OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, &uri.to_string()) {
         return Ok(response);
     }
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let publisher = state.publisher.clone();
     let viewer = current.viewer.clone();
     let key = id.clone();
@@ -111,7 +107,7 @@ pub async fn review_show(
         .html
         .clone();
     let page = ReviewItemPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         diff: diff(&old, &submission.text),
         html,
         similar,

@@ -19,10 +19,12 @@ pub mod static_files;
 use std::sync::{Arc, LazyLock};
 
 use askama::Template;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::AppError;
 use super::i18n::{Lang, Tr};
+use super::{AppError, AppState};
 use crate::auth::Role;
 use crate::content::render::{self, Rendered};
 use crate::search::Hit;
@@ -46,6 +48,9 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    /// The frame for pages that need more than the extractor gives: the
+    /// search page (its query stays in the header's box) and the error and
+    /// sign-in pages, built outside a handler's extractors.
     pub fn new(lang: Lang, uri: &axum::http::Uri, q: &str, current: &Current) -> Chrome {
         let other = if lang == Lang::En { "zh" } else { "en" };
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -69,6 +74,24 @@ impl Chrome {
                 .map(|p| p.as_str().to_string())
                 .unwrap_or_else(|| "/".into()),
         }
+    }
+}
+
+/// The frame of a page whose header search box starts empty: what almost
+/// every handler needs, so it is taken like `Lang` or `Current`. The viewer
+/// is the request's `Current` (recognised once per request, see
+/// `session::Current`).
+impl FromRequestParts<AppState> for Chrome {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_parts(parts);
+        let OriginalUri(uri) = match OriginalUri::from_request_parts(parts, state).await {
+            Ok(uri) => uri,
+            Err(never) => match never {},
+        };
+        let current = Current::from_request_parts(parts, state).await?;
+        Ok(Chrome::new(lang, &uri, "", &current))
     }
 }
 

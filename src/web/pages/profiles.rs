@@ -2,12 +2,12 @@
 //! each listing only the records the viewer may see.
 
 use askama::Template;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Viewer;
 use crate::search::{FacetField, Hit, SearchRequest, Sort};
-use crate::web::i18n::{Lang, Tr};
+use crate::web::i18n::Tr;
 use crate::web::params::Links;
 use crate::web::session::Current;
 use crate::web::{AppError, AppState};
@@ -41,19 +41,11 @@ fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
     }
 }
 
-pub async fn studios(
-    State(state): State<AppState>,
-    current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, AppError> {
-    let tr = Tr::new(lang);
+pub async fn studios(State(state): State<AppState>, _current: Current, chrome: Chrome) -> Result<Response, AppError> {
+    let tr = chrome.tr;
     let snapshot = state.engine.snapshot();
     let studios = snapshot.profiles.studios.values().map(|s| studio_item(tr, s)).collect();
-    render_page(&StudiosPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        studios,
-    })
+    render_page(&StudiosPage { chrome, studios })
 }
 
 #[derive(Template)]
@@ -88,11 +80,10 @@ fn records_of(
 pub async fn studio(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let snapshot = state.engine.snapshot();
     let studio = snapshot.profiles.studios.get(&id).ok_or(AppError::NotFound)?;
     let rendered = render_markdown(studio.body.clone(), "/studios/".into()).await?;
@@ -110,7 +101,7 @@ pub async fn studio(
         })
         .collect();
     render_page(&StudioPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         studio: studio_item(tr, studio),
         founded: studio.founded.map(|y| y.to_string()).unwrap_or_default(),
         alliances,
@@ -135,12 +126,7 @@ pub struct AlliancesPage {
     pub alliances: Vec<AllianceItem>,
 }
 
-pub async fn alliances(
-    State(state): State<AppState>,
-    current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, AppError> {
+pub async fn alliances(State(state): State<AppState>, _current: Current, chrome: Chrome) -> Result<Response, AppError> {
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
     let alliances = profiles
@@ -157,10 +143,7 @@ pub async fn alliances(
                 .count(),
         })
         .collect();
-    render_page(&AlliancesPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        alliances,
-    })
+    render_page(&AlliancesPage { chrome, alliances })
 }
 
 #[derive(Template)]
@@ -182,11 +165,10 @@ pub struct AlliancePage {
 pub async fn alliance(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
     let alliance = profiles.alliances.get(&id).ok_or(AppError::NotFound)?;
@@ -204,7 +186,7 @@ pub async fn alliance(
             url: format!("/studios/{}", s.id),
         });
     render_page(&AlliancePage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         name: alliance.name.clone(),
         domain: alliance.domain.clone(),
         founded: alliance.founded.map(|y| y.to_string()).unwrap_or_default(),
@@ -230,12 +212,7 @@ pub struct ExhibitsPage {
     pub exhibits: Vec<LinkItem>,
 }
 
-pub async fn exhibits(
-    State(state): State<AppState>,
-    current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, AppError> {
+pub async fn exhibits(State(state): State<AppState>, current: Current, chrome: Chrome) -> Result<Response, AppError> {
     let viewer = current.viewer.clone();
     let snapshot = state.engine.snapshot();
     let exhibits = snapshot
@@ -248,10 +225,7 @@ pub async fn exhibits(
             url: format!("/exhibits/{}", e.id),
         })
         .collect();
-    render_page(&ExhibitsPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        exhibits,
-    })
+    render_page(&ExhibitsPage { chrome, exhibits })
 }
 
 pub struct ExhibitItemView {
@@ -271,11 +245,10 @@ pub struct ExhibitPage {
 pub async fn exhibit(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let viewer = current.viewer.clone();
     let snapshot = state.engine.snapshot();
     let exhibit = snapshot
@@ -309,7 +282,7 @@ pub async fn exhibit(
     })
     .await??;
     render_page(&ExhibitPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         title: exhibit.title.clone(),
         html: rendered.html.clone(),
         items,

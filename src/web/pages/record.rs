@@ -3,14 +3,13 @@
 //! same route serves the files of a page bundle (`web::files`).
 
 use askama::Template;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Role;
 use crate::content::Record;
 use crate::content::render::Rendered;
 use crate::search::{Card, FacetField, SearchRequest, Sort};
-use crate::web::i18n::{Lang, Tr};
 use crate::web::session::Current;
 use crate::web::{AppError, AppState};
 
@@ -56,8 +55,7 @@ pub struct RecordPage {
 pub async fn record_or_file(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Path(path): Path<String>,
 ) -> Result<Response, AppError> {
     let viewer = current.viewer.clone();
@@ -67,16 +65,7 @@ pub async fn record_or_file(
         let rendered = render_markdown(record.body.clone(), files_base(&record.id, &located.rel)).await?;
         let state = state.clone();
         return crate::web::unblock(move || {
-            record_page(
-                &state,
-                lang,
-                &uri,
-                &current,
-                record,
-                &located.rel,
-                &located.card,
-                &rendered,
-            )
+            record_page(&state, chrome, &current, record, &located.rel, &located.card, &rendered)
         })
         .await?;
     }
@@ -87,15 +76,14 @@ pub async fn record_or_file(
 #[allow(clippy::too_many_arguments)]
 fn record_page(
     state: &AppState,
-    lang: Lang,
-    uri: &axum::http::Uri,
+    chrome: Chrome,
     current: &Current,
     record: Record,
     rel: &str,
     card: &Card,
     rendered: &Rendered,
 ) -> Result<Response, AppError> {
-    let tr = Tr::new(lang);
+    let tr = chrome.tr;
     let viewer = &current.viewer;
     let base = files_base(&record.id, rel);
     let mut meta = vec![MetaRow {
@@ -201,7 +189,7 @@ fn record_page(
         })
         .collect();
     let page = RecordPage {
-        chrome: Chrome::new(lang, uri, "", current),
+        chrome,
         kind_label: tr.label("kind", record.kind.as_str()).into_owned(),
         studio_name: card.studio_name.clone(),
         meta,
