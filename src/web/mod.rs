@@ -1,13 +1,17 @@
 //! The HTTP adapter: the one route table, shared state, security headers,
-//! request logging, the content watcher and graceful shutdown. Handlers
-//! only translate between HTTP and the domain modules: `pages` (HTML:
-//! search, record and its bundle files, profiles, exhibits, login, errors,
-//! static files), `api` (JSON reads and health), `publish` (the write
-//! routes, preview and novelty check, the publishing form, review, history
-//! and uploads), `session` (who is asking, signing in and out, the CSRF
-//! check); `params` reads and writes search URLs, `error` is the one
-//! `AppError`, `i18n` the interface's words, `watch` applies edits made to
-//! the files.
+//! request logging and graceful shutdown. Handlers only translate between
+//! HTTP and the domain modules, one file per area, named after the routes
+//! they answer so that a page is one hop from the table below: `pages`
+//! (HTML: `search`, `record`, `profiles` for studios, alliances and
+//! exhibits, `login`, `errors`, `static_files`; the page frame `Chrome`
+//! and the bounded Markdown renderer in `pages/mod.rs`), `api` (JSON reads
+//! and health), `records_api` (the JSON writes on `/api/records/…`,
+//! preview and novelty check), `form` (the publishing form), `review`,
+//! `history`, `files` (bundle files and uploads) and `session` (who is
+//! asking, signing in and out, the CSRF check); `params` reads and writes
+//! search URLs, `error` is the one `AppError`, `i18n` the interface's
+//! words. The content watcher is not HTTP: `serve` starts
+//! `crate::watch`.
 
 mod api;
 mod error;
@@ -89,6 +93,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
+        // Approve and return are `POST /api/records/{id}/approve` and
+        // `…/return`, answered by the record's own POST: the id is a
+        // wildcard that may hold slashes, so the action can only be a suffix
+        // of the same route (axum allows no further route below a wildcard),
+        // and `records_api::review_action` splits it off.
         .route(
             "/api/records/{*id}",
             get(api::record)
