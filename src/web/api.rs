@@ -65,7 +65,7 @@ pub async fn record(
     let (record, located) = super::unblock(move || engine.read_record(&id, &viewer))
         .await??
         .ok_or(AppError::NotFound)?;
-    let base = super::pages::files_base(&record.id, &located.rel);
+    let base = super::pages::record::files_base(&record.id, &located.rel);
     let rendered = super::pages::render_markdown(record.body.clone(), base).await?;
     let mut value = serde_json::to_value(&record).map_err(anyhow::Error::from)?;
     if let Value::Object(map) = &mut value {

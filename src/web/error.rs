@@ -168,7 +168,7 @@ impl IntoResponse for AppError {
         }
         let status = self.status();
         let message = self.public_message();
-        let page = super::pages::error_page(
+        let page = super::pages::errors::error_page(
             status,
             &message,
             Lang::Zh,
@@ -219,7 +219,7 @@ pub async fn error_responses(State(state): State<AppState>, request: Request, ne
                 .await
                 .unwrap_or_else(|_| Current::anonymous());
             let lang = Lang::from_parts(&asked);
-            let page = super::pages::error_page(parts.status, &info.message, lang, &uri, &current);
+            let page = super::pages::errors::error_page(parts.status, &info.message, lang, &uri, &current);
             (parts.status, Html(page)).into_response()
         }
     };

@@ -1,22 +1,29 @@
 //! The HTTP adapter: the one route table, shared state, security headers,
-//! request logging, the content watcher and graceful shutdown. Handlers
-//! only translate between HTTP and the domain modules: `pages` (HTML:
-//! search, record and its bundle files, profiles, exhibits, login, errors,
-//! static files), `api` (JSON reads and health), `publish` (the write
-//! routes, preview and novelty check, the publishing form, review, history
-//! and uploads), `session` (who is asking, signing in and out, the CSRF
-//! check); `params` reads and writes search URLs, `error` is the one
-//! `AppError`, `i18n` the interface's words, `watch` applies edits made to
-//! the files.
+//! request logging and graceful shutdown. Handlers only translate between
+//! HTTP and the domain modules, one file per area, named after the routes
+//! they answer so that a page is one hop from the table below: `pages`
+//! (HTML: `search`, `record`, `profiles` for studios, alliances and
+//! exhibits, `login`, `errors`, `static_files`; the page frame `Chrome`
+//! and the bounded Markdown renderer in `pages/mod.rs`), `api` (JSON reads
+//! and health), `records_api` (the JSON writes on `/api/records/…`,
+//! preview and novelty check), `form` (the publishing form), `review`,
+//! `history`, `files` (bundle files and uploads) and `session` (who is
+//! asking, signing in and out, the CSRF check); `params` reads and writes
+//! search URLs, `error` is the one `AppError`, `i18n` the interface's
+//! words. The content watcher is not HTTP: `serve` starts
+//! `crate::watch`.
 
 mod api;
 mod error;
+mod files;
+mod form;
+mod history;
 pub mod i18n;
 mod pages;
 mod params;
-mod publish;
+mod records_api;
+mod review;
 mod session;
-mod watch;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -72,45 +79,50 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::search))
-        .route("/search", get(pages::search))
-        .route("/records/{*id}", get(pages::record_or_file))
-        .route("/studios", get(pages::studios))
-        .route("/studios/{id}", get(pages::studio))
-        .route("/alliances", get(pages::alliances))
-        .route("/alliances/{id}", get(pages::alliance))
-        .route("/exhibits", get(pages::exhibits))
-        .route("/exhibits/{id}", get(pages::exhibit))
-        .route("/static/{file}", get(pages::static_file))
+        .route("/", get(pages::search::search))
+        .route("/search", get(pages::search::search))
+        .route("/records/{*id}", get(pages::record::record_or_file))
+        .route("/studios", get(pages::profiles::studios))
+        .route("/studios/{id}", get(pages::profiles::studio))
+        .route("/alliances", get(pages::profiles::alliances))
+        .route("/alliances/{id}", get(pages::profiles::alliance))
+        .route("/exhibits", get(pages::profiles::exhibits))
+        .route("/exhibits/{id}", get(pages::profiles::exhibit))
+        .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
+        // Approve and return are `POST /api/records/{id}/approve` and
+        // `…/return`, answered by the record's own POST: the id is a
+        // wildcard that may hold slashes, so the action can only be a suffix
+        // of the same route (axum allows no further route below a wildcard),
+        // and `records_api::review_action` splits it off.
         .route(
             "/api/records/{*id}",
             get(api::record)
-                .put(publish::put_record)
-                .delete(publish::delete_record)
-                .post(publish::review_action),
+                .put(records_api::put_record)
+                .delete(records_api::delete_record)
+                .post(records_api::review_action),
         )
         .route("/api/session", post(session::create).delete(session::delete))
-        .route("/api/preview", post(publish::preview))
-        .route("/api/novelty", post(publish::novelty))
-        .route("/login", get(pages::login).post(session::login_form))
+        .route("/api/preview", post(records_api::preview))
+        .route("/api/novelty", post(records_api::novelty))
+        .route("/login", get(pages::login::login).post(session::login_form))
         .route("/logout", post(session::logout_form))
-        .route("/publish", get(publish::form_page).post(publish::form_submit))
-        .route("/review", get(publish::review_list))
-        .route("/review/{*id}", get(publish::review_show).post(publish::review_submit))
-        .route("/history/{*id}", get(publish::history))
+        .route("/publish", get(form::form_page).post(form::form_submit))
+        .route("/review", get(review::review_list))
+        .route("/review/{*id}", get(review::review_show).post(review::review_submit))
+        .route("/history/{*id}", get(history::history))
         .route(
             "/api/files/{*path}",
-            put(publish::put_file).layer(DefaultBodyLimit::disable()),
+            put(files::put_file).layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/upload/{*id}",
-            post(publish::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+            post(files::upload_form).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
-        .fallback(pages::not_found)
+        .fallback(pages::errors::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), error::error_responses))
         .layer(middleware::from_fn(remember_lang))
         .layer(middleware::from_fn(security_headers))
@@ -141,7 +153,7 @@ pub async fn serve(
     // run side by side.
     let watching = {
         let engine = engine.clone();
-        tokio::task::spawn_blocking(move || watch::spawn(engine))
+        tokio::task::spawn_blocking(move || crate::watch::spawn(engine))
     };
     tokio::task::spawn_blocking(catch_up).await??;
     let _watcher = watching.await??;

@@ -76,32 +76,45 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 impl FromRequestParts<AppState> for Current {
     type Rejection = AppError;
 
+    /// Recognised once per request and kept in its extensions, since a
+    /// handler may take both `Current` and a `Chrome` built from it.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if let Some(token) = bearer {
-            return match state.accounts.verify_token(token.trim()) {
-                Some(viewer) => Ok(Current { viewer, session: None }),
-                None => Err(AppError::Unauthorized("API 令牌无效或已撤销".into())),
-            };
+        if let Some(current) = parts.extensions.get::<Current>() {
+            return Ok(current.clone());
         }
-        if let Some(id) = cookie(&parts.headers, SESSION_COOKIE)
-            && let Some(session) = state.sessions.get(&id)
-            && let Some(viewer) = state.accounts.viewer_for(&session.account)
-        {
-            return Ok(Current {
-                viewer,
-                session: Some(session),
-            });
-        }
-        Ok(Current {
-            viewer: Viewer::anonymous(),
-            session: None,
-        })
+        let current = recognise(parts, state)?;
+        parts.extensions.insert(current.clone());
+        Ok(current)
     }
+}
+
+/// Who is asking: a bearer token (which must be valid), else a live
+/// session cookie, else an anonymous visitor.
+fn recognise(parts: &Parts, state: &AppState) -> Result<Current, AppError> {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(token) = bearer {
+        return match state.accounts.verify_token(token.trim()) {
+            Some(viewer) => Ok(Current { viewer, session: None }),
+            None => Err(AppError::Unauthorized("API 令牌无效或已撤销".into())),
+        };
+    }
+    if let Some(id) = cookie(&parts.headers, SESSION_COOKIE)
+        && let Some(session) = state.sessions.get(&id)
+        && let Some(viewer) = state.accounts.viewer_for(&session.account)
+    {
+        return Ok(Current {
+            viewer,
+            session: Some(session),
+        });
+    }
+    Ok(Current {
+        viewer: Viewer::anonymous(),
+        session: None,
+    })
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
@@ -309,7 +322,7 @@ pub async fn login_form(
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
             let next = safe_next(&form.next);
-            let mut page = super::pages::login_page(lang, &next, &form.username, &e.to_string(), e.status())?;
+            let mut page = super::pages::login::login_page(lang, &next, &form.username, &e.to_string(), e.status())?;
             if let AppError::TooManyRequests(secs) = e {
                 page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }

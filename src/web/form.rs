@@ -1,179 +1,20 @@
-//! Writing through the web: the JSON write routes of the spec (PUT, DELETE,
-//! approve, return), preview and novelty check, the publishing form, the
-//! review queue and record history. Every write goes through
-//! `publish::Publisher`; this module only translates.
+//! The publishing form (`/publish`): `RecordForm`, the record file it
+//! writes, the page with its preview and novelty check, and its submit.
+//! Every write goes through `publish::Publisher`.
 
-use axum::Json;
-use axum::body::{Body, to_bytes};
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{OriginalUri, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
-use super::i18n::{Lang, Tr};
-use super::pages::{Chrome, files_base};
-use super::session::{Current, csrf_header};
+use super::pages::Chrome;
+use super::pages::record::files_base;
+use super::records_api::novelty_hits;
+use super::session::Current;
 use super::{AppError, AppState};
 use crate::content::Record;
-use crate::publish::{Outcome, PublishError, Submission, diff};
-
-/// Largest record file accepted, in bytes.
-pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
-
-async fn read_text(body: Body) -> Result<String, AppError> {
-    let bytes = to_bytes(body, MAX_RECORD_BYTES)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge(format!("记录文件过大：最多 {} KB", MAX_RECORD_BYTES / 1024)))?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest("记录文件必须是 UTF-8 编码的文本".into()))
-}
-
-fn outcome_response(outcome: &Outcome, status: StatusCode) -> Response {
-    let mut value = serde_json::to_value(&outcome.record).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert("pending".into(), Value::Bool(outcome.pending));
-        map.insert("etag".into(), Value::String(outcome.etag.clone()));
-        map.insert("url".into(), Value::String(format!("/records/{}", outcome.id)));
-    }
-    let mut response = (status, Json(value)).into_response();
-    if let Ok(tag) = HeaderValue::from_str(&format!("\"{}\"", outcome.etag)) {
-        response.headers_mut().insert(header::ETAG, tag);
-    }
-    response
-}
-
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
-}
-
-/// `PUT /api/records/{id}`: the whole Markdown file as the body.
-pub async fn put_record(
-    State(state): State<AppState>,
-    current: Current,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, AppError> {
-    current.check_csrf(csrf_header(&headers))?;
-    let text = read_text(body).await?;
-    let publisher = state.publisher.clone();
-    let if_match = header_text(&headers, header::IF_MATCH);
-    // `If-None-Match: *` means "only create, never replace".
-    let create_only = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
-    let result = super::unblock(move || {
-        if create_only && let Some((_, current)) = publisher.current(&current.viewer, &id)? {
-            return Err(PublishError::Conflict { current });
-        }
-        publisher.put(&current.viewer, &id, &text, if_match.as_deref())
-    })
-    .await?;
-    let outcome = result?;
-    let status = if outcome.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(outcome_response(&outcome, status))
-}
-
-/// `DELETE /api/records/{id}`.
-pub async fn delete_record(
-    State(state): State<AppState>,
-    current: Current,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    current.check_csrf(csrf_header(&headers))?;
-    let publisher = state.publisher.clone();
-    let if_match = header_text(&headers, header::IF_MATCH);
-    super::unblock(move || publisher.delete(&current.viewer, &id, if_match.as_deref())).await??;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[derive(Deserialize, Default)]
-pub struct ReviewBody {
-    #[serde(default)]
-    pub comment: String,
-}
-
-/// `POST /api/records/{id}/approve` and `POST /api/records/{id}/return`.
-pub async fn review_action(
-    State(state): State<AppState>,
-    current: Current,
-    Path(path): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, AppError> {
-    current.check_csrf(csrf_header(&headers))?;
-    let text = read_text(body).await?;
-    let comment = serde_json::from_str::<ReviewBody>(&text).unwrap_or_default().comment;
-    let publisher = state.publisher.clone();
-    let result = super::unblock(move || {
-        if let Some(id) = path.strip_suffix("/approve") {
-            publisher.approve(&current.viewer, id)
-        } else if let Some(id) = path.strip_suffix("/return") {
-            publisher.send_back(&current.viewer, id, &comment)
-        } else {
-            Err(PublishError::NotFound(path))
-        }
-    })
-    .await?;
-    Ok(outcome_response(&result?, StatusCode::OK))
-}
-
-/// `POST /api/preview`: Markdown in, the record page's HTML out. Only for
-/// signed-in accounts, since rendering is the costliest thing a request
-/// can ask for; it waits for a render slot off the async workers.
-pub async fn preview(current: Current, body: Body) -> Result<Json<Value>, AppError> {
-    if current.viewer.name.is_none() {
-        return Err(AppError::Unauthorized("请先登录后再使用预览".into()));
-    }
-    let text = read_text(body).await?;
-    let rendered = super::pages::render_markdown(text, "/records/".into()).await?;
-    Ok(Json(json!({ "html": rendered.html })))
-}
-
-#[derive(Deserialize)]
-pub struct NoveltyRequest {
-    #[serde(default)]
-    pub title: String,
-    #[serde(default)]
-    pub body: String,
-    #[serde(default)]
-    pub id: Option<String>,
-}
-
-/// `POST /api/novelty`: the existing records most like a draft.
-pub async fn novelty(
-    State(state): State<AppState>,
-    current: Current,
-    Json(draft): Json<NoveltyRequest>,
-) -> Result<Json<Value>, AppError> {
-    let hits = super::unblock(move || novelty_hits(&state, &current, &draft.title, &draft.body, draft.id.as_deref()))
-        .await??;
-    Ok(Json(
-        json!({ "hits": hits.iter().map(|(title, url, pct)| json!({"title": title, "url": url, "similarity": pct})).collect::<Vec<_>>() }),
-    ))
-}
-
-/// (title, url, similarity in percent) of the closest visible records.
-fn novelty_hits(
-    state: &AppState,
-    current: &Current,
-    title: &str,
-    body: &str,
-    exclude: Option<&str>,
-) -> Result<Vec<(String, String, u32)>, AppError> {
-    // The title says most about what a record is: count it three times.
-    let text = format!("{title} {title} {title} {body}");
-    Ok(state
-        .engine
-        .like_text(&text, exclude, &current.viewer, 5)?
-        .into_iter()
-        .map(|(hit, share)| (hit.card.title, hit.url, (share * 100.0).round() as u32))
-        .collect())
-}
+use crate::publish::PublishError;
 
 /// The form's fields; everything is text, checked by the content rules.
 #[derive(Deserialize, Default, Clone)]
@@ -487,7 +328,7 @@ fn studio_choices(state: &AppState, current: &Current) -> Vec<(String, String)> 
 }
 
 /// The response for someone who may not write (sign in, or refused).
-fn refuse_non_writer(current: &Current, here: &str) -> Option<Response> {
+pub(super) fn refuse_non_writer(current: &Current, here: &str) -> Option<Response> {
     match current.viewer.role {
         crate::auth::Role::Publisher { .. } | crate::auth::Role::Staff => None,
         crate::auth::Role::Anonymous => {
@@ -509,8 +350,8 @@ pub struct FormQuery {
 pub async fn form_page(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
     OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     Query(query): Query<FormQuery>,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, &uri.to_string()) {
@@ -545,7 +386,7 @@ pub async fn form_page(
     };
     form.csrf = current.csrf().to_string();
     let page = PublishPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         editing: !form.id.is_empty(),
         studios: studio_choices(&state, &current),
         form,
@@ -554,15 +395,14 @@ pub async fn form_page(
         preview: String::new(),
         similar: Vec::new(),
     };
-    super::pages::render_page(&page)
+    crate::web::pages::render_page(&page)
 }
 
 /// `POST /publish`: preview (with the novelty check) or submit.
 pub async fn form_submit(
     State(state): State<AppState>,
     current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
+    chrome: Chrome,
     axum::Form(mut form): axum::Form<RecordForm>,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, "/publish") {
@@ -584,7 +424,8 @@ pub async fn form_submit(
                 let publisher = state.publisher.clone();
                 let viewer = current.viewer.clone();
                 let (id2, etag2) = (id.clone(), etag.map(str::to_string));
-                let result = super::unblock(move || publisher.put(&viewer, &id2, &markdown, etag2.as_deref())).await?;
+                let result =
+                    crate::web::unblock(move || publisher.put(&viewer, &id2, &markdown, etag2.as_deref())).await?;
                 match result {
                     Ok(_) => return Ok(Redirect::to(&format!("/records/{id}")).into_response()),
                     Err(PublishError::Invalid(problems)) => {
@@ -602,7 +443,7 @@ pub async fn form_submit(
         }
     }
     let base = id.as_ref().map(|i| files_base(i, "")).unwrap_or_default();
-    let preview = super::pages::render_markdown(form.body.clone(), base)
+    let preview = crate::web::pages::render_markdown(form.body.clone(), base)
         .await?
         .html
         .clone();
@@ -610,11 +451,11 @@ pub async fn form_submit(
         let (state, current) = (state.clone(), current.clone());
         let (title, body) = (form.title.clone(), form.body.clone());
         let exclude = id.clone().ok().filter(|_| !form.id.is_empty());
-        super::unblock(move || novelty_hits(&state, &current, &title, &body, exclude.as_deref())).await??
+        crate::web::unblock(move || novelty_hits(&state, &current, &title, &body, exclude.as_deref())).await??
     };
     form.csrf = current.csrf().to_string();
     let page = PublishPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
+        chrome,
         editing: !form.id.is_empty(),
         studios: studio_choices(&state, &current),
         form,
@@ -631,294 +472,9 @@ pub async fn form_submit(
     Ok((status, Html(askama::Template::render(&page)?)).into_response())
 }
 
-#[derive(askama::Template)]
-#[template(path = "review.html")]
-pub struct ReviewPage {
-    pub chrome: Chrome,
-    pub items: Vec<ReviewItem>,
-}
-
-pub struct ReviewItem {
-    pub id: String,
-    pub title: String,
-    pub studio: String,
-    pub kind_label: String,
-    pub state_label: String,
-    pub comment: String,
-    pub is_change: bool,
-}
-
-fn review_item(tr: Tr, s: &Submission) -> ReviewItem {
-    ReviewItem {
-        id: s.id.clone(),
-        title: s.record.title.clone(),
-        studio: s.record.studio.clone(),
-        kind_label: tr.label("kind", s.record.kind.as_str()).into_owned(),
-        state_label: tr
-            .label("review", s.record.review.as_deref().unwrap_or("pending"))
-            .into_owned(),
-        comment: s.record.review_comment.clone().unwrap_or_default(),
-        is_change: s.published.is_some(),
-    }
-}
-
-/// `GET /review`: staff see every submission, publishers their own.
-pub async fn review_list(
-    State(state): State<AppState>,
-    current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-) -> Result<Response, AppError> {
-    if let Some(response) = refuse_non_writer(&current, "/review") {
-        return Ok(response);
-    }
-    let tr = Tr::new(lang);
-    let publisher = state.publisher.clone();
-    let viewer = current.viewer.clone();
-    let items = super::unblock(move || publisher.queue(&viewer))
-        .await??
-        .iter()
-        .map(|s| review_item(tr, s))
-        .collect();
-    let page = ReviewPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        items,
-    };
-    super::pages::render_page(&page)
-}
-
-#[derive(askama::Template)]
-#[template(path = "review_item.html")]
-pub struct ReviewItemPage {
-    pub chrome: Chrome,
-    pub item: ReviewItem,
-    pub diff: Vec<(char, String)>,
-    pub html: String,
-    pub similar: Vec<(String, String, u32)>,
-    /// Attachments that wait for approval with this submission.
-    pub attachments: Vec<String>,
-}
-
-pub async fn review_show(
-    State(state): State<AppState>,
-    current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    if let Some(response) = refuse_non_writer(&current, &uri.to_string()) {
-        return Ok(response);
-    }
-    let tr = Tr::new(lang);
-    let publisher = state.publisher.clone();
-    let viewer = current.viewer.clone();
-    let key = id.clone();
-    let submission = super::unblock(move || publisher.submission(&viewer, &key))
-        .await??
-        .ok_or(AppError::NotFound)?;
-    let old = submission.published.clone().unwrap_or_default();
-    let similar = {
-        let (state, current, key) = (state.clone(), current.clone(), id.clone());
-        let (title, body) = (submission.record.title.clone(), submission.record.body.clone());
-        super::unblock(move || novelty_hits(&state, &current, &title, &body, Some(&key))).await??
-    };
-    let html = super::pages::render_markdown(submission.record.body.clone(), files_base(&id, ""))
-        .await?
-        .html
-        .clone();
-    let page = ReviewItemPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        diff: diff(&old, &submission.text),
-        html,
-        similar,
-        attachments: submission.attachments.clone(),
-        item: review_item(tr, &submission),
-    };
-    super::pages::render_page(&page)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ReviewForm {
-    pub action: String,
-    pub comment: String,
-    pub csrf: String,
-}
-
-pub async fn review_submit(
-    State(state): State<AppState>,
-    current: Current,
-    Path(id): Path<String>,
-    axum::Form(form): axum::Form<ReviewForm>,
-) -> Result<Response, AppError> {
-    current.check_csrf(Some(&form.csrf))?;
-    let publisher = state.publisher.clone();
-    let viewer = current.viewer.clone();
-    let target = id.clone();
-    super::unblock(move || match form.action.as_str() {
-        "approve" => publisher.approve(&viewer, &target),
-        _ => publisher.send_back(&viewer, &target, &form.comment),
-    })
-    .await??;
-    Ok(Redirect::to("/review").into_response())
-}
-
-#[derive(askama::Template)]
-#[template(path = "history.html")]
-pub struct HistoryPage {
-    pub chrome: Chrome,
-    pub id: String,
-    pub title: String,
-    pub versions: Vec<(usize, String, String, String)>,
-    pub shown: Option<usize>,
-    pub diff: Vec<(char, String)>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct HistoryQuery {
-    pub v: Option<usize>,
-}
-
-/// `GET /history/{id}`: every version, and a version's diff with the one before.
-pub async fn history(
-    State(state): State<AppState>,
-    current: Current,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    Path(id): Path<String>,
-    Query(query): Query<HistoryQuery>,
-) -> Result<Response, AppError> {
-    let publisher = state.publisher.clone();
-    let engine = state.engine.clone();
-    let viewer = current.viewer.clone();
-    let key = id.clone();
-    // Only versions the viewer could see when they were written, of a
-    // record the viewer may see now; a diff is taken against the
-    // viewer's previous version, so it shows nothing of the hidden ones.
-    let (record, versions, shown, diff) = super::unblock(move || -> Result<_, AppError> {
-        let (record, _) = engine.read_record(&key, &viewer)?.ok_or(AppError::NotFound)?;
-        let versions = publisher.versions(&viewer, &key);
-        let history = publisher.history();
-        let shown = query.v.filter(|n| versions.iter().any(|v| v.n == *n));
-        let diff = match shown {
-            Some(n) => {
-                let before = versions
-                    .iter()
-                    .rev()
-                    .find(|v| v.n < n)
-                    .and_then(|v| history.text(&key, v.n))
-                    .unwrap_or_default();
-                crate::publish::diff(&before, &history.text(&key, n).unwrap_or_default())
-            }
-            None => Vec::new(),
-        };
-        Ok((record, versions, shown, diff))
-    })
-    .await??;
-    let tr = Tr::new(lang);
-    let page = HistoryPage {
-        chrome: Chrome::new(lang, &uri, "", &current),
-        id: id.clone(),
-        title: record.title,
-        versions: versions
-            .iter()
-            .rev()
-            .map(|v| {
-                (
-                    v.n,
-                    format_time(v.time),
-                    v.author.clone(),
-                    tr.label("action", &v.action).into_owned(),
-                )
-            })
-            .collect(),
-        shown,
-        diff,
-    };
-    super::pages::render_page(&page)
-}
-
-/// UTC time as `YYYY-MM-DD HH:MM UTC`.
-fn format_time(secs: u64) -> String {
-    let at = i64::try_from(secs)
-        .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
-
-/// `PUT /api/files/{id}/{name}`: a file for the record's page bundle.
-pub async fn put_file(
-    State(state): State<AppState>,
-    current: Current,
-    Path(path): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, AppError> {
-    current.check_csrf(csrf_header(&headers))?;
-    let (id, name) = path
-        .rsplit_once('/')
-        .ok_or_else(|| AppError::BadRequest("路径应为 /api/files/记录编号/文件名".into()))?;
-    let bytes = to_bytes(body, crate::publish::MAX_ATTACHMENT_BYTES)
-        .await
-        .map_err(|_| PublishError::TooLarge(crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024))?;
-    let (publisher, viewer, id2, name) = (
-        state.publisher.clone(),
-        current.viewer.clone(),
-        id.to_string(),
-        name.to_string(),
-    );
-    let stored = super::unblock(move || publisher.attach(&viewer, &id2, &name, &bytes)).await??;
-    let url = format!("/records/{id}/{stored}");
-    Ok((StatusCode::CREATED, Json(json!({ "name": stored, "url": url }))).into_response())
-}
-
-/// `POST /upload/{id}`: the record page's upload form (multipart).
-pub async fn upload_form(
-    State(state): State<AppState>,
-    current: Current,
-    Path(id): Path<String>,
-    mut multipart: axum::extract::Multipart,
-) -> Result<Response, AppError> {
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let too_large = || {
-        AppError::from(PublishError::TooLarge(
-            crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024,
-        ))
-    };
-    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| too_large())?,
-            Some("file") => {
-                let name = field.file_name().unwrap_or("file").to_string();
-                let bytes = field.bytes().await.map_err(|_| too_large())?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    current.check_csrf(Some(&csrf))?;
-    let (name, bytes) = file
-        .filter(|(_, b)| !b.is_empty())
-        .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
-    let (publisher, viewer, target) = (state.publisher.clone(), current.viewer.clone(), id.clone());
-    super::unblock(move || publisher.attach(&viewer, &target, &name, &bytes)).await??;
-    Ok(Redirect::to(&format!("/records/{id}")).into_response())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn form_builds_a_valid_record_file() {
         let form = RecordForm {
@@ -949,11 +505,5 @@ mod tests {
         assert_eq!(r.awards[0].year, Some(2024));
         let back = RecordForm::from_record(&r, "");
         assert_eq!(back.application_no, "CN202110345678.9");
-    }
-
-    #[test]
-    fn times_are_readable() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13 UTC");
     }
 }

@@ -5,6 +5,9 @@
 //! (at 100k records a walk takes seconds); anything else — profiles, the
 //! dictionary, folders, attachments, an overflowing event queue, a large
 //! batch — syncs the whole folder.
+//!
+//! Not HTTP: `web::serve` starts it before serving, and nothing here knows
+//! of routes or requests.
 
 use std::collections::BTreeSet;
 use std::path::Path;

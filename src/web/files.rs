@@ -1,0 +1,135 @@
+//! Files of page bundles: serving a visible bundle's files beside the
+//! record (`/records/{id}/{name}`, reached through the record route) and
+//! attaching files, by the API (`PUT /api/files/…`) or the record page's
+//! upload form (`POST /upload/{id}`). Writes go through
+//! `publish::Publisher`.
+
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::json;
+
+use super::session::{Current, csrf_header};
+use super::{AppError, AppState};
+use crate::auth::Viewer;
+use crate::publish::PublishError;
+
+/// Names of a bundle's files (not its index.md, nothing hidden).
+pub(super) fn list_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n != "index.md" && !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A file of a visible page bundle, e.g. `/records/t/b/diagram.png`.
+pub(super) fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response, AppError> {
+    let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
+    // Markdown beside a bundle's index is source (a record, a draft), never a file to serve.
+    if name.is_empty() || name.starts_with('.') || name.to_ascii_lowercase().ends_with(".md") || name.contains('\\') {
+        return Err(AppError::NotFound);
+    }
+    let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
+    let dir = crate::content::load::bundle_dir(state.engine.content_root(), &located.rel).ok_or(AppError::NotFound)?;
+    if !list_files(&dir).iter().any(|n| n == name) {
+        return Err(AppError::NotFound);
+    }
+    let bytes = std::fs::read(dir.join(name)).map_err(|_| AppError::NotFound)?;
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let (content_type, inline) = match extension.as_str() {
+        "png" => ("image/png", true),
+        "jpg" | "jpeg" => ("image/jpeg", true),
+        "gif" => ("image/gif", true),
+        "webp" => ("image/webp", true),
+        "pdf" => ("application/pdf", true),
+        "txt" | "csv" => ("text/plain; charset=utf-8", true),
+        // SVG and everything else could carry script: download only.
+        _ => ("application/octet-stream", false),
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+    );
+    if !inline {
+        headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+    }
+    Ok(response)
+}
+
+/// `PUT /api/files/{id}/{name}`: a file for the record's page bundle.
+pub async fn put_file(
+    State(state): State<AppState>,
+    current: Current,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    current.check_csrf(csrf_header(&headers))?;
+    let (id, name) = path
+        .rsplit_once('/')
+        .ok_or_else(|| AppError::BadRequest("路径应为 /api/files/记录编号/文件名".into()))?;
+    let bytes = to_bytes(body, crate::publish::MAX_ATTACHMENT_BYTES)
+        .await
+        .map_err(|_| PublishError::TooLarge(crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024))?;
+    let (publisher, viewer, id2, name) = (
+        state.publisher.clone(),
+        current.viewer.clone(),
+        id.to_string(),
+        name.to_string(),
+    );
+    let stored = crate::web::unblock(move || publisher.attach(&viewer, &id2, &name, &bytes)).await??;
+    let url = format!("/records/{id}/{stored}");
+    Ok((StatusCode::CREATED, Json(json!({ "name": stored, "url": url }))).into_response())
+}
+
+/// `POST /upload/{id}`: the record page's upload form (multipart).
+pub async fn upload_form(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let too_large = || {
+        AppError::from(PublishError::TooLarge(
+            crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024,
+        ))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|_| too_large())?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("file").to_string();
+                let bytes = field.bytes().await.map_err(|_| too_large())?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    current.check_csrf(Some(&csrf))?;
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
+    let (publisher, viewer, target) = (state.publisher.clone(), current.viewer.clone(), id.clone());
+    crate::web::unblock(move || publisher.attach(&viewer, &target, &name, &bytes)).await??;
+    Ok(Redirect::to(&format!("/records/{id}")).into_response())
+}

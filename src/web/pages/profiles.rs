@@ -1,0 +1,290 @@
+//! Profiles: the studio and alliance directories and pages, and exhibits,
+//! each listing only the records the viewer may see.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+
+use crate::auth::Viewer;
+use crate::search::{FacetField, Hit, SearchRequest, Sort};
+use crate::web::i18n::Tr;
+use crate::web::params::Links;
+use crate::web::session::Current;
+use crate::web::{AppError, AppState};
+
+use super::{CardView, Chrome, LinkItem, card_view, card_views, render_markdown, render_page};
+
+pub struct StudioItem {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub leader: String,
+    pub stars: String,
+    pub type_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "studios.html")]
+pub struct StudiosPage {
+    pub chrome: Chrome,
+    pub studios: Vec<StudioItem>,
+}
+
+fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
+    StudioItem {
+        id: s.id.clone(),
+        name: s.name.clone(),
+        unit: s.unit.clone(),
+        leader: s.leader.clone(),
+        stars: "★".repeat(s.stars as usize),
+        type_label: tr.label("studio_type", &s.studio_type).into_owned(),
+    }
+}
+
+pub async fn studios(State(state): State<AppState>, _current: Current, chrome: Chrome) -> Result<Response, AppError> {
+    let tr = chrome.tr;
+    let snapshot = state.engine.snapshot();
+    let studios = snapshot.profiles.studios.values().map(|s| studio_item(tr, s)).collect();
+    render_page(&StudiosPage { chrome, studios })
+}
+
+#[derive(Template)]
+#[template(path = "studio.html")]
+pub struct StudioPage {
+    pub chrome: Chrome,
+    pub studio: StudioItem,
+    pub founded: String,
+    pub alliances: Vec<LinkItem>,
+    pub html: String,
+    pub total: usize,
+    pub all_url: String,
+    pub cards: Vec<CardView>,
+}
+
+/// The newest records matching a filter, with the link to all of them.
+fn records_of(
+    state: &AppState,
+    viewer: &Viewer,
+    tr: Tr,
+    field: FacetField,
+    value: &str,
+) -> Result<(usize, String, Vec<CardView>), AppError> {
+    let mut request = SearchRequest::filtered(field, value);
+    request.sort = Sort::Newest;
+    request.per_page = 20;
+    let results = state.engine.search(&request, viewer)?;
+    let url = Links { request: &request }.page(&1);
+    Ok((results.total, url, card_views(tr, results.hits)))
+}
+
+pub async fn studio(
+    State(state): State<AppState>,
+    current: Current,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let tr = chrome.tr;
+    let snapshot = state.engine.snapshot();
+    let studio = snapshot.profiles.studios.get(&id).ok_or(AppError::NotFound)?;
+    let rendered = render_markdown(studio.body.clone(), "/studios/".into()).await?;
+    let (total, all_url, cards) = {
+        let (state, viewer, id) = (state.clone(), current.viewer.clone(), id.clone());
+        crate::web::unblock(move || records_of(&state, &viewer, tr, FacetField::Studio, &id)).await??
+    };
+    let alliances = snapshot
+        .profiles
+        .alliances_of(&id)
+        .into_iter()
+        .map(|a| LinkItem {
+            title: a.name.clone(),
+            url: format!("/alliances/{}", a.id),
+        })
+        .collect();
+    render_page(&StudioPage {
+        chrome,
+        studio: studio_item(tr, studio),
+        founded: studio.founded.map(|y| y.to_string()).unwrap_or_default(),
+        alliances,
+        html: rendered.html.clone(),
+        total,
+        all_url,
+        cards,
+    })
+}
+
+pub struct AllianceItem {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    pub members: usize,
+}
+
+#[derive(Template)]
+#[template(path = "alliances.html")]
+pub struct AlliancesPage {
+    pub chrome: Chrome,
+    pub alliances: Vec<AllianceItem>,
+}
+
+pub async fn alliances(State(state): State<AppState>, _current: Current, chrome: Chrome) -> Result<Response, AppError> {
+    let snapshot = state.engine.snapshot();
+    let profiles = &snapshot.profiles;
+    let alliances = profiles
+        .alliances
+        .values()
+        .map(|a| AllianceItem {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            domain: a.domain.clone(),
+            members: profiles
+                .studios
+                .values()
+                .filter(|s| s.alliances.contains(&a.id))
+                .count(),
+        })
+        .collect();
+    render_page(&AlliancesPage { chrome, alliances })
+}
+
+#[derive(Template)]
+#[template(path = "alliance.html")]
+pub struct AlliancePage {
+    pub chrome: Chrome,
+    pub name: String,
+    pub domain: String,
+    pub founded: String,
+    pub lead: Option<LinkItem>,
+    pub lead_since: String,
+    pub studios: Vec<StudioItem>,
+    pub html: String,
+    pub total: usize,
+    pub all_url: String,
+    pub cards: Vec<CardView>,
+}
+
+pub async fn alliance(
+    State(state): State<AppState>,
+    current: Current,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let tr = chrome.tr;
+    let snapshot = state.engine.snapshot();
+    let profiles = &snapshot.profiles;
+    let alliance = profiles.alliances.get(&id).ok_or(AppError::NotFound)?;
+    let rendered = render_markdown(alliance.body.clone(), "/alliances/".into()).await?;
+    let (total, all_url, cards) = {
+        let (state, viewer, id) = (state.clone(), current.viewer.clone(), id.clone());
+        crate::web::unblock(move || records_of(&state, &viewer, tr, FacetField::Alliance, &id)).await??
+    };
+    let lead = alliance
+        .lead_studio
+        .as_ref()
+        .and_then(|s| profiles.studios.get(s))
+        .map(|s| LinkItem {
+            title: s.name.clone(),
+            url: format!("/studios/{}", s.id),
+        });
+    render_page(&AlliancePage {
+        chrome,
+        name: alliance.name.clone(),
+        domain: alliance.domain.clone(),
+        founded: alliance.founded.map(|y| y.to_string()).unwrap_or_default(),
+        lead,
+        lead_since: alliance.lead_since.map(|y| y.to_string()).unwrap_or_default(),
+        studios: profiles
+            .studios
+            .values()
+            .filter(|s| s.alliances.contains(&id))
+            .map(|s| studio_item(tr, s))
+            .collect(),
+        html: rendered.html.clone(),
+        total,
+        all_url,
+        cards,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "exhibits.html")]
+pub struct ExhibitsPage {
+    pub chrome: Chrome,
+    pub exhibits: Vec<LinkItem>,
+}
+
+pub async fn exhibits(State(state): State<AppState>, current: Current, chrome: Chrome) -> Result<Response, AppError> {
+    let viewer = current.viewer.clone();
+    let snapshot = state.engine.snapshot();
+    let exhibits = snapshot
+        .profiles
+        .exhibits
+        .values()
+        .filter(|e| viewer.may_see(e.visibility, ""))
+        .map(|e| LinkItem {
+            title: e.title.clone(),
+            url: format!("/exhibits/{}", e.id),
+        })
+        .collect();
+    render_page(&ExhibitsPage { chrome, exhibits })
+}
+
+pub struct ExhibitItemView {
+    pub card: CardView,
+    pub caption: String,
+}
+
+#[derive(Template)]
+#[template(path = "exhibit.html")]
+pub struct ExhibitPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub html: String,
+    pub items: Vec<ExhibitItemView>,
+}
+
+pub async fn exhibit(
+    State(state): State<AppState>,
+    current: Current,
+    chrome: Chrome,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let tr = chrome.tr;
+    let viewer = current.viewer.clone();
+    let snapshot = state.engine.snapshot();
+    let exhibit = snapshot
+        .profiles
+        .exhibits
+        .get(&id)
+        .filter(|e| viewer.may_see(e.visibility, ""))
+        .ok_or(AppError::NotFound)?;
+    let rendered = render_markdown(exhibit.body.clone(), "/exhibits/".into()).await?;
+    let engine = state.engine.clone();
+    let wanted = exhibit.items.clone();
+    let items = crate::web::unblock(move || -> Result<Vec<ExhibitItemView>, AppError> {
+        let mut items = Vec::new();
+        // Items the viewer may not see are left out, not shown as gaps.
+        for item in &wanted {
+            if let Some(located) = engine.locate(&item.id, &viewer)? {
+                let hit = Hit {
+                    url: format!("/records/{}", located.card.id),
+                    snippet: String::new(),
+                    title_html: String::new(),
+                    score: 0.0,
+                    card: located.card,
+                };
+                items.push(ExhibitItemView {
+                    card: card_view(tr, hit),
+                    caption: item.caption.clone().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(items)
+    })
+    .await??;
+    render_page(&ExhibitPage {
+        chrome,
+        title: exhibit.title.clone(),
+        html: rendered.html.clone(),
+        items,
+    })
+}

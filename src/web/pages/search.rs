@@ -1,0 +1,193 @@
+//! The search page (`/` and `/search`): facet sidebar, filter chips,
+//! sort, pagination and result cards.
+
+use askama::Template;
+use axum::extract::{OriginalUri, RawQuery, State};
+use axum::response::Response;
+
+use crate::search::{FacetField, SearchRequest, SearchResults, Sort};
+use crate::web::i18n::{Lang, Tr};
+use crate::web::params::{self, Links};
+use crate::web::session::Current;
+use crate::web::{AppError, AppState};
+
+use super::{CardView, Chrome, card_views, render_page};
+
+pub struct FacetItem {
+    pub label: String,
+    pub count: u64,
+    pub url: String,
+    pub active: bool,
+}
+
+pub struct FacetView {
+    pub name: &'static str,
+    pub items: Vec<FacetItem>,
+}
+
+pub struct Chip {
+    pub label: String,
+    pub url: String,
+}
+
+pub struct SortOption {
+    pub label: &'static str,
+    pub url: String,
+    pub active: bool,
+}
+
+pub struct PageLink {
+    pub number: usize,
+    pub url: String,
+    pub current: bool,
+}
+
+/// How a facet value is shown: enum labels, studio and alliance names.
+fn value_label(state: &AppState, tr: Tr, field: FacetField, value: &str) -> String {
+    let snapshot = state.engine.snapshot();
+    match field {
+        FacetField::Studio => snapshot.profiles.studios.get(value).map(|s| s.name.clone()),
+        FacetField::Alliance => snapshot.profiles.alliances.get(value).map(|a| a.name.clone()),
+        _ => None,
+    }
+    .unwrap_or_else(|| tr.label(field.name(), value).into_owned())
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub chrome: Chrome,
+    pub home: bool,
+    pub total: usize,
+    pub took_ms: String,
+    pub cards: Vec<CardView>,
+    pub facets: Vec<FacetView>,
+    pub chips: Vec<Chip>,
+    pub clear_url: String,
+    pub sorts: Vec<SortOption>,
+    pub notices: Vec<String>,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub pages: Vec<PageLink>,
+}
+
+/// Facets shown in the sidebar, in this order; the rest are API-only.
+const SIDEBAR: [FacetField; 10] = [
+    FacetField::Kind,
+    FacetField::Alliance,
+    FacetField::Studio,
+    FacetField::Year,
+    FacetField::Category,
+    FacetField::PatentType,
+    FacetField::Status,
+    FacetField::Level,
+    FacetField::AwardLevel,
+    FacetField::Tag,
+];
+
+pub async fn search(
+    State(state): State<AppState>,
+    current: Current,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let mut request = params::search_request(query.as_deref());
+    let home = uri.path() == "/" && request.q.is_empty() && request.filters.is_empty();
+    if request.q.trim().is_empty() && query.as_deref().is_none_or(|q| !q.contains("sort=")) {
+        request.sort = Sort::Newest;
+    }
+    let viewer = current.viewer.clone();
+    let engine = state.engine.clone();
+    let for_search = request.clone();
+    let results = crate::web::unblock(move || engine.search(&for_search, &viewer)).await??;
+    let page = search_page(&state, lang, &uri, &request, results, home, &current);
+    render_page(&page)
+}
+
+fn search_page(
+    state: &AppState,
+    lang: Lang,
+    uri: &axum::http::Uri,
+    request: &SearchRequest,
+    results: SearchResults,
+    home: bool,
+    current: &Current,
+) -> SearchPage {
+    let tr = Tr::new(lang);
+    // Filters typed as field:value count as active too.
+    let effective = SearchRequest {
+        filters: results.filters.clone(),
+        ..request.clone()
+    };
+    let links = Links { request: &effective };
+    let facets = SIDEBAR
+        .iter()
+        .filter_map(|&field| {
+            let values = results.facet(field);
+            if values.is_empty() {
+                return None;
+            }
+            let limit = if field == FacetField::Tag { 20 } else { 12 };
+            let items = values
+                .iter()
+                .take(limit)
+                .map(|(value, count)| FacetItem {
+                    label: value_label(state, tr, field, value),
+                    count: *count,
+                    url: links.toggle(&field, value),
+                    active: links.is_active(&field, value),
+                })
+                .collect();
+            Some(FacetView {
+                name: tr.facet_name(field),
+                items,
+            })
+        })
+        .collect();
+    let chips = effective
+        .filters
+        .iter()
+        .flat_map(|(field, values)| values.iter().map(move |v| (*field, v)))
+        .map(|(field, value)| Chip {
+            label: format!("{}：{}", tr.facet_name(field), value_label(state, tr, field, value)),
+            url: links.toggle(&field, value),
+        })
+        .collect();
+    let sorts = [
+        ("relevance", "sort_relevance"),
+        ("newest", "sort_newest"),
+        ("benefit", "sort_benefit"),
+    ]
+    .into_iter()
+    .map(|(key, label)| SortOption {
+        label: tr.t(label),
+        url: links.sort(key),
+        active: request.sort.as_str() == key,
+    })
+    .collect();
+    let last = results.pages();
+    let this_page = results.page;
+    let pages = (this_page.saturating_sub(3).max(1)..=(this_page + 3).min(last))
+        .map(|n| PageLink {
+            number: n,
+            url: links.page(&n),
+            current: n == this_page,
+        })
+        .collect();
+    SearchPage {
+        chrome: Chrome::new(lang, uri, &request.q, current),
+        home,
+        total: results.total,
+        took_ms: format!("{:.1}", results.took_ms),
+        facets,
+        chips,
+        clear_url: links.clear(),
+        sorts,
+        notices: results.notices.iter().map(|n| tr.notice(n)).collect(),
+        prev_url: (this_page > 1).then(|| links.page(&(this_page - 1))),
+        next_url: (this_page < last).then(|| links.page(&(this_page + 1))),
+        pages,
+        cards: card_views(tr, results.hits),
+    }
+}

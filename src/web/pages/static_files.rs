@@ -1,0 +1,26 @@
+//! The stylesheet and script under `/static/`, compiled into the binary.
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::web::AppError;
+
+const STYLE: &str = include_str!("../../../templates/static/style.css");
+const SCRIPT: &str = include_str!("../../../templates/static/app.js");
+
+pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
+    let (body, content_type) = match file.as_str() {
+        "style.css" => (STYLE, "text/css; charset=utf-8"),
+        "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response())
+}
