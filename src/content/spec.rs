@@ -229,13 +229,8 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
     ),
     f("visibility", "可见范围", "Visibility", Shape::Choice(VISIBILITIES)),
     eg(
-        "85.6",
-        f(
-            "benefit",
-            "经济效益（万元）",
-            "Economic benefit (× 10,000 CNY)",
-            Shape::Number,
-        ),
+        "85.6（万元）",
+        f("benefit", "经济效益", "Economic benefit", Shape::Number),
     ),
     eg(
         "- {name: 中国中铁科技进步奖, level: enterprise, year: 2023}",

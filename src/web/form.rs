@@ -13,46 +13,26 @@ use super::pages::record::files_base;
 use super::records_api::novelty_hits;
 use super::session::Current;
 use super::{AppError, AppState};
-use crate::content::Record;
+use std::collections::BTreeMap;
+
+use crate::content::spec::{Choice, RECORD_FIELDS, Shape};
+use crate::content::{Kind, Record};
 use crate::publish::PublishError;
 
 /// The form's fields; everything is text, checked by the content rules.
+/// The record's fields are those of `content::spec::RECORD_FIELDS`, by
+/// name (awards: `名称 | 级别 | 年份` a line; applied_in: `项目 | 年份 | 备注`).
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
 pub struct RecordForm {
     pub id: String,
     pub slug: String,
-    pub studio: String,
-    pub kind: String,
-    pub title: String,
-    pub date: String,
-    pub authors: String,
-    pub tags: String,
-    pub summary: String,
-    pub visibility: String,
-    pub benefit: String,
-    pub category: String,
-    pub patent_type: String,
-    pub application_no: String,
-    pub publication_no: String,
-    pub filing_date: String,
-    pub grant_date: String,
-    pub status: String,
-    pub assignee: String,
-    pub ipc: String,
-    pub method_code: String,
-    pub level: String,
-    pub scope: String,
-    pub solved_by: String,
-    pub related: String,
-    /// One award a line: `名称 | 级别 | 年份`.
-    pub awards: String,
-    /// One place a line: `项目 | 年份 | 备注`.
-    pub applied_in: String,
     pub body: String,
     pub etag: String,
     pub csrf: String,
     pub action: String,
+    #[serde(flatten)]
+    pub values: BTreeMap<String, String>,
 }
 
 fn list(text: &str) -> Vec<String> {
@@ -71,161 +51,81 @@ fn rows(text: &str) -> Vec<Vec<String>> {
 }
 
 impl RecordForm {
-    /// The record file this form describes (front matter + body).
+    /// The value typed for a field ("" when none).
+    pub fn v(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    pub fn set(&mut self, field: &str, value: impl Into<String>) {
+        self.values.insert(field.to_string(), value.into());
+    }
+
+    /// The record file this form describes (front matter + body): every
+    /// described field of the chosen kind that was filled in, written as
+    /// its shape says.
     pub fn to_markdown(&self) -> String {
+        let kind = Kind::parse(self.v("kind").trim());
         let mut map = Mapping::new();
-        let mut put = |key: &str, value: Yaml| {
-            map.insert(Yaml::String(key.into()), value);
-        };
         let text = |s: &str| Yaml::String(s.trim().to_string());
         let seq = |items: Vec<String>| Yaml::Sequence(items.into_iter().map(Yaml::String).collect());
-        put("title", text(&self.title));
-        put("kind", text(&self.kind));
-        put("studio", text(&self.studio));
-        put("date", text(&self.date));
-        for (key, value) in [("authors", &self.authors), ("tags", &self.tags)] {
-            if !list(value).is_empty() {
-                put(key, seq(list(value)));
-            }
-        }
-        let optional = [
-            ("summary", &self.summary),
-            ("visibility", &self.visibility),
-            ("benefit", &self.benefit),
-        ];
-        for (key, value) in optional {
-            if !value.trim().is_empty() {
-                put(key, text(value));
-            }
-        }
-        let by_kind: &[(&str, &String)] = match self.kind.as_str() {
-            "achievement" => &[("category", &self.category)],
-            "patent" => &[
-                ("patent_type", &self.patent_type),
-                ("application_no", &self.application_no),
-                ("publication_no", &self.publication_no),
-                ("filing_date", &self.filing_date),
-                ("grant_date", &self.grant_date),
-                ("status", &self.status),
-                ("assignee", &self.assignee),
-            ],
-            "method" => &[
-                ("method_code", &self.method_code),
-                ("level", &self.level),
-                ("scope", &self.scope),
-            ],
-            "problem" => &[("status", &self.status)],
-            _ => &[],
-        };
-        for (key, value) in by_kind {
-            if !value.trim().is_empty() {
-                put(key, text(value));
-            }
-        }
-        let lists: &[(&str, &String)] = match self.kind.as_str() {
-            "patent" => &[("ipc", &self.ipc), ("related", &self.related)],
-            "problem" => &[("solved_by", &self.solved_by), ("related", &self.related)],
-            _ => &[("related", &self.related)],
-        };
-        for (key, value) in lists {
-            if !list(value).is_empty() {
-                put(key, seq(list(value)));
-            }
-        }
-        let awards: Vec<Yaml> = rows(&self.awards)
-            .into_iter()
-            .map(|r| {
-                let mut m = Mapping::new();
-                m.insert("name".into(), text(r.first().map_or("", String::as_str)));
-                m.insert("level".into(), text(r.get(1).map_or("", String::as_str)));
-                if let Some(year) = r.get(2).and_then(|y| y.parse::<i64>().ok()) {
-                    m.insert("year".into(), Yaml::Number(year.into()));
+        let fields = RECORD_FIELDS
+            .iter()
+            .filter(|f| kind.map_or(f.kinds.is_empty(), |k| f.applies_to(k)))
+            .filter(|f| !matches!(f.name, "review" | "review_comment"));
+        for field in fields {
+            let raw = self.v(field.name);
+            let value = match field.shape {
+                Shape::List | Shape::Records => Some(seq(list(raw))).filter(|_| !list(raw).is_empty()),
+                Shape::Awards => Some(Yaml::Sequence(rows(raw).iter().map(|r| award(r)).collect())),
+                Shape::Applications => Some(Yaml::Sequence(rows(raw).iter().map(|r| application(r)).collect())),
+                _ if field.required || !raw.trim().is_empty() => Some(text(raw)),
+                _ => None,
+            };
+            match value {
+                Some(Yaml::Sequence(items)) if items.is_empty() => {}
+                Some(value) => {
+                    map.insert(Yaml::String(field.name.into()), value);
                 }
-                Yaml::Mapping(m)
-            })
-            .collect();
-        if !awards.is_empty() {
-            put("awards", Yaml::Sequence(awards));
-        }
-        let applied: Vec<Yaml> = rows(&self.applied_in)
-            .into_iter()
-            .map(|r| {
-                let mut m = Mapping::new();
-                m.insert("project".into(), text(r.first().map_or("", String::as_str)));
-                if let Some(year) = r.get(1).and_then(|y| y.parse::<i64>().ok()) {
-                    m.insert("year".into(), Yaml::Number(year.into()));
-                }
-                if let Some(note) = r.get(2).filter(|n| !n.is_empty()) {
-                    m.insert("note".into(), text(note));
-                }
-                Yaml::Mapping(m)
-            })
-            .collect();
-        if !applied.is_empty() {
-            put("applied_in", Yaml::Sequence(applied));
+                None => {}
+            }
         }
         let yaml = serde_yaml_ng::to_string(&map).unwrap_or_default();
         format!("---\n{yaml}---\n\n{}\n", self.body.trim_end())
     }
 
     pub fn from_record(record: &Record, etag: &str) -> RecordForm {
-        let join = |v: &[String]| v.join("，");
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        RecordForm {
+        let mut form = RecordForm {
             id: record.id.clone(),
-            studio: record.studio.clone(),
-            kind: record.kind.as_str().into(),
-            title: record.title.clone(),
-            date: record.date.to_string(),
-            authors: join(&record.authors),
-            tags: join(&record.tags),
-            summary: record.summary.clone(),
-            visibility: record.visibility.as_str().into(),
-            benefit: record.benefit.map(|b| b.to_string()).unwrap_or_default(),
-            category: opt(&record.category),
-            patent_type: opt(&record.patent_type),
-            application_no: opt(&record.application_no),
-            publication_no: opt(&record.publication_no),
-            filing_date: record.filing_date.map(|d| d.to_string()).unwrap_or_default(),
-            grant_date: record.grant_date.map(|d| d.to_string()).unwrap_or_default(),
-            status: opt(&record.status),
-            assignee: opt(&record.assignee),
-            ipc: join(&record.ipc),
-            method_code: opt(&record.method_code),
-            level: opt(&record.level),
-            scope: opt(&record.scope),
-            solved_by: join(&record.solved_by),
-            related: join(&record.related),
-            awards: record
-                .awards
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} | {} | {}",
-                        a.name,
-                        a.level,
-                        a.year.map(|y| y.to_string()).unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-            applied_in: record
-                .applied_in
-                .iter()
-                .map(|a| {
-                    format!(
-                        "{} | {} | {}",
-                        a.project,
-                        a.year.map(|y| y.to_string()).unwrap_or_default(),
-                        a.note.clone().unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
             body: record.body.trim_start_matches('\n').to_string(),
             etag: etag.to_string(),
             ..RecordForm::default()
+        };
+        for field in RECORD_FIELDS.iter().filter(|f| f.applies_to(record.kind)) {
+            if let Some(value) = record.field_text(field.name) {
+                form.set(field.name, value);
+            }
         }
+        let year = |y: Option<i64>| y.map(|y| y.to_string()).unwrap_or_default();
+        let awards: Vec<String> = record
+            .awards
+            .iter()
+            .map(|a| format!("{} | {} | {}", a.name, a.level, year(a.year)))
+            .collect();
+        form.set("awards", awards.join("\n"));
+        let applied: Vec<String> = record
+            .applied_in
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} | {} | {}",
+                    a.project,
+                    year(a.year),
+                    a.note.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        form.set("applied_in", applied.join("\n"));
+        form
     }
 
     /// The record's id: kept when editing, `studio/slug` when new.
@@ -237,7 +137,7 @@ impl RecordForm {
         if slug.is_empty() || slug.contains('/') {
             return Err("请填写记录编号（英文、数字、连字符或中文，不含 /）".into());
         }
-        Ok(format!("{}/{}", self.studio.trim(), slug))
+        Ok(format!("{}/{}", self.v("studio").trim(), slug))
     }
 }
 
@@ -267,53 +167,51 @@ impl PublishPage {
 
     /// Errors not tied to a field of the form.
     pub fn other_errors(&self) -> Vec<&(String, String)> {
-        const FORM_FIELDS: &[&str] = &[
-            "title",
-            "kind",
-            "studio",
-            "date",
-            "authors",
-            "tags",
-            "summary",
-            "visibility",
-            "benefit",
-            "category",
-            "patent_type",
-            "application_no",
-            "publication_no",
-            "filing_date",
-            "grant_date",
-            "status",
-            "assignee",
-            "ipc",
-            "method_code",
-            "level",
-            "scope",
-            "solved_by",
-            "related",
-            "awards",
-            "applied_in",
-            "slug",
-        ];
         self.errors
             .iter()
-            .filter(|(f, _)| !FORM_FIELDS.contains(&f.as_str()))
+            .filter(|(f, _)| f != "slug" && !RECORD_FIELDS.iter().any(|d| d.name == f))
             .collect()
     }
 
     pub fn is(&self, field: &str, value: &str) -> bool {
-        let current = match field {
-            "kind" => &self.form.kind,
-            "visibility" => &self.form.visibility,
-            "category" => &self.form.category,
-            "patent_type" => &self.form.patent_type,
-            "status" => &self.form.status,
-            "level" => &self.form.level,
-            "studio" => &self.form.studio,
-            _ => return false,
-        };
-        current == value
+        self.form.v(field) == value
     }
+
+    /// The values a field of the form offers (`status`: a patent's and a
+    /// problem's, which the fieldset shown for the kind tells apart).
+    pub fn choices(&self, field: &str) -> Vec<&'static Choice> {
+        RECORD_FIELDS
+            .iter()
+            .filter(|d| d.name == field)
+            .flat_map(|d| d.choices().iter())
+            .collect()
+    }
+}
+
+/// One award from a form row `名称 | 级别 | 年份`.
+fn award(row: &[String]) -> Yaml {
+    let cell = |i: usize| row.get(i).map_or("", String::as_str).trim();
+    let mut m = Mapping::new();
+    m.insert("name".into(), Yaml::String(cell(0).into()));
+    m.insert("level".into(), Yaml::String(cell(1).into()));
+    if let Ok(year) = cell(2).parse::<i64>() {
+        m.insert("year".into(), Yaml::Number(year.into()));
+    }
+    Yaml::Mapping(m)
+}
+
+/// One place of adoption from a form row `项目 | 年份 | 备注`.
+fn application(row: &[String]) -> Yaml {
+    let cell = |i: usize| row.get(i).map_or("", String::as_str).trim();
+    let mut m = Mapping::new();
+    m.insert("project".into(), Yaml::String(cell(0).into()));
+    if let Ok(year) = cell(1).parse::<i64>() {
+        m.insert("year".into(), Yaml::Number(year.into()));
+    }
+    if !cell(2).is_empty() {
+        m.insert("note".into(), Yaml::String(cell(2).into()));
+    }
+    Yaml::Mapping(m)
 }
 
 fn studio_choices(state: &AppState, current: &Current) -> Vec<(String, String)> {
@@ -363,12 +261,11 @@ pub async fn form_page(
         } else {
             "achievement".into()
         };
-        RecordForm {
-            kind,
-            visibility: "members".into(),
-            studio: current.viewer.own_studio().unwrap_or_default().to_string(),
-            ..RecordForm::default()
-        }
+        let mut form = RecordForm::default();
+        form.set("kind", kind);
+        form.set("visibility", "members");
+        form.set("studio", current.viewer.own_studio().unwrap_or_default());
+        form
     } else {
         let (text, tag) = state
             .publisher
@@ -410,7 +307,7 @@ pub async fn form_submit(
     }
     current.check_csrf(Some(&form.csrf))?;
     if let Some(own) = current.viewer.own_studio() {
-        form.studio = own.to_string();
+        form.set("studio", own);
     }
     let mut errors = Vec::new();
     let mut message = String::new();
@@ -449,7 +346,7 @@ pub async fn form_submit(
         .clone();
     let similar = {
         let (state, current) = (state.clone(), current.clone());
-        let (title, body) = (form.title.clone(), form.body.clone());
+        let (title, body) = (form.v("title").to_string(), form.body.clone());
         let exclude = id.clone().ok().filter(|_| !form.id.is_empty());
         crate::web::unblock(move || novelty_hits(&state, &current, &title, &body, exclude.as_deref())).await??
     };
@@ -477,20 +374,28 @@ mod tests {
     use super::*;
     #[test]
     fn form_builds_a_valid_record_file() {
-        let form = RecordForm {
-            kind: "patent".into(),
-            title: "一种装置: 改进".into(),
-            studio: "s".into(),
-            date: "2024-01-02".into(),
-            tags: "盾构，管片".into(),
-            patent_type: "utility".into(),
-            application_no: "CN202110345678.9".into(),
-            ipc: "E21D 11/08, E21D 9/06".into(),
-            awards: "科技奖 | provincial | 2024\n".into(),
+        let mut form = RecordForm {
             body: "正文".into(),
             ..RecordForm::default()
         };
+        for (field, value) in [
+            ("kind", "patent"),
+            ("title", "一种装置: 改进"),
+            ("studio", "s"),
+            ("date", "2024-01-02"),
+            ("tags", "盾构，管片"),
+            ("patent_type", "utility"),
+            ("application_no", "CN202110345678.9"),
+            ("ipc", "E21D 11/08, E21D 9/06"),
+            ("awards", "科技奖 | provincial | 2024\n"),
+            ("applied_in", "深圳地铁 | 2023 | 备注\n"),
+            // A field of another kind is not written.
+            ("method_code", "QB-1"),
+        ] {
+            form.set(field, value);
+        }
         let md = form.to_markdown();
+        assert!(!md.contains("method_code"), "{md}");
         let known = crate::content::KnownIds {
             studios: ["s".to_string()].into(),
             ..Default::default()
@@ -503,7 +408,24 @@ mod tests {
         assert_eq!(r.tags, vec!["盾构", "管片"]);
         assert_eq!(r.ipc.len(), 2);
         assert_eq!(r.awards[0].year, Some(2024));
+        assert_eq!(r.applied_in[0].note.as_deref(), Some("备注"));
+        // Written back from the record, the form writes the same file.
         let back = RecordForm::from_record(&r, "");
-        assert_eq!(back.application_no, "CN202110345678.9");
+        assert_eq!(back.v("application_no"), "CN202110345678.9");
+        let (again, _) = crate::content::parse_document("s/x", &back.to_markdown(), &known).unwrap();
+        let crate::content::Document::Record(again) = again else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                &again.title,
+                &again.tags,
+                &again.ipc,
+                &again.awards,
+                &again.applied_in,
+                &again.application_no
+            ),
+            (&r.title, &r.tags, &r.ipc, &r.awards, &r.applied_in, &r.application_no)
+        );
     }
 }

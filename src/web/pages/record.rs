@@ -9,6 +9,7 @@ use axum::response::Response;
 use crate::auth::Role;
 use crate::content::Record;
 use crate::content::render::Rendered;
+use crate::content::spec::{RECORD_FIELDS, Shape};
 use crate::search::{Card, FacetField, SearchRequest, Sort};
 use crate::web::session::Current;
 use crate::web::{AppError, AppState};
@@ -86,60 +87,44 @@ fn record_page(
     let tr = chrome.tr;
     let viewer = &current.viewer;
     let base = files_base(&record.id, rel);
-    let mut meta = vec![MetaRow {
-        label: tr.t("date"),
-        value: record.date.to_string(),
-    }];
-    let push = |meta: &mut Vec<MetaRow>, label: &'static str, value: Option<String>| {
-        if let Some(value) = value.filter(|v| !v.is_empty()) {
-            meta.push(MetaRow {
-                label: tr.t(label),
+    // The facts of its kind, as the field table describes them; what the
+    // page shows in a place of its own (title, kind, studio, tags,
+    // summary, awards, adoptions, links, review) is left out here.
+    let en = tr.is_en();
+    let meta: Vec<MetaRow> = RECORD_FIELDS
+        .iter()
+        .filter(|f| f.applies_to(record.kind))
+        .filter(|f| {
+            !matches!(
+                f.name,
+                "title"
+                    | "kind"
+                    | "studio"
+                    | "tags"
+                    | "summary"
+                    | "related"
+                    | "solved_by"
+                    | "review"
+                    | "review_comment"
+            )
+        })
+        .filter_map(|f| {
+            let raw = record.field_text(f.name)?;
+            let value = match f.shape {
+                Shape::Choice(_) => tr.label(f.name, &raw).into_owned(),
+                Shape::Number if f.name == "benefit" => format!("{raw} {}", tr.t("wan_yuan")),
+                Shape::List => raw
+                    .split('，')
+                    .collect::<Vec<_>>()
+                    .join(if f.name == "ipc" { "；" } else { "、" }),
+                _ => raw,
+            };
+            Some(MetaRow {
+                label: f.label(en),
                 value,
-            });
-        }
-    };
-    push(&mut meta, "authors", Some(record.authors.join("、")));
-    if let Some(c) = &record.category {
-        meta.push(MetaRow {
-            label: tr.facet_name(FacetField::Category),
-            value: tr.label("category", c).into_owned(),
-        });
-    }
-    if let Some(t) = &record.patent_type {
-        meta.push(MetaRow {
-            label: tr.facet_name(FacetField::PatentType),
-            value: tr.label("patent_type", t).into_owned(),
-        });
-    }
-    push(&mut meta, "application_no", record.application_no.clone());
-    push(&mut meta, "publication_no", record.publication_no.clone());
-    push(&mut meta, "filing_date", record.filing_date.map(|d| d.to_string()));
-    push(&mut meta, "grant_date", record.grant_date.map(|d| d.to_string()));
-    if let Some(s) = &record.status {
-        meta.push(MetaRow {
-            label: tr.facet_name(FacetField::Status),
-            value: tr.label("status", s).into_owned(),
-        });
-    }
-    push(&mut meta, "assignee", record.assignee.clone());
-    push(&mut meta, "ipc", Some(record.ipc.join("；")));
-    push(&mut meta, "method_code", record.method_code.clone());
-    if let Some(l) = &record.level {
-        meta.push(MetaRow {
-            label: tr.facet_name(FacetField::Level),
-            value: tr.label("level", l).into_owned(),
-        });
-    }
-    push(&mut meta, "scope", record.scope.clone());
-    push(
-        &mut meta,
-        "benefit",
-        record.benefit.map(|b| format!("{b} {}", tr.t("wan_yuan"))),
-    );
-    meta.push(MetaRow {
-        label: tr.t("visibility"),
-        value: tr.label("visibility", record.visibility.as_str()).into_owned(),
-    });
+            })
+        })
+        .collect();
 
     let engine = &state.engine;
     // Links to records the viewer may see; the others are left out.
