@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::support::{BIN, Response, TestApp, enc, fixture};
+use crate::support::{BIN, Response, TestApp, enc};
 
 const PASSWORD: &str = "password-123";
 const MEMBERS_ONLY: &str = "/api/records/tunnel-zhang/members-only";
@@ -21,14 +21,7 @@ const STUDIO_ONLY: &str = "/api/records/tunnel-zhang/studio-only";
 
 /// A copy of the basic fixture with these accounts (name, role, studio).
 fn folder_with(users: &[(&str, &str, Option<&str>)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = Command::new("cp")
-        .arg("-r")
-        .arg(fixture("basic").join("content"))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dir = crate::support::fixture_copy("basic");
     for (name, role, studio) in users {
         TestApp::add_user(dir.path(), name, role, *studio);
     }

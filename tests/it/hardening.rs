@@ -10,15 +10,7 @@ use crate::support::{TestApp, run};
 
 /// A server over the basic fixture with a member and a staff account.
 fn app() -> (TestApp, String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let src = crate::support::fixture("basic").join("content");
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&src)
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dir = crate::support::fixture_copy("basic");
     TestApp::add_user(dir.path(), "member1", "member", None);
     TestApp::add_user(dir.path(), "staff1", "staff", None);
     let member = TestApp::token(dir.path(), "member1");
@@ -218,15 +210,8 @@ fn bodies_past_the_limits_are_refused_with_the_line() {
 
 #[test]
 fn check_reports_bodies_past_the_limits() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::support::fixture_copy("basic");
     let content = dir.path().join("content");
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(crate::support::fixture("basic").join("content"))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
     // The fixture's deliberately broken files would fail the check anyway.
     std::fs::remove_dir_all(content.join("broken")).unwrap();
     std::fs::write(content.join("tunnel-zhang/fine.md"), record("> - 两层\n")).unwrap();

@@ -7,7 +7,6 @@
 //! 64 cases per property (`PROPTEST_CASES` overrides), so that CI runs
 //! them in seconds.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -109,15 +108,7 @@ proptest! {
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     let (_, engine) = ENGINE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let content: PathBuf = crate::support::fixture("basic").join("content");
-        let status = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(&content)
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let dir = crate::support::fixture_copy("basic");
         let engine = Engine::open(&dir.path().join("content"), &dir.path().join("index")).unwrap();
         engine.sync(false, &|_, _| {}).unwrap();
         (dir, engine)

@@ -18,15 +18,7 @@ pub struct Users {
 }
 
 pub fn app_with_users() -> (TestApp, Users) {
-    let dir = tempfile::tempdir().unwrap();
-    let src = crate::support::fixture("basic").join("content");
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&src)
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dir = crate::support::fixture_copy("basic");
     TestApp::add_user(dir.path(), "member1", "member", None);
     TestApp::add_user(dir.path(), "pub-tunnel", "publisher", Some("tunnel-zhang"));
     TestApp::add_user(dir.path(), "pub-bridge", "publisher", Some("bridge-li"));

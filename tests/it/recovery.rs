@@ -11,14 +11,7 @@ use crate::support::{TestApp, fixture, run};
 /// A folder with the basic fixture's content and an index built by
 /// `zhihui index`, and how many record files that indexed.
 fn indexed() -> (tempfile::TempDir, usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(fixture("basic").join("content"))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dir = crate::support::fixture_copy("basic");
     let out = run(&["index"], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}");

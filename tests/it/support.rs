@@ -28,6 +28,14 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A temporary folder holding a copy of `fixtures/<name>/content` as
+/// `content/`, for a test to add accounts or damage before serving it.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name).join("content"), &dir.path().join("content"));
+    dir
+}
+
 /// Runs `zhihui` with `args` and returns its output.
 pub fn run(args: &[&str], dir: &Path) -> Output {
     Command::new(BIN)
