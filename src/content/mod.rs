@@ -534,9 +534,9 @@ pub fn parse_document(id: &str, text: &str, known: &KnownIds) -> Result<(Documen
 }
 
 fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, known: &KnownIds) -> Option<Record> {
-    let title = r.required_string("title", 200);
+    let title = r.required_string("title", spec::max_chars("title"));
     let studio_line = r.line_of("studio");
-    let studio = r.required_string("studio", 200);
+    let studio = r.required_string("studio", spec::max_chars("studio"));
     if let Some(s) = &studio
         && !known.studios.contains(s)
     {
@@ -546,7 +546,7 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
     let date = r.required_date("date");
     let authors = r.string_list("authors");
     let tags = r.string_list("tags");
-    let summary = r.string("summary", 500);
+    let summary = r.string("summary", spec::max_chars("summary"));
     let visibility = r.choice("visibility", VISIBILITIES).and_then(|v| Visibility::parse(&v));
     let benefit = r.number("benefit");
     let awards = r.object_list("awards", |r, map, line| {
@@ -582,7 +582,7 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
     let related = r.string_list("related");
     check_record_refs(r, "related", &related, known);
     let review = r.choice("review", REVIEW_STATES);
-    let review_comment = r.string("review_comment", 2000);
+    let review_comment = r.string("review_comment", spec::max_chars("review_comment"));
 
     let mut record = Record {
         id: id.to_string(),
@@ -625,7 +625,7 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         Some(Kind::Patent) => {
             record.patent_type = r.choice("patent_type", PATENT_TYPES);
             let line = r.line_of("application_no");
-            record.application_no = r.string("application_no", 40);
+            record.application_no = r.string("application_no", spec::max_chars("application_no"));
             if let Some(no) = &record.application_no
                 && !is_application_no(no)
             {
@@ -635,17 +635,17 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
                     format!("申请号“{no}”格式不对，应形如 CN202110345678.9（CN + 12 位数字 + . + 校验位）"),
                 );
             }
-            record.publication_no = r.string("publication_no", 40);
+            record.publication_no = r.string("publication_no", spec::max_chars("publication_no"));
             record.filing_date = r.date("filing_date");
             record.grant_date = r.date("grant_date");
             record.status = r.choice("status", PATENT_STATUSES);
-            record.assignee = r.string("assignee", 200);
+            record.assignee = r.string("assignee", spec::max_chars("assignee"));
             record.ipc = r.string_list("ipc");
         }
         Some(Kind::Method) => {
-            record.method_code = r.string("method_code", 60);
+            record.method_code = r.string("method_code", spec::max_chars("method_code"));
             record.level = r.choice("level", METHOD_LEVELS);
-            record.scope = r.string("scope", 500);
+            record.scope = r.string("scope", spec::max_chars("scope"));
         }
         Some(Kind::Problem) => {
             record.status = r.choice("status", PROBLEM_STATUSES);

@@ -255,6 +255,19 @@ pub fn record_field(name: &str, kind: Kind) -> Option<&'static FieldSpec> {
     RECORD_FIELDS.iter().find(|f| f.name == name && f.applies_to(kind))
 }
 
+/// The longest text a record's field may hold, in characters, as the
+/// table says (200 for a field it does not describe as text).
+pub fn max_chars(name: &str) -> usize {
+    RECORD_FIELDS
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| match f.shape {
+            Shape::Text(n) | Shape::Paragraph(n) => Some(n),
+            _ => None,
+        })
+        .unwrap_or(200)
+}
+
 /// The choices of a field of the content format by its name, as facets
 /// and pages name them (`award_level`, `studio_type` included).
 pub fn choices_of(field: &str) -> &'static [Choice] {
