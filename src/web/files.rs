@@ -24,7 +24,10 @@ pub(super) fn list_files(dir: &std::path::Path) -> Vec<String> {
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n != "index.md" && !n.starts_with('.'))
+                // Hidden files wait for review or are a write in progress;
+                // Markdown is source (the record, a draft), never a file to
+                // list or serve.
+                .filter(|n| !n.starts_with('.') && !n.to_ascii_lowercase().ends_with(".md"))
                 .collect()
         })
         .unwrap_or_default();
@@ -35,10 +38,6 @@ pub(super) fn list_files(dir: &std::path::Path) -> Vec<String> {
 /// A file of a visible page bundle, e.g. `/records/t/b/diagram.png`.
 pub(super) fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response, AppError> {
     let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
-    // Markdown beside a bundle's index is source (a record, a draft), never a file to serve.
-    if name.is_empty() || name.starts_with('.') || name.to_ascii_lowercase().ends_with(".md") || name.contains('\\') {
-        return Err(AppError::NotFound);
-    }
     let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
     let dir = crate::content::load::bundle_dir(state.engine.content_root(), &located.rel).ok_or(AppError::NotFound)?;
     if !list_files(&dir).iter().any(|n| n == name) {
