@@ -574,24 +574,7 @@ impl Accounts {
     /// file that has become unreadable is reported and the accounts last
     /// read stay in force.
     fn refresh(&self) {
-        let on_disk = match stamp_of(&self.path) {
-            Ok(stamp) => stamp,
-            Err(e) => {
-                tracing::warn!("无法检查 {}：{e}", self.path.display());
-                return;
-            }
-        };
-        if self.read().stamp == on_disk {
-            return;
-        }
-        let mut state = self.write();
-        if state.stamp == on_disk {
-            return;
-        }
-        match load(&self.path) {
-            Ok(fresh) => *state = fresh,
-            Err(e) => tracing::warn!("{e}（继续使用上次读到的账号）"),
-        }
+        super::refresh(&self.path, &self.state, |s| s.stamp, || load(&self.path), "账号");
     }
 
     /// Applies `change` to the accounts as they are on disk, under the

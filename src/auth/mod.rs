@@ -142,6 +142,39 @@ struct Stamp {
     changed: (i64, i64),
 }
 
+/// Re-reads a file's state when another process replaced the file (its
+/// stamp changed), for accounts and sessions alike. A file that cannot be
+/// checked or read is reported and the state last read stays in force;
+/// `kept` says what that state is, for the log.
+fn refresh<S>(
+    path: &std::path::Path,
+    state: &std::sync::RwLock<S>,
+    stamp: impl Fn(&S) -> Option<Stamp>,
+    load: impl FnOnce() -> Result<S, AuthError>,
+    kept: &str,
+) {
+    let on_disk = match stamp_of(path) {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!("无法检查 {}：{e}", path.display());
+            return;
+        }
+    };
+    // State is only replaced whole, so a panic elsewhere never leaves it
+    // half-changed: a poisoned lock is still good to use.
+    if stamp(&state.read().unwrap_or_else(|e| e.into_inner())) == on_disk {
+        return;
+    }
+    let mut current = state.write().unwrap_or_else(|e| e.into_inner());
+    if stamp(&current) == on_disk {
+        return;
+    }
+    match load() {
+        Ok(fresh) => *current = fresh,
+        Err(e) => tracing::warn!("{e}（继续使用上次读到的{kept}）"),
+    }
+}
+
 /// The stamp of the file at `path`; `None` when there is no file.
 fn stamp_of(path: &std::path::Path) -> std::io::Result<Option<Stamp>> {
     let meta = match std::fs::metadata(path) {

@@ -260,24 +260,13 @@ impl Sessions {
     /// become unreadable is reported and the sessions last read stay (they
     /// are still checked against the accounts on every request).
     fn refresh(&self, now: u64) {
-        let on_disk = match stamp_of(&self.path) {
-            Ok(stamp) => stamp,
-            Err(e) => {
-                tracing::warn!("无法检查 {}：{e}", self.path.display());
-                return;
-            }
-        };
-        if self.read().stamp == on_disk {
-            return;
-        }
-        let mut state = self.write();
-        if state.stamp == on_disk {
-            return;
-        }
-        match load(&self.path, now) {
-            Ok((fresh, _)) => *state = fresh,
-            Err(e) => tracing::warn!("{e}（继续使用上次读到的会话）"),
-        }
+        super::refresh(
+            &self.path,
+            &self.state,
+            |s| s.stamp,
+            || load(&self.path, now).map(|(fresh, _)| fresh),
+            "会话",
+        );
     }
 
     /// Applies `change` to the sessions as they are on disk, under the
