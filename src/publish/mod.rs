@@ -240,6 +240,21 @@ impl Publisher {
         }
     }
 
+    /// Reads a file about to be written as the index will, and refuses it
+    /// unless it holds exactly the review state intended: review is
+    /// decided on the parsed document, never on how the file looks.
+    fn read_back(&self, id: &str, text: &str, intended: Option<&str>) -> Result<Record, PublishError> {
+        let record = self.parse(id, text)?;
+        if record.review.as_deref() != intended {
+            return Err(PublishError::Invalid(vec![Problem::error(
+                1,
+                "review",
+                "无法为这份文件写入审核状态：请检查元数据的写法",
+            )]));
+        }
+        Ok(record)
+    }
+
     fn may_write(viewer: &Viewer, studio: &str) -> Result<(), PublishError> {
         match &viewer.role {
             Role::Anonymous => Err(PublishError::Unauthorized),
@@ -327,15 +342,7 @@ impl Publisher {
         };
         // What is written is judged as the index will read it: the review
         // state must be the one intended, or nothing is written.
-        let record = self.parse(id, &written)?;
-        let intended = is_pending.then_some("pending");
-        if record.review.as_deref() != intended {
-            return Err(PublishError::Invalid(vec![Problem::error(
-                1,
-                "review",
-                "无法为这份文件写入审核状态：请检查元数据的写法",
-            )]));
-        }
+        let record = self.read_back(id, &written, is_pending.then_some("pending"))?;
         let action = if is_pending {
             "submit"
         } else if existing.is_some() {
@@ -474,15 +481,7 @@ impl Publisher {
             None => (set_review(&text, None)?, "approve"),
             Some(comment) => (set_review(&text, Some(("returned", Some(comment))))?, "return"),
         };
-        let record = self.parse(id, &written)?;
-        let intended = returned.map(|_| "returned");
-        if record.review.as_deref() != intended {
-            return Err(PublishError::Invalid(vec![Problem::error(
-                1,
-                "review",
-                "无法为这份文件写入审核状态：请检查元数据的写法",
-            )]));
-        }
+        let record = self.read_back(id, &written, returned.map(|_| "returned"))?;
         let audience = Audience::of(record.effective_visibility(), &record.studio);
         let waiting_files = paths.main.parent().map(|d| d.join(PENDING_FILES));
         self.apply(std::slice::from_ref(&paths.rel), |undo| {
@@ -599,20 +598,13 @@ impl Publisher {
     /// its studio and staff), and none of a record the viewer may not see
     /// now.
     pub fn versions(&self, viewer: &Viewer, id: &str) -> Vec<Version> {
-        let known = self.engine.snapshot().profiles.known_ids(None);
         self.history
             .versions(id)
             .into_iter()
             .map(|mut v| {
                 if v.visibility.is_none() {
                     // Written before audiences were kept: the text says.
-                    let parsed = self
-                        .history
-                        .text(id, v.n)
-                        .and_then(|t| match parse_document(id, &t, &known) {
-                            Ok((Document::Record(r), _)) => Some(*r),
-                            _ => None,
-                        });
+                    let parsed = self.history.text(id, v.n).and_then(|t| self.parse(id, &t).ok());
                     if let Some(r) = parsed {
                         v.visibility = Some(r.effective_visibility().as_str().to_string());
                         v.studio = Some(r.studio);
