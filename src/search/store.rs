@@ -144,19 +144,24 @@ pub fn searched_files(dir: &Path, searcher: &Searcher) -> Vec<(PathBuf, u64)> {
         .collect()
 }
 
+fn file_name(path: &Path) -> std::borrow::Cow<'_, str> {
+    path.file_name().unwrap_or(path.as_os_str()).to_string_lossy()
+}
+
 /// Why a write could not be committed to the index in `dir` now, if it
 /// could not: the folder, its `meta.json` or version gone or garbled, or
 /// a file the searcher reads gone or of another size than when opened.
-/// A few `stat`s and one small read.
+/// A few `stat`s and one small read. Said without server paths: it is
+/// shown to people, and the caller logs the folder.
 pub fn problem(dir: &Path, version: &str, searched: &[(PathBuf, u64)]) -> Option<String> {
     if !dir.is_dir() {
-        return Some(format!("索引目录 {} 已不存在", dir.display()));
+        return Some("索引目录已不存在".into());
     }
     let meta = fs::read(dir.join(META_FILE))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
     let Some(segments) = meta.as_ref().and_then(|m| m.get("segments")).and_then(|s| s.as_array()) else {
-        return Some(format!("索引目录 {} 中的 {META_FILE} 缺失或已损坏", dir.display()));
+        return Some(format!("索引的 {META_FILE} 缺失或已损坏"));
     };
     // Files the committed index still needs. A background merge, or newer
     // deletes, replace files the searcher opened earlier (still mapped, so
@@ -165,7 +170,7 @@ pub fn problem(dir: &Path, version: &str, searched: &[(PathBuf, u64)]) -> Option
     let mut live_deletes = std::collections::HashSet::new();
     for segment in segments {
         let Some(id) = segment.get("segment_id").and_then(|v| v.as_str()) else {
-            return Some(format!("索引目录 {} 中的 {META_FILE} 缺失或已损坏", dir.display()));
+            return Some(format!("索引的 {META_FILE} 缺失或已损坏"));
         };
         let id = id.replace('-', "");
         if let Some(opstamp) = segment
@@ -187,13 +192,13 @@ pub fn problem(dir: &Path, version: &str, searched: &[(PathBuf, u64)]) -> Option
     };
     let on_disk = fs::read_to_string(dir.join(VERSION_FILE)).unwrap_or_default();
     if on_disk.trim() != version {
-        return Some(format!("索引目录 {} 中的 {VERSION_FILE} 缺失或已损坏", dir.display()));
+        return Some(format!("索引的 {VERSION_FILE} 缺失或已损坏"));
     }
     for (path, size) in searched.iter().filter(|(path, _)| still_needed(path)) {
         match fs::metadata(path) {
             Ok(meta) if meta.len() == *size => {}
-            Ok(_) => return Some(format!("索引文件 {} 已被改动", path.display())),
-            Err(_) => return Some(format!("索引文件 {} 已不存在", path.display())),
+            Ok(_) => return Some(format!("索引文件 {} 已被改动", file_name(path))),
+            Err(_) => return Some(format!("索引文件 {} 已不存在", file_name(path))),
         }
     }
     None

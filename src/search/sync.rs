@@ -131,7 +131,7 @@ pub(super) struct CommitPayload {
 }
 
 fn unavailable() -> SearchError {
-    SearchError::Unavailable("索引不可用：从内容文件重建它没有成功，请查看服务器日志".into())
+    SearchError::Unavailable("索引不可用：从内容文件重建它没有成功，请联系管理员查看服务器日志".into())
 }
 
 impl Engine {
