@@ -195,8 +195,18 @@ impl IntoResponse for AppError {
 /// elsewhere as a page in the request's language with the viewer's header.
 pub async fn error_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
-    // What the page needs to know of the request, kept for the rare error.
-    let asked = (!api).then(|| (request.uri().clone(), request.headers().clone()));
+    // What the page needs to know of the request (who asks, in which
+    // language), kept for the rare error: the address and the headers
+    // that name the viewer, not every header of every page.
+    let asked = (!api).then(|| {
+        let mut kept = axum::http::HeaderMap::new();
+        for name in [axum::http::header::COOKIE, axum::http::header::AUTHORIZATION] {
+            for value in request.headers().get_all(&name) {
+                kept.append(name.clone(), value.clone());
+            }
+        }
+        (request.uri().clone(), kept)
+    });
     let response = next.run(request).await;
     let Some(info) = response.extensions().get::<ErrorInfo>().cloned() else {
         return response;
