@@ -59,6 +59,22 @@ pub(crate) fn put(
         .unwrap()
 }
 
+/// Signs `name` in through the API: its session cookie and CSRF token.
+pub(crate) fn sign_in(app: &TestApp, name: &str) -> (String, String) {
+    let body = json!({"username": name, "password": "password-123"}).to_string();
+    let ok = app
+        .request(
+            "POST",
+            "/api/session",
+            &[("content-type", "application/json")],
+            Some(body.as_bytes()),
+        )
+        .unwrap();
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let cookie = ok.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    (cookie, ok.json()["csrf"].as_str().unwrap().to_string())
+}
+
 pub(crate) fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> crate::support::Response {
     let header = auth(token);
     let text = body.to_string();
@@ -386,17 +402,7 @@ fn sessions_csrf_and_sign_in_limits() {
 #[test]
 fn publishing_form_previews_checks_and_submits() {
     let (app, _) = app_with_users();
-    let body = json!({"username": "pub-tunnel", "password": "password-123"}).to_string();
-    let ok = app
-        .request(
-            "POST",
-            "/api/session",
-            &[("content-type", "application/json")],
-            Some(body.as_bytes()),
-        )
-        .unwrap();
-    let cookie = ok.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
-    let csrf = ok.json()["csrf"].as_str().unwrap().to_string();
+    let (cookie, csrf) = sign_in(&app, "pub-tunnel");
     let page = app
         .request("GET", "/publish?kind=method", &[("cookie", &cookie)], None)
         .unwrap();

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::publish::{app_with_users, get_as, post_as, put, record, total};
+use crate::publish::{app_with_users, get_as, post_as, put, record, sign_in, total};
 use crate::support::enc;
 
 /// A publisher's new record, written in each way the front-matter reader
@@ -453,16 +453,7 @@ fn a_write_while_the_index_is_gone_changes_nothing() {
 #[test]
 fn errors_speak_to_the_viewer_in_their_language() {
     let (app, u) = app_with_users();
-    let body = json!({"username": "pub-tunnel", "password": "password-123"}).to_string();
-    let ok = app
-        .request(
-            "POST",
-            "/api/session",
-            &[("content-type", "application/json")],
-            Some(body.as_bytes()),
-        )
-        .unwrap();
-    let cookie = ok.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let (cookie, _) = sign_in(&app, "pub-tunnel");
     let missing = app
         .request("GET", "/records/no/such", &[("cookie", &cookie)], None)
         .unwrap();
