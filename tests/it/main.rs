@@ -3,6 +3,7 @@
 
 mod auth;
 mod browser;
+mod chrome;
 mod cli;
 mod hardening;
 mod pages;
