@@ -83,6 +83,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Try fewer or shorter words, remove a filter, or another wording.",
     ),
     ("filters", "筛选", "Filters"),
+    ("menu", "菜单", "Menu"),
+    ("skip_to_content", "跳到正文", "Skip to content"),
     ("clear_filters", "清除全部筛选", "Clear all filters"),
     ("remove_filter", "移除筛选", "Remove filter"),
     ("sort", "排序", "Sort"),

@@ -104,3 +104,17 @@
     el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 300); });
   });
 })();
+
+// Narrow screens: the header menu and the search filters start folded
+// behind their summaries (the page keeps them open when script is off).
+(function () {
+  "use strict";
+  var narrow = window.matchMedia("(max-width: 760px)");
+  function fold() {
+    document.querySelectorAll("details.site-menu, details.facets-toggle").forEach(function (d) {
+      d.open = !narrow.matches;
+    });
+  }
+  fold();
+  if (narrow.addEventListener) { narrow.addEventListener("change", fold); }
+})();

@@ -13,3 +13,4 @@ mod recovery;
 mod search;
 mod security;
 mod support;
+mod ui;

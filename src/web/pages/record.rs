@@ -29,6 +29,64 @@ pub fn files_base(id: &str, rel: &str) -> String {
     }
 }
 
+/// The headings as lists nested the way the headings nest: a heading
+/// deeper than the one before opens a list inside it, a shallower one
+/// closes lists back to its level. A body that skips a level (## then
+/// ####) nests one step only, so numbering never shows an empty level.
+pub fn toc_html(toc: &[(u8, String, String)]) -> String {
+    let mut html = String::from("<ol>");
+    // Depth of the heading that opened each list still open.
+    let mut open: Vec<u8> = Vec::new();
+    for (i, (depth, text, anchor)) in toc.iter().enumerate() {
+        if i > 0 {
+            let top = *open.last().unwrap_or(depth);
+            if *depth > top {
+                html.push_str("<ol>");
+                open.push(*depth);
+            } else {
+                while open.len() > 1 && open.last().is_some_and(|d| d > depth) {
+                    open.pop();
+                    html.push_str("</li></ol>");
+                }
+                html.push_str("</li>");
+                if let Some(last) = open.last_mut() {
+                    *last = (*last).min(*depth);
+                }
+            }
+        } else {
+            open.push(*depth);
+        }
+        html.push_str("<li><a href=\"#");
+        html.push_str(&escape(anchor));
+        html.push_str("\">");
+        html.push_str(&escape(text));
+        html.push_str("</a>");
+    }
+    if !toc.is_empty() {
+        html.push_str("</li>");
+    }
+    for _ in 1..open.len() {
+        html.push_str("</ol></li>");
+    }
+    html.push_str("</ol>");
+    html
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub struct MetaRow {
     pub label: &'static str,
     pub value: String,
@@ -44,6 +102,8 @@ pub struct RecordPage {
     pub meta: Vec<MetaRow>,
     pub html: String,
     pub toc: Vec<(u8, String, String)>,
+    /// The contents as nested lists, numbered by CSS counters (5, 5.1, 5.2).
+    pub toc_html: String,
     pub awards: Vec<(String, String, String)>,
     pub attachments: Vec<LinkItem>,
     pub related: Vec<LinkItem>,
@@ -173,18 +233,20 @@ fn record_page(
             )
         })
         .collect();
+    let toc: Vec<(u8, String, String)> = rendered
+        .toc
+        .iter()
+        .filter(|(depth, _, _)| *depth <= 3)
+        .cloned()
+        .collect();
     let page = RecordPage {
         chrome,
+        toc_html: toc_html(&toc),
         kind_label: tr.label("kind", record.kind.as_str()).into_owned(),
         studio_name: card.studio_name.clone(),
         meta,
         html: rendered.html.clone(),
-        toc: rendered
-            .toc
-            .iter()
-            .filter(|(depth, _, _)| *depth <= 3)
-            .cloned()
-            .collect(),
+        toc,
         awards,
         attachments,
         related,
@@ -199,4 +261,45 @@ fn record_page(
         record,
     };
     render_page(&page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toc_html;
+
+    fn h(depth: u8, text: &str) -> (u8, String, String) {
+        (depth, text.to_string(), text.to_string())
+    }
+
+    #[test]
+    fn contents_nest_as_the_headings_do() {
+        let toc = [
+            h(2, "概述"),
+            h(2, "工艺"),
+            h(3, "流程"),
+            h(3, "要点"),
+            h(2, "质量<控制>"),
+        ];
+        assert_eq!(
+            toc_html(&toc),
+            "<ol><li><a href=\"#概述\">概述</a></li><li><a href=\"#工艺\">工艺</a><ol><li><a href=\"#流程\">流程</a></li><li><a href=\"#要点\">要点</a></li></ol></li><li><a href=\"#质量&lt;控制&gt;\">质量&lt;控制&gt;</a></li></ol>"
+        );
+        // Ends inside a nested list; starts deeper than it goes on.
+        let ends_deep = toc_html(&[h(2, "a"), h(3, "b")]);
+        assert_eq!(
+            ends_deep,
+            "<ol><li><a href=\"#a\">a</a><ol><li><a href=\"#b\">b</a></li></ol></li></ol>"
+        );
+        let starts_deep = toc_html(&[h(3, "a"), h(2, "b"), h(3, "c")]);
+        assert_eq!(
+            starts_deep,
+            "<ol><li><a href=\"#a\">a</a></li><li><a href=\"#b\">b</a><ol><li><a href=\"#c\">c</a></li></ol></li></ol>"
+        );
+        // Every list opened is closed.
+        for toc in [&toc[..], &[h(1, "x"), h(2, "y"), h(3, "z"), h(1, "w")]] {
+            let html = toc_html(toc);
+            assert_eq!(html.matches("<ol>").count(), html.matches("</ol>").count(), "{html}");
+            assert_eq!(html.matches("<li>").count(), html.matches("</li>").count(), "{html}");
+        }
+    }
 }
