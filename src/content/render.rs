@@ -66,6 +66,7 @@ pub fn render(markdown: &str, base: &str) -> Rendered {
     let budgeted = budgeted_events(&bounded);
     let mut events = budgeted.events;
     let toc = add_heading_anchors(&mut events);
+    let events = footnotes_at_end(events);
     let mut raw = String::with_capacity(bounded.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
     let mut html = sanitize(&raw, base);
@@ -319,6 +320,128 @@ fn budgeted_events(markdown: &str) -> Budgeted<'_> {
     }
 }
 
+/// Moves footnote definitions to a numbered list at the end of the body,
+/// numbered in the order they are first referred to, each with links back
+/// to where it is referred to; a reference becomes a superscript number
+/// linking to its note. (pulldown-cmark writes each definition where it
+/// stands, labelled by its name, with no way back.) Ids are by number, so
+/// a note's name never reaches the page's ids. A definition referred to
+/// nowhere is listed after the others.
+fn footnotes_at_end(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    if !events.iter().any(|e| {
+        matches!(
+            e,
+            Event::FootnoteReference(_) | Event::Start(Tag::FootnoteDefinition(_))
+        )
+    }) {
+        return events;
+    }
+    let mut body = Vec::with_capacity(events.len());
+    let mut definitions: HashMap<String, Vec<Event>> = HashMap::new();
+    let mut defined_order: Vec<String> = Vec::new();
+    // Names in the order first referred to, with how often each is.
+    let mut numbers: Vec<(String, usize)> = Vec::new();
+    let mut inside: Option<(String, usize, Vec<Event>)> = None;
+    for event in events {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(name)) => match &mut inside {
+                Some((_, depth, collected)) => {
+                    *depth += 1;
+                    collected.push(Event::Start(Tag::FootnoteDefinition(name)));
+                }
+                None => inside = Some((name.to_string(), 0, Vec::new())),
+            },
+            Event::End(TagEnd::FootnoteDefinition) => match inside.take() {
+                Some((name, 0, collected)) => {
+                    if !definitions.contains_key(&name) {
+                        defined_order.push(name.clone());
+                        definitions.insert(name, collected);
+                    }
+                }
+                Some((name, depth, mut collected)) => {
+                    collected.push(Event::End(TagEnd::FootnoteDefinition));
+                    inside = Some((name, depth - 1, collected));
+                }
+                None => {}
+            },
+            Event::FootnoteReference(name) => {
+                let (n, seen) = match numbers.iter().position(|(known, _)| known.as_str() == &*name) {
+                    Some(i) => {
+                        numbers[i].1 += 1;
+                        (i + 1, numbers[i].1)
+                    }
+                    None => {
+                        numbers.push((name.to_string(), 1));
+                        (numbers.len(), 1)
+                    }
+                };
+                let id = if seen == 1 {
+                    format!("fnref-{n}")
+                } else {
+                    format!("fnref-{n}-{seen}")
+                };
+                let html = format!("<sup class=\"footnote-ref\"><a href=\"#fn-{n}\" id=\"{id}\">{n}</a></sup>");
+                let event = Event::InlineHtml(CowStr::from(html));
+                match &mut inside {
+                    Some((_, _, collected)) => collected.push(event),
+                    None => body.push(event),
+                }
+            }
+            other => match &mut inside {
+                Some((_, _, collected)) => collected.push(other),
+                None => body.push(other),
+            },
+        }
+    }
+    for name in defined_order {
+        if !numbers.iter().any(|(known, _)| *known == name) {
+            numbers.push((name, 0));
+        }
+    }
+    let listed: Vec<(usize, &String, usize)> = numbers
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| definitions.contains_key(name))
+        .map(|(i, (name, refs))| (i + 1, name, *refs))
+        .collect();
+    if listed.is_empty() {
+        return body;
+    }
+    body.push(Event::Html(CowStr::from("<div class=\"footnotes\"><ol>")));
+    for (n, name, refs) in listed {
+        // `<ol>` numbers by position; `value` keeps the reference's number.
+        body.push(Event::Html(CowStr::from(format!("<li id=\"fn-{n}\" value=\"{n}\">"))));
+        let mut note = definitions.remove(name).unwrap_or_default();
+        let backs: String = (1..=refs)
+            .map(|k| {
+                let target = if k == 1 {
+                    format!("fnref-{n}")
+                } else {
+                    format!("fnref-{n}-{k}")
+                };
+                let mark = if refs == 1 {
+                    "↩".to_string()
+                } else {
+                    format!("↩{k}")
+                };
+                format!(" <a href=\"#{target}\" class=\"footnote-back\" title=\"返回正文\">{mark}</a>")
+            })
+            .collect();
+        let back = Event::InlineHtml(CowStr::from(backs));
+        // Inside the note's last paragraph, so the arrow follows its text.
+        if matches!(note.last(), Some(Event::End(TagEnd::Paragraph))) {
+            let at = note.len() - 1;
+            note.insert(at, back);
+        } else {
+            note.push(back);
+        }
+        body.extend(note);
+        body.push(Event::Html(CowStr::from("</li>")));
+    }
+    body.push(Event::Html(CowStr::from("</ol></div>")));
+    body
+}
+
 /// Characters the HTML writer turns into entities, each a cost to parse again.
 fn entities(text: &str) -> usize {
     text.bytes().filter(|b| matches!(b, b'&' | b'<' | b'>' | b'"')).count()
@@ -454,6 +577,8 @@ fn sanitize(html: &str, base: &str) -> String {
         .add_tag_attributes("input", ["type", "checked", "disabled"])
         .add_generic_attributes(["id"])
         .add_tag_attributes("sup", ["class"])
+        .add_tag_attributes("a", ["class"])
+        .add_tag_attributes("li", ["value"])
         .add_tag_attributes("div", ["class"])
         .add_tag_attributes("code", ["class"])
         .add_tag_attributes("td", ["align", "style"])
@@ -583,8 +708,57 @@ mod tests {
         assert!(html.contains("<table>"));
         assert!(html.contains("<del>旧</del>"));
         assert!(html.contains("footnote"));
+        assert!(
+            html.contains("<div class=\"footnotes\"><ol><li id=\"fn-1\" value=\"1\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p>注释 <a href=\"#fnref-1\" class=\"footnote-back\""),
+            "{html}"
+        );
         assert!(html.contains("type=\"checkbox\""));
         assert!(html.contains("text-align"), "{html}");
+    }
+
+    #[test]
+    fn footnotes_are_a_numbered_list_with_links_back() {
+        // Numbered by first reference, whatever their names or where defined.
+        let md = "甲[^z] 乙[^a] 再引甲[^z]\n\n[^a]: 注乙\n[^z]: 注甲\n\n[^unused]: 未引用\n\n后文\n";
+        let html = to_html(md, "/records/x/");
+        let refs: Vec<&str> = html
+            .match_indices("class=\"footnote-ref\"")
+            .map(|(i, _)| &html[i..i + 80])
+            .collect();
+        assert_eq!(refs.len(), 3, "{html}");
+        assert!(
+            html.contains("<sup class=\"footnote-ref\"><a href=\"#fn-1\" id=\"fnref-1\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("id=\"fnref-1-2\""),
+            "second reference to the same note: {html}"
+        );
+        assert!(html.contains("id=\"fnref-2\""), "{html}");
+        let list = &html[html.find("<div class=\"footnotes\">").expect("a list at the end")..];
+        assert!(
+            html.find("后文").unwrap() < html.find("<div class=\"footnotes\">").unwrap(),
+            "after the body"
+        );
+        let first = list.find("注甲").unwrap();
+        let second = list.find("注乙").unwrap();
+        let unused = list.find("未引用").unwrap();
+        assert!(first < second && second < unused, "{list}");
+        assert!(list.contains("id=\"fn-1\""), "{list}");
+        assert!(
+            list.contains("href=\"#fnref-1-2\""),
+            "a way back to each reference: {list}"
+        );
+        assert!(list.contains("id=\"fn-3\" value=\"3\""), "{list}");
+        // No definitions: nothing added; a reference without a note stays text.
+        assert!(!to_html("正文[^x]\n", "/").contains("footnotes"));
+        // A name cannot inject markup or ids.
+        let evil = to_html("a[^\"><script>x</script>]\n\n[^\"><script>x</script>]: n\n", "/");
+        assert!(!evil.contains("<script"), "{evil}");
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum Notice {
     OperatorIgnored(String),
     UnknownField(String),
     NothingSearchable,
+    /// Brackets were typed: they do not group, and were skipped.
+    Brackets,
+    /// `AND` was typed: every word is required anyway, so it was skipped.
+    AndImplied,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,6 +83,9 @@ pub fn parse(input: &str) -> ParsedQuery {
     while i < chars.len() {
         let c = chars[i];
         if c.is_whitespace() || matches!(c, '(' | ')' | '（' | '）') {
+            if !c.is_whitespace() && !parsed.notices.contains(&Notice::Brackets) {
+                parsed.notices.push(Notice::Brackets);
+            }
             i += 1;
             continue;
         }
@@ -107,8 +114,17 @@ pub fn parse(input: &str) -> ParsedQuery {
         let word: String = chars[start..i].iter().collect();
         match word.as_str() {
             "OR" | "|" | "||" => items.push(Item::Or),
-            "AND" | "&&" | "&" | "+" => {}
-            "NOT" => negate_next = true,
+            "AND" | "&&" | "&" | "+" => {
+                if !parsed.notices.contains(&Notice::AndImplied) {
+                    parsed.notices.push(Notice::AndImplied);
+                }
+            }
+            "NOT" => {
+                if negate_next {
+                    parsed.notices.push(Notice::OperatorIgnored(word.clone()));
+                }
+                negate_next = true;
+            }
             "-" | "*" | "?" | "~" | "^" | ":" => parsed.notices.push(Notice::OperatorIgnored(word.clone())),
             _ if word.starts_with('-') && word.chars().count() > 1 => {
                 let rest = word.trim_start_matches('-');
@@ -154,10 +170,19 @@ pub fn parse(input: &str) -> ParsedQuery {
             }
         }
     }
+    if negate_next {
+        // A NOT with nothing after it.
+        parsed.notices.push(Notice::OperatorIgnored("NOT".into()));
+    }
     let mut join_next = false;
+    let mut or_ignored = false;
     for item in items {
         match item {
-            Item::Or => join_next = !parsed.required.is_empty(),
+            Item::Or => {
+                // An OR with no word before it, or right after another.
+                or_ignored |= parsed.required.is_empty() || join_next;
+                join_next = !parsed.required.is_empty();
+            }
             Item::Clause { clause, negated: true } => {
                 parsed.excluded.push(clause);
                 join_next = false;
@@ -170,6 +195,10 @@ pub fn parse(input: &str) -> ParsedQuery {
                 join_next = false;
             }
         }
+    }
+    // An OR with no word after it.
+    if or_ignored || join_next {
+        parsed.notices.push(Notice::OperatorIgnored("OR".into()));
     }
     if parsed.required.len() > MAX_WORDS {
         parsed.required.truncate(MAX_WORDS);
@@ -359,6 +388,27 @@ mod tests {
         assert_eq!(words(&parse("CN202110345678.9").required[0]), vec!["CN202110345678.9"]);
         let many = parse(&"a ".repeat(100));
         assert_eq!(many.required.len(), MAX_WORDS);
+    }
+
+    #[test]
+    fn ignored_parts_are_noticed() {
+        let cases: [(&str, &[Notice]); 9] = [
+            ("((", &[Notice::Brackets]),
+            ("((盾构))", &[Notice::Brackets]),
+            ("（四电）", &[Notice::Brackets]),
+            ("盾构 AND", &[Notice::AndImplied]),
+            ("盾构 AND 管片 && 错台", &[Notice::AndImplied]),
+            ("盾构 OR", &[Notice::OperatorIgnored("OR".into())]),
+            ("OR 盾构", &[Notice::OperatorIgnored("OR".into())]),
+            ("盾构 NOT", &[Notice::OperatorIgnored("NOT".into())]),
+            ("盾构 管片", &[]),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(parse(query).notices, expected, "{query}");
+        }
+        // A word joined by OR is no notice.
+        assert!(parse("挂篮 OR 吊弦").notices.is_empty());
+        assert!(parse("-爆破 盾构").notices.is_empty());
     }
 
     #[test]

@@ -83,6 +83,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Try fewer or shorter words, remove a filter, or another wording.",
     ),
     ("filters", "筛选", "Filters"),
+    (
+        "beyond_last",
+        "这一页已超出结果范围：结果在前面的页中。",
+        "This page is past the last page of results.",
+    ),
+    ("to_last_page", "转到最后一页", "Go to the last page"),
     ("menu", "菜单", "Menu"),
     ("skip_to_content", "跳到正文", "Skip to content"),
     ("clear_filters", "清除全部筛选", "Clear all filters"),
@@ -317,6 +323,18 @@ impl Tr {
                     )
                 }
             }
+            Notice::Brackets => if en {
+                "Brackets do not group words and were ignored: every word must appear, OR joins the two words beside it."
+            } else {
+                "括号不能用来分组，已忽略：所有词都须出现，OR 只连接它两边的词。"
+            }
+            .into(),
+            Notice::AndImplied => if en {
+                "“AND” is not needed (every word must appear anyway) and was ignored."
+            } else {
+                "“AND”不必输入（所有词默认都须出现），已忽略。"
+            }
+            .into(),
             Notice::NothingSearchable => if en {
                 "The query holds no searchable words (only symbols); showing all records."
             } else {

@@ -175,3 +175,142 @@ fn phone_record_page_contents_on_top_and_tables_scroll_inside() {
     );
     no_page_scroll(&mut b, "wide table");
 }
+
+#[test]
+fn reading_footnotes_contents_and_headings() {
+    let (app, _) = app_with_wide_record();
+    let page = app.get("/records/tunnel-zhang/wide-table").body;
+    // Footnotes: superscript numbers in the text, a numbered list at the end
+    // with a link back to each reference.
+    assert!(
+        page.contains("<sup class=\"footnote-ref\"><a href=\"#fn-1\" id=\"fnref-1\""),
+        "{page}"
+    );
+    assert!(page.contains("<sup class=\"footnote-ref\"><a href=\"#fn-2\" id=\"fnref-2\""));
+    let notes = &page[page.find("<div class=\"footnotes\">").expect("footnote list")..];
+    assert!(notes.find("第一条脚注").unwrap() < notes.find("第二条脚注").unwrap());
+    assert!(notes.contains("href=\"#fnref-1\" class=\"footnote-back\""), "{notes}");
+    // Contents nest sub-headings under their heading.
+    assert!(
+        page.contains("工艺流程及操作要点</a><ol><li><a href=\"#工艺流程\">工艺流程</a></li><li><a href=\"#操作要点\">操作要点</a></li></ol></li>"),
+        "{page}"
+    );
+    // Every page opens with a skip link to the main content; search pages have an h1.
+    for path in [
+        "/",
+        "/search?q=盾构",
+        "/search?kind=method",
+        "/records/tunnel-zhang/wide-table",
+        "/studios",
+    ] {
+        let body = app.get(&path.replace("盾构", &enc("盾构"))).body;
+        assert!(
+            body.contains("<a class=\"skip-link\" href=\"#main\">跳到正文</a>"),
+            "{path}"
+        );
+        assert!(body.contains("<main id=\"main\""), "{path}");
+        assert_eq!(body.matches("<h1").count(), 1, "{path}: one h1");
+    }
+    assert!(
+        app.get(&format!("/search?q={}", enc("盾构")))
+            .body
+            .contains("<h1 class=\"visually-hidden\">搜索：盾构</h1>")
+    );
+}
+
+#[test]
+fn page_past_the_last_says_so() {
+    let app = TestApp::start("basic");
+    let total = app.search("")["total"].as_u64().unwrap();
+    assert!(total > 0);
+    for path in [
+        "/search?page=99",
+        "/search?q=盾构&page=5",
+        "/search?kind=method&page=1000&per_page=10",
+    ] {
+        let body = app.get(&path.replace("盾构", &enc("盾构"))).body;
+        assert!(body.contains("这一页已超出结果范围"), "{path}");
+        assert!(
+            !body.contains("没有找到符合条件的记录"),
+            "{path}: no 'nothing found' beside a total"
+        );
+        assert!(body.contains("转到最后一页（1）"), "{path}");
+        assert!(body.contains("page=1") || body.contains("href=\"/search"), "{path}");
+    }
+    // Truly nothing found still says so; a real page does not.
+    let none = app.get(&format!("/search?q={}", enc("完全不存在的词汇甲乙丙"))).body;
+    assert!(none.contains("没有找到符合条件的记录") && !none.contains("超出结果范围"));
+    let first = app.get("/search?page=1").body;
+    assert!(!first.contains("超出结果范围") && !first.contains("没有找到符合条件的记录"));
+}
+
+#[test]
+fn ignored_parts_of_a_query_are_noticed() {
+    let app = TestApp::start("basic");
+    let cases = [
+        ("((", "括号不能用来分组"),
+        ("((盾构))", "括号不能用来分组"),
+        ("盾构 AND", "“AND”不必输入"),
+        ("盾构 AND 管片", "“AND”不必输入"),
+        ("盾构 OR", "“OR”"),
+        ("盾构 NOT", "“NOT”"),
+        ("盾构*", "“盾构*”"),
+    ];
+    for (q, expected) in cases {
+        let page = app.get(&format!("/search?q={}", enc(q))).body;
+        assert!(
+            page.contains("class=\"notice\"") && page.contains(expected),
+            "{q}: {expected}"
+        );
+        let api = app.search(&format!("q={}", enc(q)));
+        assert!(
+            api["notices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().contains(expected)),
+            "{q}: API notices {api}"
+        );
+    }
+    let plain = app.get(&format!("/search?q={}", enc("盾构 管片"))).body;
+    assert!(!plain.contains("class=\"notice\""));
+}
+
+#[test]
+fn pending_records_carry_a_badge_for_whoever_sees_them() {
+    let (app, u) = app_with_users();
+    let text = crate::publish::record("tunnel-zhang", "待审核徽章测试成果", "徽章词", "public");
+    assert_eq!(put(&app, &u.tunnel, "tunnel-zhang/badge", &text, &[]).status, 201);
+    for (who, token) in [("staff", Some(&u.staff)), ("publisher", Some(&u.tunnel))] {
+        let page = get_as(&app, token.map(String::as_str), &format!("/search?q={}", enc("徽章词"))).body;
+        assert!(page.contains("href=\"/records/tunnel-zhang/badge\""), "{who}");
+        assert!(
+            page.contains("<span class=\"badge review\">待审核</span>"),
+            "{who}: badge"
+        );
+    }
+    // Published records carry none; others never see the pending one.
+    let staff_all = get_as(&app, Some(&u.staff), &format!("/search?q={}", enc("盾构"))).body;
+    assert!(!staff_all.contains("badge review"));
+    for token in [None, Some(u.member.as_str()), Some(u.bridge.as_str())] {
+        let page = get_as(&app, token, &format!("/search?q={}", enc("徽章词"))).body;
+        assert!(!page.contains("/records/tunnel-zhang/badge") && !page.contains("badge review"));
+    }
+    // Returned: 已退回.
+    let (cookie, csrf) = sign_in(&app, "staff1");
+    let form = format!("action=return&comment={}&csrf={csrf}", enc("请补充数据"));
+    let r = app
+        .request(
+            "POST",
+            "/review/tunnel-zhang/badge",
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            Some(form.as_bytes()),
+        )
+        .unwrap();
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = get_as(&app, Some(&u.staff), &format!("/search?q={}", enc("徽章词"))).body;
+    assert!(page.contains("<span class=\"badge review\">已退回</span>"), "{page}");
+}

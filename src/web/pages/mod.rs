@@ -125,6 +125,8 @@ pub struct CardView {
     pub hit: Hit,
     pub kind_label: String,
     pub badges: Vec<String>,
+    /// 待审核 / 已退回: only those who may see a submission get one.
+    pub review: Option<String>,
 }
 
 fn card_view(tr: Tr, hit: Hit) -> CardView {
@@ -148,6 +150,7 @@ fn card_view(tr: Tr, hit: Hit) -> CardView {
     CardView {
         kind_label: tr.label("kind", &c.kind).into_owned(),
         badges,
+        review: c.review.as_deref().map(|r| tr.label("review", r).into_owned()),
         hit,
     }
 }

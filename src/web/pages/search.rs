@@ -69,6 +69,9 @@ pub struct SearchPage {
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
     pub pages: Vec<PageLink>,
+    /// A page past the last one was asked for: the last page's number and
+    /// link, said instead of "no results" (there are results, elsewhere).
+    pub beyond_last: Option<(usize, String)>,
 }
 
 /// Facets shown in the sidebar, in this order; the rest are API-only.
@@ -185,9 +188,11 @@ fn search_page(
         clear_url: links.clear(),
         sorts,
         notices: results.notices.iter().map(|n| tr.notice(n)).collect(),
-        prev_url: (this_page > 1).then(|| links.page(&(this_page - 1))),
+        prev_url: (this_page > 1).then(|| links.page(&(this_page - 1).min(last))),
         next_url: (this_page < last).then(|| links.page(&(this_page + 1))),
         pages,
+        beyond_last: (results.total > 0 && results.hits.is_empty() && this_page > last)
+            .then(|| (last, links.page(&last))),
         cards: card_views(tr, results.hits),
     }
 }
