@@ -353,9 +353,9 @@ fn footnotes_at_end(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
             },
             Event::End(TagEnd::FootnoteDefinition) => match inside.take() {
                 Some((name, 0, collected)) => {
-                    if !definitions.contains_key(&name) {
-                        defined_order.push(name.clone());
-                        definitions.insert(name, collected);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = definitions.entry(name.clone()) {
+                        slot.insert(collected);
+                        defined_order.push(name);
                     }
                 }
                 Some((name, depth, mut collected)) => {

@@ -91,6 +91,13 @@ fn phone_search_page_filters_scroll_and_tap_targets() {
         );
         no_page_scroll(&mut b, path);
     }
+    // What a phone shows is a page 390 px wide (PNG header: width at 16..20).
+    let png = b.screenshot();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(u32::from_be_bytes([png[16], png[17], png[18], png[19]]), 390);
+    if let Ok(dir) = std::env::var("ZHIHUI_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/phone-search.png"), &png).unwrap();
+    }
     // Chosen from the filters, a facet applies.
     b.goto(&format!("{}/search", app.base));
     b.eval("document.querySelector('details.facets-toggle > summary').click(); document.querySelector('.facets a[href*=\"kind=patent\"]').click(); true");
@@ -174,6 +181,12 @@ fn phone_record_page_contents_on_top_and_tables_scroll_inside() {
         "cells keep a readable width: {table}"
     );
     no_page_scroll(&mut b, "wide table");
+    if let Ok(dir) = std::env::var("ZHIHUI_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/phone-record.png"), b.screenshot()).unwrap();
+    }
+    // Printed, the page is still a PDF of the record (the menu is no part of it).
+    let pdf = b.print_pdf();
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
 }
 
 #[test]
