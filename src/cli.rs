@@ -48,6 +48,10 @@ enum Command {
         /// Mark the session cookie Secure (set when served over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Time zone of the times shown (history, review): Asia/Shanghai
+        /// (Beijing time), UTC, or a fixed offset such as +08:00.
+        #[arg(long, default_value = "Asia/Shanghai", value_parser = crate::web::clock::Clock::parse)]
+        time_zone: crate::web::clock::Clock,
     },
     /// Bring the index up to date (only what changed), or rebuild it.
     Index {
@@ -173,6 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             addr,
             data,
             secure_cookies,
+            time_zone,
         } => {
             let engine = Arc::new(Engine::open(&paths.content, &paths.index).context("无法打开索引")?);
             let catch_up = {
@@ -193,7 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::web::serve(engine, catch_up, addr, &data, secure_cookies))?;
+            runtime.block_on(crate::web::serve(engine, catch_up, addr, &data, secure_cookies, time_zone))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -30,6 +30,9 @@ pub struct Version {
     pub visibility: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub studio: Option<String>,
+    /// The reviewer's comment on an approval or a return.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// Who could see a version when it was written.
@@ -132,6 +135,20 @@ impl History {
         text: &str,
         audience: &Audience,
     ) -> std::io::Result<Entry> {
+        self.record_commented(id, author, action, text, audience, None)
+    }
+
+    /// `record`, with the reviewer's comment kept in the version line and
+    /// the audit log.
+    pub fn record_commented(
+        &self,
+        id: &str,
+        author: &str,
+        action: &str,
+        text: &str,
+        audience: &Audience,
+        comment: Option<&str>,
+    ) -> std::io::Result<Entry> {
         let versions = self.versions(id);
         let n = versions.last().map_or(1, |v| v.n + 1);
         let version = Version {
@@ -142,6 +159,7 @@ impl History {
             etag: super::etag(text),
             visibility: audience.visibility.map(|v| v.as_str().to_string()),
             studio: audience.studio.clone(),
+            comment: comment.map(str::to_string),
         };
         let folder = self.folder(id);
         let mut entry = Entry {
@@ -156,7 +174,10 @@ impl History {
             entry
                 .appended
                 .push((versions_file.clone(), append_line(&versions_file, &line)?));
-            let audit = serde_json::json!({"time": version.time, "actor": author, "action": action, "id": id, "version": n, "etag": version.etag});
+            let mut audit = serde_json::json!({"time": version.time, "actor": author, "action": action, "id": id, "version": n, "etag": version.etag});
+            if let Some(comment) = comment {
+                audit["comment"] = comment.into();
+            }
             entry
                 .appended
                 .push((self.audit.clone(), append_line(&self.audit, &audit.to_string())?));
@@ -255,6 +276,14 @@ mod tests {
         assert!(history.text("a/b", 3).is_none());
         assert_eq!(std::fs::read(dir.path().join("audit.log")).unwrap(), audit_before);
 
+        // A reviewer's comment is kept with the version and in the audit log.
+        let _ = history
+            .record_commented("a/b", "王五", "approve", "two", &public, Some("数据翔实"))
+            .unwrap();
+        assert_eq!(history.versions("a/b")[2].comment.as_deref(), Some("数据翔实"));
+        assert_eq!(history.audit(1)[0]["comment"], "数据翔实");
+        assert!(history.audit(2)[1].get("comment").is_none());
+
         // A deleted record's history is set aside; the id starts afresh.
         history.retire("a/b").unwrap();
         assert!(history.versions("a/b").is_empty());
@@ -272,6 +301,7 @@ mod tests {
             etag: String::new(),
             visibility: visibility.map(str::to_string),
             studio: Some("s".into()),
+            comment: None,
         };
         let anonymous = Viewer::anonymous();
         let staff = Viewer::staff("w");

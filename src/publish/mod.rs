@@ -12,6 +12,7 @@
 //! hidden sibling (`.slug.pending.md`) while the approved version stays
 //! published. Staff's own writes publish at once.
 
+pub mod drafts;
 mod history;
 
 use std::collections::BTreeSet;
@@ -89,6 +90,7 @@ pub struct Publisher {
     /// walk at start and kept by every write, lets the review queue come
     /// from the index without walking `content/` on every view.
     waiting: Mutex<BTreeSet<String>>,
+    drafts: drafts::Drafts,
 }
 
 /// Where a record's files are.
@@ -101,7 +103,7 @@ struct Paths {
 
 /// Hidden folder of a page bundle where a publisher's attachments to a
 /// published record wait for review (never served: hidden paths are not).
-const PENDING_FILES: &str = ".pending-files";
+pub const PENDING_FILES: &str = ".pending-files";
 
 /// The files a write has changed so far, with what they held before, so
 /// that a write failing half-way leaves everything as it was.
@@ -186,6 +188,7 @@ impl Publisher {
         Publisher {
             engine,
             history: History::new(data_dir),
+            drafts: drafts::Drafts::new(data_dir),
             lock: Mutex::new(()),
             waiting: Mutex::new(waiting),
         }
@@ -193,6 +196,25 @@ impl Publisher {
 
     pub fn history(&self) -> &History {
         &self.history
+    }
+
+    pub fn drafts(&self) -> &drafts::Drafts {
+        &self.drafts
+    }
+
+    /// Attaches the files of the viewer's form draft to the record, as
+    /// uploads of their own would be (`attach`: the review rules apply),
+    /// then removes the draft. Answers the names attached.
+    pub fn attach_draft(&self, viewer: &Viewer, id: &str, draft: &str) -> Result<Vec<String>, PublishError> {
+        let owner = viewer.name.clone().unwrap_or_default();
+        let mut attached = Vec::new();
+        for name in self.drafts.list(&owner, draft) {
+            if let Some(bytes) = self.drafts.read(&owner, draft, &name) {
+                attached.push(self.attach(viewer, id, &name, &bytes)?);
+            }
+        }
+        self.drafts.remove(&owner, draft);
+        Ok(attached)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -439,9 +461,11 @@ impl Publisher {
         Ok(())
     }
 
-    /// Staff: publishes a submission (its own `visibility` then applies).
-    pub fn approve(&self, viewer: &Viewer, id: &str) -> Result<Outcome, PublishError> {
-        self.review(viewer, id, None)
+    /// Staff: publishes a submission (its own `visibility` then applies);
+    /// a comment is kept in the history and the audit log, for the studio.
+    pub fn approve(&self, viewer: &Viewer, id: &str, comment: &str) -> Result<Outcome, PublishError> {
+        let comment = comment.trim();
+        self.review(viewer, id, None, (!comment.is_empty()).then_some(comment))
     }
 
     /// Staff: sends a submission back to its studio with a comment.
@@ -453,10 +477,16 @@ impl Publisher {
                 "退回时请写明原因",
             )]));
         }
-        self.review(viewer, id, Some(comment.trim()))
+        self.review(viewer, id, Some(comment.trim()), Some(comment.trim()))
     }
 
-    fn review(&self, viewer: &Viewer, id: &str, returned: Option<&str>) -> Result<Outcome, PublishError> {
+    fn review(
+        &self,
+        viewer: &Viewer,
+        id: &str,
+        returned: Option<&str>,
+        comment: Option<&str>,
+    ) -> Result<Outcome, PublishError> {
         if !matches!(viewer.role, Role::Staff) {
             return Err(if matches!(viewer.role, Role::Anonymous) {
                 PublishError::Unauthorized
@@ -485,7 +515,10 @@ impl Publisher {
         let audience = Audience::of(record.effective_visibility(), &record.studio);
         let waiting_files = paths.main.parent().map(|d| d.join(PENDING_FILES));
         self.apply(std::slice::from_ref(&paths.rel), |undo| {
-            undo.history = Some(self.history.record(id, &author, action, &written, &audience)?);
+            undo.history = Some(
+                self.history
+                    .record_commented(id, &author, action, &written, &audience, comment)?,
+            );
             if returned.is_some() {
                 return Ok(undo.write(source, written.as_bytes())?);
             }

@@ -40,10 +40,29 @@ pub(super) fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Resu
     let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
     let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
     let dir = crate::content::load::bundle_dir(state.engine.content_root(), &located.rel).ok_or(AppError::NotFound)?;
-    if !list_files(&dir).iter().any(|n| n == name) {
-        return Err(AppError::NotFound);
-    }
-    let bytes = std::fs::read(dir.join(name)).map_err(|_| AppError::NotFound)?;
+    let path = if list_files(&dir).iter().any(|n| n == name) {
+        dir.join(name)
+    } else {
+        // A file waiting for review with a submission is shown to whoever
+        // may review or follow it (staff, the studio's publishers), so the
+        // review page and the preview show its images where they will be.
+        let may_follow = match &viewer.role {
+            crate::auth::Role::Staff => true,
+            crate::auth::Role::Publisher { studio } => *studio == located.card.studio,
+            _ => false,
+        };
+        let waiting = dir.join(crate::publish::PENDING_FILES);
+        if !may_follow || !list_files(&waiting).iter().any(|n| n == name) {
+            return Err(AppError::NotFound);
+        }
+        waiting.join(name)
+    };
+    file_response(name, std::fs::read(path).map_err(|_| AppError::NotFound)?)
+}
+
+/// A file's bytes served by its extension: images, PDF and text shown,
+/// anything else sent as a download, never able to run script.
+pub(super) fn file_response(name: &str, bytes: Vec<u8>) -> Result<Response, AppError> {
     let extension = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())

@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::changes::{FieldChange, Hunk, body_hunks, field_changes};
 use super::pages::Chrome;
 use super::session::Current;
 use super::{AppError, AppState};
@@ -15,9 +16,23 @@ pub struct HistoryPage {
     pub chrome: Chrome,
     pub id: String,
     pub title: String,
-    pub versions: Vec<(usize, String, String, String)>,
+    pub versions: Vec<VersionRow>,
     pub shown: Option<usize>,
-    pub diff: Vec<(char, String)>,
+    /// The shown version's changes against the viewer's previous one.
+    pub fields: Vec<FieldChange>,
+    pub hunks: Vec<Hunk>,
+    pub is_change: bool,
+    /// The zone the times are in (北京时间).
+    pub zone: String,
+}
+
+pub struct VersionRow {
+    pub n: usize,
+    pub time: String,
+    pub author: String,
+    pub action: String,
+    /// The reviewer's comment on an approval or a return.
+    pub comment: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,6 +56,8 @@ pub async fn history(
     // Only versions the viewer could see when they were written, of a
     // record the viewer may see now; a diff is taken against the
     // viewer's previous version, so it shows nothing of the hidden ones.
+    let tr = chrome.tr;
+    let names = state.clone();
     let (record, versions, shown, diff) = crate::web::unblock(move || -> Result<_, AppError> {
         let (record, _) = engine.read_record(&key, &viewer)?.ok_or(AppError::NotFound)?;
         let versions = publisher.versions(&viewer, &key);
@@ -52,16 +69,32 @@ pub async fn history(
                     .iter()
                     .rev()
                     .find(|v| v.n < n)
-                    .and_then(|v| history.text(&key, v.n))
-                    .unwrap_or_default();
-                crate::publish::diff(&before, &history.text(&key, n).unwrap_or_default())
+                    .and_then(|v| history.text(&key, v.n));
+                let after = history.text(&key, n).unwrap_or_default();
+                let known = engine.snapshot().profiles.known_ids(None);
+                let parse = |text: &str| match crate::content::parse_document(&key, text, &known) {
+                    Ok((crate::content::Document::Record(r), _)) => Some(*r),
+                    _ => None,
+                };
+                let name = |studio: &str| super::review::studio_name(&names, studio);
+                match (before.as_deref().map(parse), parse(&after)) {
+                    // A record's version: its fields and body, as on the review page.
+                    (old, Some(new)) => {
+                        let old = old.flatten();
+                        let fields = field_changes(tr, old.as_ref(), &new, &name, true);
+                        let hunks = body_hunks(old.as_ref().map_or("", |r| r.body.as_str()), &new.body);
+                        (fields, hunks, before.is_some())
+                    }
+                    // An attachment's or a deletion's line: the text itself.
+                    _ => (Vec::new(), body_hunks(before.as_deref().unwrap_or(""), &after), true),
+                }
             }
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new(), false),
         };
         Ok((record, versions, shown, diff))
     })
     .await??;
-    let tr = chrome.tr;
+    let (fields, hunks, is_change) = diff;
     let page = HistoryPage {
         chrome,
         id: id.clone(),
@@ -69,44 +102,19 @@ pub async fn history(
         versions: versions
             .iter()
             .rev()
-            .map(|v| {
-                (
-                    v.n,
-                    format_time(v.time),
-                    v.author.clone(),
-                    tr.label("action", &v.action).into_owned(),
-                )
+            .map(|v| VersionRow {
+                n: v.n,
+                time: state.clock.format(v.time),
+                author: v.author.clone(),
+                action: tr.label("action", &v.action).into_owned(),
+                comment: v.comment.clone().unwrap_or_default(),
             })
             .collect(),
         shown,
-        diff,
+        fields,
+        hunks,
+        is_change,
+        zone: state.clock.label(),
     };
     crate::web::pages::render_page(&page)
-}
-
-/// UTC time as `YYYY-MM-DD HH:MM UTC`.
-fn format_time(secs: u64) -> String {
-    let at = i64::try_from(secs)
-        .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_readable() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_700_000_000), "2023-11-14 22:13 UTC");
-    }
 }

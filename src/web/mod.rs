@@ -14,6 +14,8 @@
 //! `crate::watch`.
 
 mod api;
+mod changes;
+pub mod clock;
 mod error;
 mod files;
 mod form;
@@ -60,6 +62,8 @@ pub struct AppState {
     pub publisher: Arc<Publisher>,
     /// Mark the session cookie `Secure` (when served behind TLS).
     pub secure_cookies: bool,
+    /// The time zone times are shown in (Beijing time unless set).
+    pub clock: clock::Clock,
 }
 
 impl AppState {
@@ -73,6 +77,7 @@ impl AppState {
             publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
             engine,
             secure_cookies,
+            clock: clock::Clock::default(),
         })
     }
 }
@@ -147,6 +152,7 @@ pub async fn serve(
     addr: SocketAddr,
     data_dir: &Path,
     secure_cookies: bool,
+    clock: clock::Clock,
 ) -> anyhow::Result<()> {
     // Watching starts before catching up, so that no edit made meanwhile is
     // missed; registering the watches walks the folders too, so the two
@@ -157,7 +163,9 @@ pub async fn serve(
     };
     tokio::task::spawn_blocking(catch_up).await??;
     let _watcher = watching.await??;
-    let app = router(AppState::new(engine, data_dir, secure_cookies)?);
+    let mut state = AppState::new(engine, data_dir, secure_cookies)?;
+    state.clock = clock;
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;

@@ -107,7 +107,7 @@ pub async fn review_action(
     let publisher = state.publisher.clone();
     let result = crate::web::unblock(move || {
         if let Some(id) = path.strip_suffix("/approve") {
-            publisher.approve(&current.viewer, id)
+            publisher.approve(&current.viewer, id, &comment)
         } else if let Some(id) = path.strip_suffix("/return") {
             publisher.send_back(&current.viewer, id, &comment)
         } else {

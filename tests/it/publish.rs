@@ -227,11 +227,11 @@ fn publish_review_approve_and_return() {
         history.contains("pub-tunnel") && history.contains("staff1"),
         "{history}"
     );
-    // Version 2 is the approval: the review line goes.
+    // Version 2 is the approval: the review state goes.
+    let approval = get_as(&app, Some(&u.staff), &format!("/history/{id}?v=2")).body;
     assert!(
-        get_as(&app, Some(&u.staff), &format!("/history/{id}?v=2"))
-            .body
-            .contains("class=\"ddel\">- review: pending")
+        approval.contains("<th scope=\"row\">审核状态</th><td class=\"old\">待审核</td>"),
+        "{approval}"
     );
 
     // Delete.
