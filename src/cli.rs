@@ -198,7 +198,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            runtime.block_on(crate::web::serve(engine, catch_up, addr, &data, secure_cookies, time_zone))?;
+            runtime.block_on(crate::web::serve(
+                engine,
+                catch_up,
+                addr,
+                &data,
+                secure_cookies,
+                time_zone,
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }

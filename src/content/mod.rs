@@ -638,6 +638,16 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
             record.publication_no = r.string("publication_no", spec::max_chars("publication_no"));
             record.filing_date = r.date("filing_date");
             record.grant_date = r.date("grant_date");
+            if let (Some(filed), Some(granted)) = (record.filing_date, record.grant_date)
+                && granted < filed
+            {
+                let line = r.line_of("grant_date");
+                r.error(
+                    "grant_date",
+                    line,
+                    format!("授权日 {granted} 早于申请日 {filed}：专利在申请之后才能授权，请检查两个日期"),
+                );
+            }
             record.status = r.choice("status", PATENT_STATUSES);
             record.assignee = r.string("assignee", spec::max_chars("assignee"));
             record.ipc = r.string_list("ipc");
@@ -910,6 +920,22 @@ mod tests {
         let problems = parse_document("a/b", text, &known()).unwrap_err();
         assert_eq!(problems[0].field, "application_no");
         assert!(is_application_no("CN202110345678.9"));
+    }
+
+    #[test]
+    fn a_patent_is_granted_after_it_is_filed() {
+        let patent = |filed: &str, granted: &str| {
+            format!(
+                "---\ntitle: t\nkind: patent\nstudio: bridge-li\ndate: 2021-01-01\nfiling_date: {filed}\ngrant_date: {granted}\n---\n"
+            )
+        };
+        let problems = parse_document("a/b", &patent("2022-03-01", "2021-05-01"), &known()).unwrap_err();
+        assert_eq!(problems[0].field, "grant_date");
+        assert_eq!(problems[0].line, 7);
+        assert!(problems[0].message.contains("早于申请日 2022-03-01"), "{problems:?}");
+        // The same day, or later, is fine.
+        assert!(parse_document("a/b", &patent("2022-03-01", "2022-03-01"), &known()).is_ok());
+        assert!(parse_document("a/b", &patent("2021-03-01", "2022-03-01"), &known()).is_ok());
     }
 
     #[test]

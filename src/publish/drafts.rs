@@ -146,7 +146,10 @@ mod tests {
         let id = new_id();
         assert!(valid_id(&id));
         assert_ne!(id, new_id());
-        assert_eq!(drafts.add("张三", &id, "吊弦 示意图.PNG", PNG).unwrap(), "吊弦-示意图.png");
+        assert_eq!(
+            drafts.add("张三", &id, "吊弦 示意图.PNG", PNG).unwrap(),
+            "吊弦-示意图.png"
+        );
         assert_eq!(drafts.list("张三", &id), vec!["吊弦-示意图.png"]);
         assert_eq!(drafts.read("张三", &id, "吊弦-示意图.png").as_deref(), Some(PNG));
         // Another account, a made-up id, a path: nothing.

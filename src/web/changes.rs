@@ -145,7 +145,10 @@ mod tests {
         assert!(rows.contains(&("成果名称", "旧名", "新名")), "{rows:?}");
         assert!(rows.contains(&("专利类型", "实用新型", "发明")), "{rows:?}");
         assert!(rows.contains(&("经济效益", "", "12.5 万元")), "{rows:?}");
-        assert!(rows.contains(&("获奖", "科技奖（企业级，2023）", "科技奖（省部级，2023）")), "{rows:?}");
+        assert!(
+            rows.contains(&("获奖", "科技奖（企业级，2023）", "科技奖（省部级，2023）")),
+            "{rows:?}"
+        );
         // Unchanged fields and the review state are not listed.
         assert!(!rows.iter().any(|r| r.1 == "2024-01-01" || r.2 == "待审核"), "{rows:?}");
         assert_eq!(rows.len(), 4, "{rows:?}");
@@ -154,7 +157,11 @@ mod tests {
         assert!(all.iter().any(|c| c.new == "s 工作室"));
         // The history lists the review state too.
         let with_review = field_changes(tr, Some(&old), &new, &name, true);
-        assert!(with_review.iter().any(|c| c.label == "审核状态" && c.old.is_empty() && c.new == "待审核"));
+        assert!(
+            with_review
+                .iter()
+                .any(|c| c.label == "审核状态" && c.old.is_empty() && c.new == "待审核")
+        );
     }
 
     #[test]
@@ -176,7 +183,10 @@ mod tests {
             ]
         );
         assert_eq!(hunks[1].lines.iter().filter(|l| l.0 == '-').count(), 1);
-        assert!(hunks.iter().map(|h| h.lines.len()).sum::<usize>() < 15, "unchanged lines left out");
+        assert!(
+            hunks.iter().map(|h| h.lines.len()).sum::<usize>() < 15,
+            "unchanged lines left out"
+        );
         assert!(body_hunks("同\n", "同\n").is_empty());
     }
 }

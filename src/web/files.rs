@@ -1,7 +1,8 @@
 //! Files of page bundles: serving a visible bundle's files beside the
 //! record (`/records/{id}/{name}`, reached through the record route) and
 //! attaching files, by the API (`PUT /api/files/…`) or the record page's
-//! upload form (`POST /upload/{id}`). Writes go through
+//! upload form (`POST /upload/{id}`), and the files of a publishing
+//! form's draft (`/drafts/…`, `publish::drafts`). Writes go through
 //! `publish::Publisher`.
 
 use axum::Json;
@@ -123,15 +124,81 @@ pub async fn upload_form(
     State(state): State<AppState>,
     current: Current,
     Path(id): Path<String>,
-    mut multipart: axum::extract::Multipart,
+    multipart: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let (csrf, file) = read_upload(multipart).await?;
+    current.check_csrf(Some(&csrf))?;
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
+    let (publisher, viewer, target) = (state.publisher.clone(), current.viewer.clone(), id.clone());
+    crate::web::unblock(move || publisher.attach(&viewer, &target, &name, &bytes)).await??;
+    Ok(Redirect::to(&format!("/records/{id}")).into_response())
+}
+
+/// `POST /api/drafts/{draft}` (multipart: `file`, `csrf`): a file chosen in
+/// the publishing form, kept in the form's draft until it is submitted.
+/// Answers its name and the URL the preview finds it at.
+pub async fn upload_draft(
+    State(state): State<AppState>,
+    current: Current,
+    Path(draft): Path<String>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    let (csrf, file) = read_upload(multipart).await?;
+    current.check_csrf(Some(&csrf))?;
+    let owner = current
+        .viewer
+        .name
+        .clone()
+        .ok_or_else(|| AppError::Unauthorized("请先登录".into()))?;
+    if !matches!(
+        current.viewer.role,
+        crate::auth::Role::Publisher { .. } | crate::auth::Role::Staff
+    ) {
+        return Err(PublishError::Forbidden("成员账号只能查看，不能发布".into()).into());
+    }
+    let (name, bytes) = file
+        .filter(|(_, b)| !b.is_empty())
+        .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
+    let (publisher, draft2) = (state.publisher.clone(), draft.clone());
+    let stored = crate::web::unblock(move || publisher.drafts().add(&owner, &draft2, &name, &bytes)).await??;
+    let url = format!("/drafts/{draft}/_/{stored}");
+    Ok((StatusCode::CREATED, Json(json!({ "name": stored, "url": url }))).into_response())
+}
+
+/// `GET /drafts/{draft}/{id}/{name}`: a file of the viewer's own form
+/// draft, else the record's own file of that name (as `/records/{id}/…`
+/// would serve it), so a preview shows files added and files kept alike.
+pub async fn draft_file(
+    State(state): State<AppState>,
+    current: Current,
+    Path((draft, path)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let owner = current.viewer.name.clone().ok_or(AppError::NotFound)?;
+    let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
+    let (id, name) = (id.to_string(), name.to_string());
+    crate::web::unblock(move || {
+        if let Some(bytes) = state.publisher.drafts().read(&owner, &draft, &name) {
+            return file_response(&name, bytes);
+        }
+        if id == "_" {
+            return Err(AppError::NotFound);
+        }
+        bundle_file(&state, &current.viewer, &format!("{id}/{name}"))
+    })
+    .await?
+}
+
+/// The `csrf` and `file` parts of an upload form.
+async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<(String, Option<(String, Vec<u8>)>), AppError> {
     let too_large = || {
         AppError::from(PublishError::TooLarge(
             crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024,
         ))
     };
+    let mut csrf = String::new();
+    let mut file = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
         match field.name() {
             Some("csrf") => csrf = field.text().await.map_err(|_| too_large())?,
@@ -143,11 +210,5 @@ pub async fn upload_form(
             _ => {}
         }
     }
-    current.check_csrf(Some(&csrf))?;
-    let (name, bytes) = file
-        .filter(|(_, b)| !b.is_empty())
-        .ok_or_else(|| AppError::BadRequest("请选择要上传的文件".into()))?;
-    let (publisher, viewer, target) = (state.publisher.clone(), current.viewer.clone(), id.clone());
-    crate::web::unblock(move || publisher.attach(&viewer, &target, &name, &bytes)).await??;
-    Ok(Redirect::to(&format!("/records/{id}")).into_response())
+    Ok((csrf, file))
 }

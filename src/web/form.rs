@@ -2,14 +2,13 @@
 //! writes, the page with its preview and novelty check, and its submit.
 //! Every write goes through `publish::Publisher`.
 
-use axum::extract::{OriginalUri, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, OriginalUri, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value as Yaml};
 
 use super::pages::Chrome;
-use super::pages::record::files_base;
 use super::records_api::novelty_hits;
 use super::session::Current;
 use super::{AppError, AppState};
@@ -31,6 +30,8 @@ pub struct RecordForm {
     pub etag: String,
     pub csrf: String,
     pub action: String,
+    /// The draft holding files added in this form (`publish::drafts`).
+    pub draft: String,
     #[serde(flatten)]
     pub values: BTreeMap<String, String>,
 }
@@ -42,6 +43,19 @@ fn list(text: &str) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// Largest publishing form accepted: a body and, sent without script,
+/// up to four files of the largest size.
+pub const MAX_FORM_BYTES: usize = 4 * crate::publish::MAX_ATTACHMENT_BYTES + 1024 * 1024;
+
+/// Most rows of awards or places of adoption the form offers.
+const MAX_ROWS: usize = 30;
+/// Blank rows offered after the filled ones.
+const BLANK_ROWS: usize = 2;
+
+/// The award and adoption rows: (the form field's prefix, its cells).
+const AWARD_CELLS: [&str; 3] = ["award_name", "award_level", "award_year"];
+const APPLIED_CELLS: [&str; 3] = ["applied_project", "applied_year", "applied_note"];
 
 fn rows(text: &str) -> Vec<Vec<String>> {
     text.lines()
@@ -60,6 +74,82 @@ impl RecordForm {
         self.values.insert(field.to_string(), value.into());
     }
 
+    /// The rows typed into a group of cells (`award_name_0`, …), blank
+    /// rows left out, then any written as `a | b | c` lines in the
+    /// group's text field (the form before it had rows, and scripts).
+    fn cell_rows(&self, cells: &[&str; 3], text_field: &str) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = (0..MAX_ROWS)
+            .map(|i| {
+                cells
+                    .iter()
+                    .map(|c| self.v(&format!("{c}_{i}")).trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|r| r.iter().any(|c| !c.is_empty()))
+            .collect();
+        out.extend(rows(self.v(text_field)));
+        out
+    }
+
+    pub fn award_rows(&self) -> Vec<Vec<String>> {
+        self.cell_rows(&AWARD_CELLS, "awards")
+    }
+
+    pub fn applied_rows(&self) -> Vec<Vec<String>> {
+        self.cell_rows(&APPLIED_CELLS, "applied_in")
+    }
+
+    /// The rows the form shows for a group: those filled, then blanks.
+    fn shown_rows(&self, cells: &[&str; 3], text_field: &str) -> Vec<[String; 3]> {
+        let filled = self.cell_rows(cells, text_field);
+        let n = (filled.len() + BLANK_ROWS).min(MAX_ROWS);
+        (0..n)
+            .map(|i| {
+                let row = filled.get(i);
+                let cell = |j: usize| row.and_then(|r| r.get(j)).cloned().unwrap_or_default();
+                [cell(0), cell(1), cell(2)]
+            })
+            .collect()
+    }
+
+    /// What a person is likely to get wrong that the content rules
+    /// cannot see in the file written: a year that is not a year (the
+    /// file would drop it), an award without its level, a row without
+    /// its name. Each as (field, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let year_problem = |what: &str, n: usize, year: &str| -> Option<String> {
+            let ok = year.len() == 4 && year.parse::<i64>().is_ok_and(|y| (1949..=2100).contains(&y));
+            (!year.is_empty() && !ok).then(|| format!("第 {n} 项{what}：年份应为四位数字，如 2023（填写的是“{year}”）"))
+        };
+        for (i, row) in self.award_rows().iter().enumerate() {
+            let n = i + 1;
+            let cell = |j: usize| row.get(j).map_or("", String::as_str);
+            if cell(0).is_empty() {
+                out.push(("awards".into(), format!("第 {n} 项获奖：请填写奖项名称")));
+            }
+            if cell(1).is_empty() {
+                out.push(("awards".into(), format!("第 {n} 项获奖：请选择获奖级别")));
+            } else if !crate::content::spec::is_choice(crate::content::spec::AWARD_LEVELS, cell(1)) {
+                let levels: Vec<&str> = crate::content::spec::AWARD_LEVELS.iter().map(|c| c.zh).collect();
+                out.push((
+                    "awards".into(),
+                    format!("第 {n} 项获奖：级别“{}”无效，可选：{}", cell(1), levels.join("、")),
+                ));
+            }
+            out.extend(year_problem("获奖", n, cell(2)).map(|m| ("awards".to_string(), m)));
+        }
+        for (i, row) in self.applied_rows().iter().enumerate() {
+            let n = i + 1;
+            let cell = |j: usize| row.get(j).map_or("", String::as_str);
+            if cell(0).is_empty() {
+                out.push(("applied_in".into(), format!("第 {n} 项应用推广：请填写项目名称")));
+            }
+            out.extend(year_problem("应用推广", n, cell(1)).map(|m| ("applied_in".to_string(), m)));
+        }
+        out
+    }
+
     /// The record file this form describes (front matter + body): every
     /// described field of the chosen kind that was filled in, written as
     /// its shape says.
@@ -76,8 +166,10 @@ impl RecordForm {
             let raw = self.v(field.name);
             let value = match field.shape {
                 Shape::List | Shape::Records => Some(seq(list(raw))).filter(|_| !list(raw).is_empty()),
-                Shape::Awards => Some(Yaml::Sequence(rows(raw).iter().map(|r| award(r)).collect())),
-                Shape::Applications => Some(Yaml::Sequence(rows(raw).iter().map(|r| application(r)).collect())),
+                Shape::Awards => Some(Yaml::Sequence(self.award_rows().iter().map(|r| award(r)).collect())),
+                Shape::Applications => Some(Yaml::Sequence(
+                    self.applied_rows().iter().map(|r| application(r)).collect(),
+                )),
                 _ if field.required || !raw.trim().is_empty() => Some(text(raw)),
                 _ => None,
             };
@@ -106,25 +198,16 @@ impl RecordForm {
             }
         }
         let year = |y: Option<i64>| y.map(|y| y.to_string()).unwrap_or_default();
-        let awards: Vec<String> = record
-            .awards
-            .iter()
-            .map(|a| format!("{} | {} | {}", a.name, a.level, year(a.year)))
-            .collect();
-        form.set("awards", awards.join("\n"));
-        let applied: Vec<String> = record
-            .applied_in
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} | {} | {}",
-                    a.project,
-                    year(a.year),
-                    a.note.clone().unwrap_or_default()
-                )
-            })
-            .collect();
-        form.set("applied_in", applied.join("\n"));
+        for (i, a) in record.awards.iter().take(MAX_ROWS).enumerate() {
+            form.set(&format!("award_name_{i}"), a.name.clone());
+            form.set(&format!("award_level_{i}"), a.level.clone());
+            form.set(&format!("award_year_{i}"), year(a.year));
+        }
+        for (i, a) in record.applied_in.iter().take(MAX_ROWS).enumerate() {
+            form.set(&format!("applied_project_{i}"), a.project.clone());
+            form.set(&format!("applied_year_{i}"), year(a.year));
+            form.set(&format!("applied_note_{i}"), a.note.clone().unwrap_or_default());
+        }
         form
     }
 
@@ -152,9 +235,30 @@ pub struct PublishPage {
     pub preview: String,
     pub similar: Vec<(String, String, u32)>,
     pub editing: bool,
+    /// Files added to this form's draft, shown and attached on submit.
+    pub files: Vec<String>,
+    /// Where the preview finds the record's files: the draft's, then the
+    /// record's own (`/drafts/{draft}/{id}/`).
+    pub files_base: String,
 }
 
 impl PublishPage {
+    /// `aria-invalid` and `aria-describedby` for a field with an error.
+    pub fn aria(&self, field: &str) -> String {
+        if self.errors.iter().any(|(f, _)| f == field) {
+            format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}\"")
+        } else {
+            String::new()
+        }
+    }
+
+    pub fn award_rows(&self) -> Vec<[String; 3]> {
+        self.form.shown_rows(&AWARD_CELLS, "awards")
+    }
+
+    pub fn applied_rows(&self) -> Vec<[String; 3]> {
+        self.form.shown_rows(&APPLIED_CELLS, "applied_in")
+    }
     /// The error message for a field, if any.
     pub fn error_for(&self, field: &str) -> String {
         self.errors
@@ -169,7 +273,7 @@ impl PublishPage {
     pub fn other_errors(&self) -> Vec<&(String, String)> {
         self.errors
             .iter()
-            .filter(|(f, _)| f != "slug" && !RECORD_FIELDS.iter().any(|d| d.name == f))
+            .filter(|(f, _)| f != "slug" && f != "files" && !RECORD_FIELDS.iter().any(|d| d.name == f))
             .collect()
     }
 
@@ -282,10 +386,13 @@ pub async fn form_page(
         }
     };
     form.csrf = current.csrf().to_string();
+    form.draft = crate::publish::drafts::new_id();
     let page = PublishPage {
         chrome,
         editing: !form.id.is_empty(),
         studios: studio_choices(&state, &current),
+        files: Vec::new(),
+        files_base: draft_base(&form.draft, form.target_id().ok().as_deref()),
         form,
         errors: Vec::new(),
         message: String::new(),
@@ -295,52 +402,191 @@ pub async fn form_page(
     crate::web::pages::render_page(&page)
 }
 
-/// `POST /publish`: preview (with the novelty check) or submit.
+/// The URL folder the preview resolves relative links against: the
+/// draft's files first, then the record's (`drafts::serve_draft_file`).
+pub(super) fn draft_base(draft: &str, id: Option<&str>) -> String {
+    match id.filter(|id| !id.is_empty()) {
+        Some(id) => format!("/drafts/{draft}/{id}/"),
+        None => format!("/drafts/{draft}/_/"),
+    }
+}
+
+/// A submitted form: its fields, and the files chosen in it when sent as
+/// `multipart/form-data` (the form with files; without script).
+async fn read_form(state: &AppState, request: Request) -> Result<(RecordForm, Vec<(String, Vec<u8>)>), AppError> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let axum::Form(form) = axum::Form::<RecordForm>::from_request(request, state)
+            .await
+            .map_err(|e| AppError::BadRequest(format!("表单无法读取：{e}")))?;
+        return Ok((form, Vec::new()));
+    }
+    let too_large = || {
+        AppError::from(PublishError::TooLarge(
+            crate::publish::MAX_ATTACHMENT_BYTES / 1024 / 1024,
+        ))
+    };
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("表单无法读取：{e}")))?;
+    let mut form = RecordForm::default();
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| too_large())? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "files" {
+            let file_name = field.file_name().unwrap_or("file").to_string();
+            let bytes = field.bytes().await.map_err(|_| too_large())?;
+            if !bytes.is_empty() {
+                files.push((file_name, bytes.to_vec()));
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(|_| too_large())?;
+        match name.as_str() {
+            "id" => form.id = value,
+            "slug" => form.slug = value,
+            "body" => form.body = value,
+            "etag" => form.etag = value,
+            "csrf" => form.csrf = value,
+            "action" => form.action = value,
+            "draft" => form.draft = value,
+            _ => form.set(&name, value),
+        }
+    }
+    Ok((form, files))
+}
+
+/// Related records and solutions the viewer cannot find: a link that
+/// would never show.
+fn missing_links(state: &AppState, current: &Current, form: &RecordForm) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    let mut fields = vec!["related"];
+    if form.v("kind") == "problem" {
+        fields.push("solved_by");
+    }
+    for field in fields {
+        for id in list(form.v(field)) {
+            if state.engine.locate(&id, &current.viewer)?.is_none() {
+                out.push((
+                    field.to_string(),
+                    format!("找不到记录“{id}”：请填写已有记录的编号（记录网址 /records/ 之后的部分，如 tunnel-zhang/segment-repair）"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `POST /publish`: preview and check (with the novelty check), or
+/// submit. Both report every problem found; only submit writes, and the
+/// files chosen in the form are attached once the record is written.
 pub async fn form_submit(
     State(state): State<AppState>,
     current: Current,
     chrome: Chrome,
-    axum::Form(mut form): axum::Form<RecordForm>,
+    request: Request,
 ) -> Result<Response, AppError> {
     if let Some(response) = refuse_non_writer(&current, "/publish") {
         return Ok(response);
     }
+    let (mut form, files) = read_form(&state, request).await?;
     current.check_csrf(Some(&form.csrf))?;
     if let Some(own) = current.viewer.own_studio() {
         form.set("studio", own);
     }
+    if !crate::publish::drafts::valid_id(&form.draft) {
+        form.draft = crate::publish::drafts::new_id();
+    }
+    let owner = current.viewer.name.clone().unwrap_or_default();
     let mut errors = Vec::new();
     let mut message = String::new();
-    let id = form.target_id();
-    if form.action == "submit" {
-        match &id {
-            Err(e) => errors.push(("slug".to_string(), e.clone())),
-            Ok(id) => {
-                let markdown = form.to_markdown();
-                let etag = (!form.etag.is_empty()).then_some(form.etag.as_str());
-                let publisher = state.publisher.clone();
-                let viewer = current.viewer.clone();
-                let (id2, etag2) = (id.clone(), etag.map(str::to_string));
-                let result =
-                    crate::web::unblock(move || publisher.put(&viewer, &id2, &markdown, etag2.as_deref())).await?;
-                match result {
-                    Ok(_) => return Ok(Redirect::to(&format!("/records/{id}")).into_response()),
-                    Err(PublishError::Invalid(problems)) => {
-                        errors = problems
-                            .into_iter()
-                            .filter(|p| p.is_error())
-                            .map(|p| (p.field, p.message))
-                            .collect()
-                    }
-                    Err(e @ PublishError::Conflict { .. }) => message = e.to_string(),
-                    Err(e @ (PublishError::Forbidden(_) | PublishError::BadId(_))) => message = e.to_string(),
-                    Err(e) => return Err(e.into()),
-                }
-            }
+    // Files chosen in the form wait in its draft, for the preview and
+    // until the record is written.
+    for (name, bytes) in files {
+        let (publisher, owner, draft) = (state.publisher.clone(), owner.clone(), form.draft.clone());
+        if let Err(e) = crate::web::unblock(move || publisher.drafts().add(&owner, &draft, &name, &bytes)).await? {
+            errors.push(("files".to_string(), e.to_string()));
         }
     }
-    let base = id.as_ref().map(|i| files_base(i, "")).unwrap_or_default();
-    let preview = crate::web::pages::render_markdown(form.body.clone(), base)
+    let id = form.target_id();
+    if let Err(e) = &id {
+        errors.push(("slug".to_string(), e.clone()));
+    }
+    errors.extend(form.problems());
+    {
+        let (state, current, form2) = (state.clone(), current.clone(), form.clone());
+        errors.extend(crate::web::unblock(move || missing_links(&state, &current, &form2)).await??);
+    }
+    if let Ok(id) = &id {
+        // The content rules, as publishing will apply them.
+        let known = state.engine.snapshot().profiles.known_ids(None);
+        if let Err(problems) = crate::content::parse_document(id, &form.to_markdown(), &known) {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .filter(|p| p.is_error())
+                    .map(|p| (p.field, p.message)),
+            );
+        }
+    }
+    errors.dedup();
+    if form.action == "submit"
+        && errors.is_empty()
+        && let Ok(id) = &id
+    {
+        let markdown = form.to_markdown();
+        let publisher = state.publisher.clone();
+        let viewer = current.viewer.clone();
+        let (id2, etag, draft) = (
+            id.clone(),
+            (!form.etag.is_empty()).then(|| form.etag.clone()),
+            form.draft.clone(),
+        );
+        let result = crate::web::unblock(move || -> Result<_, PublishError> {
+            let outcome = publisher.put(&viewer, &id2, &markdown, etag.as_deref())?;
+            let waits_beside = outcome.pending
+                && publisher
+                    .submission(&viewer, &id2)?
+                    .is_some_and(|s| s.published.is_some());
+            let attached = publisher.attach_draft(&viewer, &id2, &draft);
+            Ok((outcome, waits_beside, attached))
+        })
+        .await?;
+        match result {
+            Ok((outcome, waits_beside, attached)) => {
+                let done = match (outcome.pending, waits_beside) {
+                    (false, _) => "published",
+                    (true, true) => "submitted_change",
+                    (true, false) => "submitted",
+                };
+                let done = match attached {
+                    Ok(_) => done.to_string(),
+                    // The record is written; a file that could not be is said.
+                    Err(e) => {
+                        tracing::warn!(%id, error = %e, "attaching the form's files failed");
+                        format!("{done}&files=failed")
+                    }
+                };
+                return Ok(Redirect::to(&format!("/records/{id}?done={done}")).into_response());
+            }
+            Err(PublishError::Invalid(problems)) => {
+                errors = problems
+                    .into_iter()
+                    .filter(|p| p.is_error())
+                    .map(|p| (p.field, p.message))
+                    .collect()
+            }
+            Err(e @ PublishError::Conflict { .. }) => message = e.to_string(),
+            Err(e @ (PublishError::Forbidden(_) | PublishError::BadId(_))) => message = e.to_string(),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let base = draft_base(&form.draft, id.as_deref().ok());
+    let preview = crate::web::pages::render_markdown(form.body.clone(), base.clone())
         .await?
         .html
         .clone();
@@ -351,6 +597,7 @@ pub async fn form_submit(
         crate::web::unblock(move || novelty_hits(&state, &current, &title, &body, exclude.as_deref())).await??
     };
     form.csrf = current.csrf().to_string();
+    let files = state.publisher.drafts().list(&owner, &form.draft);
     let page = PublishPage {
         chrome,
         editing: !form.id.is_empty(),
@@ -360,6 +607,8 @@ pub async fn form_submit(
         message,
         preview,
         similar,
+        files,
+        files_base: base,
     };
     let status = if page.errors.is_empty() && page.message.is_empty() {
         StatusCode::OK
@@ -372,6 +621,53 @@ pub async fn form_submit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_read_and_what_people_get_wrong_is_said() {
+        let mut form = RecordForm::default();
+        for (k, v) in [
+            ("award_name_0", "中国中铁科技进步奖"),
+            ("award_level_0", "enterprise"),
+            ("award_year_0", "2023"),
+            // A blank row between is skipped.
+            ("award_name_2", "省工法"),
+            ("award_level_2", ""),
+            ("award_year_2", "明年"),
+            ("applied_project_0", "深圳地铁14号线"),
+            ("applied_year_0", "明年"),
+            ("applied_year_1", "2023"),
+            ("applied_project_3", "广州地铁"),
+            ("applied_year_3", "23"),
+        ] {
+            form.set(k, v);
+        }
+        assert_eq!(form.award_rows().len(), 2);
+        assert_eq!(form.applied_rows().len(), 3);
+        let problems = form.problems();
+        let said = |field: &str, text: &str| problems.iter().any(|(f, m)| f == field && m.contains(text));
+        assert!(said("awards", "第 2 项获奖：请选择获奖级别"), "{problems:?}");
+        assert!(
+            said("awards", "第 2 项获奖：年份应为四位数字，如 2023（填写的是“明年”）"),
+            "{problems:?}"
+        );
+        assert!(said("applied_in", "第 1 项应用推广：年份应为四位数字"), "{problems:?}");
+        assert!(said("applied_in", "第 2 项应用推广：请填写项目名称"), "{problems:?}");
+        assert!(said("applied_in", "（填写的是“23”）"), "{problems:?}");
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        // A level that is no choice is named with the choices.
+        let mut odd = RecordForm::default();
+        odd.set("awards", "奖 | 国家级 | 2020");
+        assert!(
+            odd.problems()[0].1.contains("可选：国家级、省部级、行业级、企业级"),
+            "{:?}",
+            odd.problems()
+        );
+        // Shown again: the filled rows, then two blanks.
+        let page_rows = form.shown_rows(&AWARD_CELLS, "awards");
+        assert_eq!(page_rows.len(), 4);
+        assert_eq!(page_rows[1][2], "明年");
+        assert!(page_rows[3].iter().all(String::is_empty));
+    }
     #[test]
     fn form_builds_a_valid_record_file() {
         let mut form = RecordForm {

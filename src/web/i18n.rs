@@ -91,6 +91,27 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("to_last_page", "转到最后一页", "Go to the last page"),
     ("menu", "菜单", "Menu"),
     ("changed_fields", "修改的字段", "Changed fields"),
+    (
+        "files_failed",
+        "记录已保存，但有附件未能保存：请在下方重新上传。",
+        "The record was saved, but some files were not: please upload them again below.",
+    ),
+    (
+        "change_waiting",
+        "您对这条记录的修改正在审核中，网站上仍显示已发布的版本",
+        "Your change to this record is under review; the published version is shown until then",
+    ),
+    ("view_submission", "查看提交", "View submission"),
+    ("approval_comment", "审核通过意见", "Reviewer's comment on approval"),
+    ("award_name", "奖项名称", "Award"),
+    ("year", "年份", "Year"),
+    ("project", "项目", "Project"),
+    ("note", "备注", "Note"),
+    (
+        "files_hint",
+        "选好的文件会先保存（预览中即可看到），提交后成为这条记录的附件。在正文中用 ![说明](文件名) 插入图片。",
+        "Files chosen here are kept for the preview and attached when you submit. Insert an image in the body with ![caption](file name).",
+    ),
     ("version", "版本", "Version"),
     ("time", "时间", "Time"),
     ("author", "操作人", "By"),
@@ -200,8 +221,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("password", "密码", "Password"),
     (
         "login_hint",
-        "账号由工会工作人员用 zhihui user add 创建。",
-        "Accounts are created by union staff with zhihui user add.",
+        "还没有账号或忘记密码？请联系本工作室的负责人，或联盟工会的工作人员为您开通、重置。",
+        "No account yet, or forgot your password? Ask your studio's leader or the alliance's union staff to set one up or reset it.",
     ),
     ("edit", "修改", "Edit"),
     (

@@ -115,7 +115,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/novelty", post(records_api::novelty))
         .route("/login", get(pages::login::login).post(session::login_form))
         .route("/logout", post(session::logout_form))
-        .route("/publish", get(form::form_page).post(form::form_submit))
+        .route(
+            "/publish",
+            get(form::form_page)
+                .post(form::form_submit)
+                .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES)),
+        )
+        .route(
+            "/api/drafts/{draft}",
+            post(files::upload_draft).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
+        )
+        .route("/drafts/{draft}/{*path}", get(files::draft_file))
         .route("/review", get(review::review_list))
         .route("/review/{*id}", get(review::review_show).post(review::review_submit))
         .route("/history/{*id}", get(history::history))

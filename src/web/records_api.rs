@@ -118,15 +118,40 @@ pub async fn review_action(
     Ok(outcome_response(&result?, StatusCode::OK))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PreviewQuery {
+    /// Where relative links resolve (the form's draft folder).
+    pub base: String,
+}
+
+/// The folder relative links resolve against: a path on this site under
+/// `/drafts/` or `/records/` ending in `/`, with nothing that could end
+/// an attribute or start a scheme; anything else is `/records/`.
+fn preview_base(base: &str) -> String {
+    let safe = (base.starts_with("/drafts/") || base.starts_with("/records/"))
+        && base.ends_with('/')
+        && !base.contains("//")
+        && !base.contains("..")
+        && !base.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\' | ':' | '?' | '#' | '`')
+        });
+    if safe { base.to_string() } else { "/records/".into() }
+}
+
 /// `POST /api/preview`: Markdown in, the record page's HTML out. Only for
 /// signed-in accounts, since rendering is the costliest thing a request
 /// can ask for; it waits for a render slot off the async workers.
-pub async fn preview(current: Current, body: Body) -> Result<Json<Value>, AppError> {
+pub async fn preview(
+    current: Current,
+    axum::extract::Query(query): axum::extract::Query<PreviewQuery>,
+    body: Body,
+) -> Result<Json<Value>, AppError> {
     if current.viewer.name.is_none() {
         return Err(AppError::Unauthorized("请先登录后再使用预览".into()));
     }
     let text = read_text(body).await?;
-    let rendered = crate::web::pages::render_markdown(text, "/records/".into()).await?;
+    let rendered = crate::web::pages::render_markdown(text, preview_base(&query.base)).await?;
     Ok(Json(json!({ "html": rendered.html })))
 }
 
@@ -170,4 +195,31 @@ pub(super) fn novelty_hits(
         .into_iter()
         .map(|(hit, share)| (hit.card.title, hit.url, (share * 100.0).round() as u32))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preview_base;
+
+    #[test]
+    fn preview_bases_stay_on_the_site() {
+        for ok in [
+            "/drafts/0123/_/",
+            "/drafts/ab/tunnel-zhang/管片修复经验/",
+            "/records/a/b/",
+        ] {
+            assert_eq!(preview_base(ok), ok);
+        }
+        for bad in [
+            "javascript:alert(1)//",
+            "//evil/",
+            "/drafts/a\"onload=x/",
+            "/other/",
+            "/drafts/../x/",
+            "/drafts/a",
+            "https://x/",
+        ] {
+            assert_eq!(preview_base(bad), "/records/", "{bad}");
+        }
+    }
 }

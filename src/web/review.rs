@@ -6,6 +6,7 @@ use axum::extract::{OriginalUri, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::changes::{FieldChange, Hunk, body_hunks, field_changes};
 use super::form::refuse_non_writer;
 use super::i18n::Tr;
 use super::pages::Chrome;
@@ -13,7 +14,6 @@ use super::pages::record::files_base;
 use super::records_api::novelty_hits;
 use super::session::Current;
 use super::{AppError, AppState};
-use super::changes::{FieldChange, Hunk, body_hunks, field_changes};
 use crate::publish::Submission;
 
 #[derive(askama::Template)]

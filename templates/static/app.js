@@ -77,7 +77,8 @@
   var novelty = document.querySelector("#novelty ul");
   var timer = null;
   function refresh() {
-    fetch("/api/preview", { method: "POST", headers: { "Content-Type": "text/markdown" }, body: body.value })
+    fetch("/api/preview?base=" + encodeURIComponent(form.dataset.filesBase || ""),
+      { method: "POST", headers: { "Content-Type": "text/markdown" }, body: body.value })
       .then(function (r) { return r.json(); })
       .then(function (j) { preview.innerHTML = j.html; })
       .catch(function () {});
@@ -103,6 +104,55 @@
   [body, title].forEach(function (el) {
     el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(refresh, 300); });
   });
+
+  // Files chosen in the form go to its draft at once, so the preview shows
+  // them before the record exists; without script they go with the form.
+  var picker = form.querySelector("input[type=file][name=files]");
+  var listed = form.querySelector(".draft-files");
+  var fileError = document.getElementById("err-files");
+  if (picker && listed && form.dataset.draft) {
+    picker.addEventListener("change", function () {
+      var chosen = Array.prototype.slice.call(picker.files);
+      fileError.textContent = "";
+      picker.removeAttribute("aria-invalid");
+      chosen.forEach(function (file) {
+        var data = new FormData();
+        data.append("csrf", form.querySelector("input[name=csrf]").value);
+        data.append("file", file, file.name);
+        fetch("/api/drafts/" + form.dataset.draft, { method: "POST", body: data })
+          .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+          .then(function (res) {
+            if (!res.ok) { throw new Error(res.body.error || res.body.message || "上传失败"); }
+            var name = res.body.name;
+            var li = document.createElement("li");
+            var code = document.createElement("code");
+            code.textContent = name;
+            var insert = document.createElement("button");
+            insert.type = "button";
+            insert.className = "insert-file";
+            insert.textContent = "插入正文";
+            insert.addEventListener("click", function () {
+              var text = (/\.pdf$/i.test(name) ? "[" : "![") + name + "](" + encodeURI(name) + ")";
+              var at = body.selectionEnd || body.value.length;
+              body.value = body.value.slice(0, at) + "\n\n" + text + "\n" + body.value.slice(at);
+              body.dispatchEvent(new Event("input"));
+            });
+            li.appendChild(code);
+            li.appendChild(document.createTextNode(" "));
+            li.appendChild(insert);
+            listed.appendChild(li);
+            refresh();
+          })
+          .catch(function (e) {
+            fileError.textContent = file.name + "：" + e.message;
+            picker.setAttribute("aria-invalid", "true");
+            picker.setAttribute("aria-describedby", "err-files");
+          });
+      });
+      // Sent already: the form need not carry them again.
+      picker.value = "";
+    });
+  }
 })();
 
 // Narrow screens: the header menu and the search filters start folded

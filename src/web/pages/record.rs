@@ -3,7 +3,7 @@
 //! same route serves the files of a page bundle (`web::files`).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
 use crate::auth::Role;
@@ -111,6 +111,23 @@ pub struct RecordPage {
     pub similar: Vec<CardView>,
     pub more: Vec<CardView>,
     pub can_edit: bool,
+    /// What was just done (`?done=`), in a banner.
+    pub banner: Option<&'static str>,
+    /// The files chosen in the form could not all be attached.
+    pub files_failed: bool,
+    /// For its studio and staff: a change waiting beside the published
+    /// version (its review state label and comment).
+    pub waiting: Option<(String, String)>,
+    /// For its studio and staff: the reviewer's comment when it was last
+    /// approved, with the time.
+    pub approval: Option<(String, String)>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    pub done: String,
+    pub files: String,
 }
 
 pub async fn record_or_file(
@@ -118,6 +135,7 @@ pub async fn record_or_file(
     current: Current,
     chrome: Chrome,
     Path(path): Path<String>,
+    Query(done): Query<DoneQuery>,
 ) -> Result<Response, AppError> {
     let viewer = current.viewer.clone();
     let engine = state.engine.clone();
@@ -126,7 +144,16 @@ pub async fn record_or_file(
         let rendered = render_markdown(record.body.clone(), files_base(&record.id, &located.rel)).await?;
         let state = state.clone();
         return crate::web::unblock(move || {
-            record_page(&state, chrome, &current, record, &located.rel, &located.card, &rendered)
+            record_page(
+                &state,
+                chrome,
+                &current,
+                record,
+                &located.rel,
+                &located.card,
+                &rendered,
+                &done,
+            )
         })
         .await?;
     }
@@ -143,6 +170,7 @@ fn record_page(
     rel: &str,
     card: &Card,
     rendered: &Rendered,
+    done: &DoneQuery,
 ) -> Result<Response, AppError> {
     let tr = chrome.tr;
     let viewer = &current.viewer;
@@ -239,8 +267,39 @@ fn record_page(
         .filter(|(depth, _, _)| *depth <= 3)
         .cloned()
         .collect();
+    let can_edit = match &viewer.role {
+        Role::Staff => true,
+        Role::Publisher { studio } => *studio == record.studio,
+        _ => false,
+    };
+    let (waiting, approval) = if can_edit {
+        let waiting = state
+            .publisher
+            .submission(viewer, &record.id)?
+            .filter(|s| s.published.is_some())
+            .map(|s| {
+                let label = tr
+                    .label("review", s.record.review.as_deref().unwrap_or("pending"))
+                    .into_owned();
+                (label, s.record.review_comment.unwrap_or_default())
+            });
+        let approval = state
+            .publisher
+            .versions(viewer, &record.id)
+            .into_iter()
+            .rev()
+            .find(|v| v.action == "approve")
+            .and_then(|v| Some((state.clock.format(v.time), v.comment?)));
+        (waiting, approval)
+    } else {
+        (None, None)
+    };
     let page = RecordPage {
         chrome,
+        banner: crate::web::review::banner_text(tr, &done.done),
+        files_failed: done.files == "failed",
+        waiting,
+        approval,
         toc_html: toc_html(&toc),
         kind_label: tr.label("kind", record.kind.as_str()).into_owned(),
         studio_name: card.studio_name.clone(),
@@ -253,11 +312,7 @@ fn record_page(
         solved_by,
         similar,
         more: card_views(tr, more_hits),
-        can_edit: match &viewer.role {
-            Role::Staff => true,
-            Role::Publisher { studio } => *studio == record.studio,
-            _ => false,
-        },
+        can_edit,
         record,
     };
     render_page(&page)
