@@ -41,24 +41,44 @@ pub(super) fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Resu
     let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
     let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
     let dir = crate::content::load::bundle_dir(state.engine.content_root(), &located.rel).ok_or(AppError::NotFound)?;
-    let path = if list_files(&dir).iter().any(|n| n == name) {
-        dir.join(name)
-    } else {
-        // A file waiting for review with a submission is shown to whoever
-        // may review or follow it (staff, the studio's publishers), so the
-        // review page and the preview show its images where they will be.
-        let may_follow = match &viewer.role {
-            crate::auth::Role::Staff => true,
-            crate::auth::Role::Publisher { studio } => *studio == located.card.studio,
-            _ => false,
-        };
-        let waiting = dir.join(crate::publish::PENDING_FILES);
-        if !may_follow || !list_files(&waiting).iter().any(|n| n == name) {
-            return Err(AppError::NotFound);
-        }
-        waiting.join(name)
+    if !list_files(&dir).iter().any(|n| n == name) {
+        return Err(AppError::NotFound);
+    }
+    file_response(name, std::fs::read(dir.join(name)).map_err(|_| AppError::NotFound)?)
+}
+
+/// `GET /review-files/{id}/{name}`: a file of a record as its reviewers
+/// see it: the bundle's, or one waiting for review with a submission.
+/// Only for staff and the record's studio (who may follow the
+/// submission); the review page's images resolve here, so they show
+/// before approval, while `/records/…` serves only published files.
+pub async fn review_file(
+    State(state): State<AppState>,
+    current: Current,
+    Path(path): Path<String>,
+) -> Result<Response, AppError> {
+    crate::web::unblock(move || reviewer_file(&state, &current.viewer, &path)).await?
+}
+
+/// A published or waiting file of a record, for its studio and staff.
+fn reviewer_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response, AppError> {
+    let (id, name) = path.rsplit_once('/').ok_or(AppError::NotFound)?;
+    let located = state.engine.locate(id, viewer)?.ok_or(AppError::NotFound)?;
+    let may_follow = match &viewer.role {
+        crate::auth::Role::Staff => true,
+        crate::auth::Role::Publisher { studio } => *studio == located.card.studio,
+        _ => false,
     };
-    file_response(name, std::fs::read(path).map_err(|_| AppError::NotFound)?)
+    if !may_follow {
+        return Err(AppError::NotFound);
+    }
+    let dir = crate::content::load::bundle_dir(state.engine.content_root(), &located.rel).ok_or(AppError::NotFound)?;
+    let waiting = dir.join(crate::publish::PENDING_FILES);
+    let found = [dir, waiting]
+        .into_iter()
+        .find(|d| list_files(d).iter().any(|n| n == name))
+        .ok_or(AppError::NotFound)?;
+    file_response(name, std::fs::read(found.join(name)).map_err(|_| AppError::NotFound)?)
 }
 
 /// A file's bytes served by its extension: images, PDF and text shown,
@@ -168,8 +188,8 @@ pub async fn upload_draft(
 }
 
 /// `GET /drafts/{draft}/{id}/{name}`: a file of the viewer's own form
-/// draft, else the record's own file of that name (as `/records/{id}/…`
-/// would serve it), so a preview shows files added and files kept alike.
+/// draft, else the record's own file of that name (as its reviewers see
+/// it), so a preview shows files added and files kept alike.
 pub async fn draft_file(
     State(state): State<AppState>,
     current: Current,
@@ -185,7 +205,7 @@ pub async fn draft_file(
         if id == "_" {
             return Err(AppError::NotFound);
         }
-        bundle_file(&state, &current.viewer, &format!("{id}/{name}"))
+        reviewer_file(&state, &current.viewer, &format!("{id}/{name}"))
     })
     .await?
 }

@@ -252,6 +252,11 @@ impl PublishPage {
         }
     }
 
+    /// Award levels, offered by their labels.
+    pub fn award_levels(&self) -> &'static [Choice] {
+        crate::content::spec::AWARD_LEVELS
+    }
+
     pub fn award_rows(&self) -> Vec<[String; 3]> {
         self.form.shown_rows(&AWARD_CELLS, "awards")
     }

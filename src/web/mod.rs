@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             post(files::upload_draft).layer(DefaultBodyLimit::max(crate::publish::MAX_ATTACHMENT_BYTES + 64 * 1024)),
         )
         .route("/drafts/{draft}/{*path}", get(files::draft_file))
+        .route("/review-files/{*path}", get(files::review_file))
         .route("/review", get(review::review_list))
         .route("/review/{*id}", get(review::review_show).post(review::review_submit))
         .route("/history/{*id}", get(history::history))

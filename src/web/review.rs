@@ -10,7 +10,6 @@ use super::changes::{FieldChange, Hunk, body_hunks, field_changes};
 use super::form::refuse_non_writer;
 use super::i18n::Tr;
 use super::pages::Chrome;
-use super::pages::record::files_base;
 use super::records_api::novelty_hits;
 use super::session::Current;
 use super::{AppError, AppState};
@@ -178,9 +177,9 @@ pub async fn review_show(
         let (title, body) = (submission.record.title.clone(), submission.record.body.clone());
         crate::web::unblock(move || novelty_hits(&state, &current, &title, &body, Some(&key))).await??
     };
-    // Relative images resolve to the record's own folder (its bundle's,
-    // when it has files), where waiting files are served to reviewers too.
-    let html = crate::web::pages::render_markdown(submission.record.body.clone(), record_files_base(&state, &id))
+    // Relative images resolve to the record's own files, those waiting
+    // with the submission included (`files::review_file`).
+    let html = crate::web::pages::render_markdown(submission.record.body.clone(), format!("/review-files/{id}/"))
         .await?
         .html
         .clone();
@@ -249,14 +248,4 @@ pub async fn review_submit(
     let done = if approve { "approved" } else { "returned" };
     let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
     Ok(Redirect::to(&format!("/review?done={done}&id={id}")).into_response())
-}
-
-/// The URL folder of a record's files: its bundle's when it has one.
-pub(super) fn record_files_base(state: &AppState, id: &str) -> String {
-    let bundle = state.engine.content_root().join(id).join("index.md");
-    if bundle.is_file() {
-        files_base(id, &format!("{id}/index.md"))
-    } else {
-        files_base(id, &format!("{id}.md"))
-    }
 }
