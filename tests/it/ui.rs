@@ -132,6 +132,17 @@ fn phone_signed_in_header_is_one_line_and_menu_lists_links() {
     }
     let small = b.eval(SMALL_TARGETS);
     assert_eq!(small.as_array().map(Vec::len), Some(0), "targets under 24 px: {small}");
+    // The signed-in pages fit the phone too.
+    for path in [
+        "/publish?kind=patent",
+        "/publish?id=tunnel-zhang/segment-repair",
+        "/review",
+        "/history/tunnel-zhang/segment-repair",
+        "/records/tunnel-zhang/segment-repair",
+    ] {
+        b.goto(&format!("{}{}", app.base, path));
+        no_page_scroll(&mut b, path);
+    }
     // At a desk the menu is simply open, its summary hidden.
     b.viewport(1366, 900, false);
     b.goto(&format!("{}/", app.base));
@@ -337,6 +348,13 @@ fn png() -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(PNG_BASE64).unwrap()
 }
 
+/// Keeps what the page shows when ZHIHUI_SCREENSHOTS names a folder.
+fn save_screenshot(b: &mut Browser, name: &str) {
+    if let Ok(dir) = std::env::var("ZHIHUI_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/{name}.png"), b.screenshot()).unwrap();
+    }
+}
+
 fn sign_in_browser(b: &mut Browser, app: &TestApp, name: &str, next: &str) {
     b.goto(&format!("{}/login?next={}", app.base, enc(next)));
     b.eval(&format!(
@@ -427,6 +445,7 @@ fn desk_publish_with_a_picture_preview_review_and_approve_with_a_comment() {
         b.eval("document.querySelector('.draft-files code').innerText"),
         "吊弦-示意图.png"
     );
+    save_screenshot(&mut b, "desk-form");
     // Submitted: a banner says what happens next.
     b.eval("window.oldPage = true; document.querySelector('button[value=submit]').click(); true");
     b.wait_for(
@@ -479,6 +498,7 @@ fn desk_publish_with_a_picture_preview_review_and_approve_with_a_comment() {
         table.as_str().unwrap().contains("张伟劳模创新工作室"),
         "studio by name: {table}"
     );
+    save_screenshot(&mut b, "desk-review");
     b.eval("document.querySelector('.review-actions textarea').value = '图文清楚，同意发布'; document.querySelector('.review-actions button[value=approve]').click(); true");
     b.wait_for(
         "location.pathname === '/review' && document.querySelector('.notice.done')",
