@@ -153,7 +153,8 @@ impl RenderCache {
     }
 }
 
-fn escape_into(out: &mut String, text: &str) {
+/// HTML-escapes `text` onto `out`, for text and attribute values alike.
+pub fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
