@@ -393,8 +393,16 @@ fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
 fn token_action(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
-        TokenAction::New { name, label, feed: false } => println!("{}", accounts.new_token(&name, &label)?),
-        TokenAction::New { name, label, feed: true } => println!("{}", accounts.new_feed_token(&name, &label)?),
+        TokenAction::New {
+            name,
+            label,
+            feed: false,
+        } => println!("{}", accounts.new_token(&name, &label)?),
+        TokenAction::New {
+            name,
+            label,
+            feed: true,
+        } => println!("{}", accounts.new_feed_token(&name, &label)?),
         TokenAction::List { name } => {
             for t in accounts.list_tokens(&name)? {
                 let feed = if t.feed { "\t日历订阅" } else { "" };
@@ -432,7 +440,11 @@ fn patents(action: PatentsAction) -> anyhow::Result<ExitCode> {
         Some(Some(day)) => day,
         Some(None) => return refuse("--today 应为 YYYY-MM-DD 格式的日期".into()),
     };
-    for (name, days) in [("--within", within), ("--lapse-within", lapse_within), ("--pending-over", pending_over)] {
+    for (name, days) in [
+        ("--within", within),
+        ("--lapse-within", lapse_within),
+        ("--pending-over", pending_over),
+    ] {
         if !(0..=MAX_DAYS).contains(&days) {
             return refuse(format!("{name} 应为 0 到 {MAX_DAYS} 之间的天数"));
         }
@@ -466,8 +478,7 @@ fn patents(action: PatentsAction) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let label = |field: &str, value: &str| {
-        crate::content::spec::choice_label(field, value, false)
-            .map_or_else(|| value.to_string(), String::from)
+        crate::content::spec::choice_label(field, value, false).map_or_else(|| value.to_string(), String::from)
     };
     println!("事项\t日期\t天数\t记录\t标题\t专利类型\t申请号\t工作室");
     let lists = [

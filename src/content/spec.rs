@@ -264,15 +264,24 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
 /// Every field of a studio profile (`content/studios/<id>.md`), in the
 /// order pages show them. `kind: studio` is not repeated here.
 pub const STUDIO_FIELDS: &[FieldSpec] = &[
-    required(eg("张伟劳模创新工作室", f("name", "工作室名称", "Name", Shape::Text(200)))),
-    eg("中铁隧道局第二工程公司", f("unit", "所属单位", "Unit", Shape::Text(200))),
+    required(eg(
+        "张伟劳模创新工作室",
+        f("name", "工作室名称", "Name", Shape::Text(200)),
+    )),
+    eg(
+        "中铁隧道局第二工程公司",
+        f("unit", "所属单位", "Unit", Shape::Text(200)),
+    ),
     eg("张伟", f("leader", "领衔人", "Leader", Shape::Text(100))),
     f("stars", "星级", "Stars", Shape::Integer(1, 5)),
     f("studio_type", "工作室类型", "Type", Shape::Choice(STUDIO_TYPES)),
     eg("[tunnel]", f("alliances", "所属联盟", "Alliances", Shape::List)),
     eg("2015", f("founded", "成立年份", "Founded", Shape::Integer(1900, 2100))),
     f("naming_level", "命名级别", "Named by", Shape::Choice(NAMING_LEVELS)),
-    eg("2019", f("naming_year", "命名年份", "Named in", Shape::Integer(1900, 2100))),
+    eg(
+        "2019",
+        f("naming_year", "命名年份", "Named in", Shape::Integer(1900, 2100)),
+    ),
     eg("12", f("members", "成员人数", "Members", Shape::Integer(1, 100_000))),
     eg(
         "张伟 138-0000-0000（仅登录用户可见）",

@@ -314,7 +314,10 @@ pub fn calendar(watch: &Watch, base_url: &str, label: &dyn Fn(&str, &str) -> Str
             let next = date.next_day().unwrap_or(date);
             let after = format!("{:04}{:02}{:02}", next.year(), u8::from(next.month()), next.day());
             let event = Event::new()
-                .uid(&format!("{kind}-{}-{day}@zhihui", &blake3::hash(w.id.as_bytes()).to_hex()[..16]))
+                .uid(&format!(
+                    "{kind}-{}-{day}@zhihui",
+                    &blake3::hash(w.id.as_bytes()).to_hex()[..16]
+                ))
                 .summary(&summary)
                 .description(&about)
                 .url(&url)
@@ -470,6 +473,9 @@ mod tests {
         assert!(ics.contains("BEGIN:VCALENDAR"), "{ics}");
         assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1, "{ics}");
         assert!(ics.contains("DTSTART;VALUE=DATE:20270301"), "{ics}");
-        assert!(ics.contains("https://zh.example/records/a/%E4%B8%93%E5%88%A9%20%E4%B8%80"), "{ics}");
+        assert!(
+            ics.contains("https://zh.example/records/a/%E4%B8%93%E5%88%A9%20%E4%B8%80"),
+            "{ics}"
+        );
     }
 }

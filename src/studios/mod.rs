@@ -177,10 +177,7 @@ pub fn directory<'a>(
             DirFacet { field, values }
         })
         .collect();
-    let mut studios: Vec<&Studio> = all
-        .into_iter()
-        .filter(|s| passes(s, &request.filters, None))
-        .collect();
+    let mut studios: Vec<&Studio> = all.into_iter().filter(|s| passes(s, &request.filters, None)).collect();
     let zero = DirFigures::default();
     let of = |s: &Studio| figures.get(&s.id).unwrap_or(&zero).clone();
     studios.sort_by(|a, b| {
@@ -309,11 +306,15 @@ fn count(results: &SearchResults, field: FacetField, value: &str) -> u64 {
 pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioFigures, SearchError> {
     let own = every_hit(engine, viewer, SearchRequest::filtered(FacetField::Studio, studio))?;
     let mut patents = SearchRequest::filtered(FacetField::Studio, studio);
-    patents.filters.insert(FacetField::Kind, vec![Kind::Patent.as_str().into()]);
+    patents
+        .filters
+        .insert(FacetField::Kind, vec![Kind::Patent.as_str().into()]);
     patents.per_page = 1;
     let patents = engine.search(&patents, viewer)?;
     let mut problems = SearchRequest::filtered(FacetField::Studio, studio);
-    problems.filters.insert(FacetField::Kind, vec![Kind::Problem.as_str().into()]);
+    problems
+        .filters
+        .insert(FacetField::Kind, vec![Kind::Problem.as_str().into()]);
     problems.per_page = 1;
     let problems = engine.search(&problems, viewer)?;
     let mut solved = SearchRequest::filtered(FacetField::Kind, Kind::Problem.as_str());
@@ -341,7 +342,15 @@ pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioF
 mod tests {
     use super::*;
 
-    fn studio(id: &str, name: &str, stars: u8, kind: &str, level: Option<&str>, alliances: &[&str], founded: i64) -> Studio {
+    fn studio(
+        id: &str,
+        name: &str,
+        stars: u8,
+        kind: &str,
+        level: Option<&str>,
+        alliances: &[&str],
+        founded: i64,
+    ) -> Studio {
         Studio {
             id: id.into(),
             name: name.into(),
@@ -383,7 +392,10 @@ mod tests {
         let d = directory(&p, &DirectoryRequest::default(), &none);
         assert_eq!(d.studios.len(), 3);
         assert_eq!(facet(&d, DirField::Stars), [("5".into(), 1), ("4".into(), 2)]);
-        assert_eq!(facet(&d, DirField::Alliance), [("bridge".into(), 2), ("tunnel".into(), 2)]);
+        assert_eq!(
+            facet(&d, DirField::Alliance),
+            [("bridge".into(), 2), ("tunnel".into(), 2)]
+        );
         assert_eq!(facet(&d, DirField::NamingLevel).len(), 2);
 
         let mut request = DirectoryRequest::default();
@@ -396,7 +408,9 @@ mod tests {
             facet(&d, DirField::StudioType),
             [("management".into(), 1), ("research".into(), 1)]
         );
-        request.filters.insert(DirField::Alliance, vec!["tunnel".into(), "nowhere".into()]);
+        request
+            .filters
+            .insert(DirField::Alliance, vec!["tunnel".into(), "nowhere".into()]);
         let d = directory(&p, &request, &none);
         assert_eq!(d.studios.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b"]);
     }

@@ -127,7 +127,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("adoptions_unit", "项", ""),
     ("problems_solved", "本室难题已解决", "Own problems solved"),
     ("problems_helped", "帮助他室解决难题", "Problems of others solved"),
-    ("figures_note", "统计仅含您有权查看的记录。", "Counts only the records you may see."),
+    (
+        "figures_note",
+        "统计仅含您有权查看的记录。",
+        "Counts only the records you may see.",
+    ),
     ("patents", "专利提醒", "Patent watch"),
     ("fees_due", "年费到期", "Annual fees due"),
     ("lapsing", "即将期满", "Terms ending"),

@@ -143,7 +143,13 @@ fn rows(tr: Tr, state: &AppState, list: &[Watched], date: impl Fn(&Watched) -> O
             alliances: w
                 .alliances
                 .iter()
-                .map(|a| snapshot.profiles.alliances.get(a).map_or(a.as_str(), |a| a.name.as_str()))
+                .map(|a| {
+                    snapshot
+                        .profiles
+                        .alliances
+                        .get(a)
+                        .map_or(a.as_str(), |a| a.name.as_str())
+                })
                 .collect::<Vec<_>>()
                 .join("、"),
             date: date(w).map(|d| d.to_string()).unwrap_or_default(),
@@ -251,10 +257,9 @@ pub async fn patents_ics(
 ) -> Result<Response, AppError> {
     let params = watch_params(query.as_deref(), &state)?;
     let viewer = match &params.token {
-        Some(token) => state
-            .accounts
-            .verify_feed_token(token)
-            .ok_or_else(|| AppError::Unauthorized("订阅令牌无效或已撤销（需用 zhihui token new … --feed 生成）".into()))?,
+        Some(token) => state.accounts.verify_feed_token(token).ok_or_else(|| {
+            AppError::Unauthorized("订阅令牌无效或已撤销（需用 zhihui token new … --feed 生成）".into())
+        })?,
         None => current.viewer.clone(),
     };
     let watch = compute(&state, &viewer, params.options).await?;
@@ -265,7 +270,11 @@ pub async fn patents_ics(
         .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
         .unwrap_or("localhost");
     let scheme = if state.secure_cookies { "https" } else { "http" };
-    let label = |field: &str, value: &str| crate::content::spec::choice_label(field, value, false).unwrap_or(value).to_string();
+    let label = |field: &str, value: &str| {
+        crate::content::spec::choice_label(field, value, false)
+            .unwrap_or(value)
+            .to_string()
+    };
     let body = patents::calendar(&watch, &format!("{scheme}://{host}"), &label);
     Ok((
         [

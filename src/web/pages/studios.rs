@@ -58,7 +58,10 @@ fn dir_params(query: Option<&str>) -> Result<DirParams, AppError> {
 }
 
 /// The directory's URL with `change` applied to its parameters.
-fn dir_url(params: &DirParams, change: impl FnOnce(&mut BTreeMap<DirField, Vec<String>>, &mut DirSort, &mut bool)) -> String {
+fn dir_url(
+    params: &DirParams,
+    change: impl FnOnce(&mut BTreeMap<DirField, Vec<String>>, &mut DirSort, &mut bool),
+) -> String {
     let mut filters = params.request.filters.clone();
     let mut sort = params.request.sort;
     let mut table = params.table;
@@ -308,6 +311,8 @@ pub struct StudioPage {
     pub naming: String,
     pub members: String,
     pub contact: Option<String>,
+    /// The studio has a contact, which signing in would show.
+    pub contact_hidden: bool,
     pub alliances: Vec<LinkItem>,
     pub star_history: Vec<StarYear>,
     pub figures: StudioFigures,
@@ -365,6 +370,7 @@ pub async fn studio(
         naming: naming_text(tr, studio),
         members: studio.members.map(|n| n.to_string()).unwrap_or_default(),
         contact: studio.contact.clone().filter(|_| signed_in(&current.viewer)),
+        contact_hidden: studio.contact.is_some() && !signed_in(&current.viewer),
         alliances,
         star_history: studio
             .star_history
@@ -431,7 +437,10 @@ pub async fn api_studios(
         let sort = params.request.sort;
         crate::web::unblock(move || -> Result<_, AppError> {
             let with_benefit = sort == DirSort::Benefit;
-            Ok((studios::all_figures(&state.engine, &viewer, with_benefit)?, with_benefit))
+            Ok((
+                studios::all_figures(&state.engine, &viewer, with_benefit)?,
+                with_benefit,
+            ))
         })
         .await??
     };
