@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 use time::{Date, Duration, Month};
 
+use crate::chrome::{Browser, chromium};
 use crate::publish::get_as;
 use crate::support::{TestApp, run};
 
@@ -661,4 +662,43 @@ fn check_reports_bad_profile_fields_with_their_lines() {
         text.contains("s-bad.md:4: stars: 警告：stars: 5 与 star_history 中最近一年（2024 年：4 星）不一致"),
         "{text}"
     );
+}
+
+#[test]
+fn the_directory_table_prints_and_fits_a_phone_in_chromium() {
+    let Some(binary) = chromium() else { return };
+    let app = TestApp::start("studios");
+    let mut b = Browser::start(binary);
+    b.goto(&format!("{}/studios?view=table&sort=founded", app.base));
+    assert_eq!(b.eval("document.querySelectorAll('table.directory tbody tr').length"), 5);
+    let pdf = b.print_pdf();
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    // The rated studios' rows, oldest first, each with its stars, founding
+    // year and figures (records, granted patents, benefit).
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains('★')).collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    for (row, (stars, founded, figures)) in rows.iter().zip([
+        ("★★★★★", "2012", "4 1 100"),
+        ("★★★★", "2016", "2 0 0"),
+        ("★★★★", "2018", "2 2 0"),
+        ("★★★", "2020", "4 2 0"),
+    ]) {
+        assert!(row.trim_start().starts_with(&format!("{stars} ")), "{row}");
+        assert!(row.contains(founded) && row.trim_end().ends_with(figures), "{row}");
+    }
+
+    // On a phone the page does not scroll sideways; a wide table scrolls
+    // inside its own box.
+    b.viewport(375, 800, true);
+    for path in ["/studios", "/studios?view=table", "/studios/s-five"] {
+        b.goto(&format!("{}{path}", app.base));
+        assert_eq!(
+            b.eval("document.documentElement.scrollWidth <= window.innerWidth + 1"),
+            true,
+            "{path} overflows a phone"
+        );
+    }
+    let png = b.screenshot();
+    assert!(png.starts_with(b"\x89PNG"));
 }
