@@ -82,20 +82,17 @@ pub enum DirSort {
     Records,
     /// Most granted patents first.
     Patents,
-    /// Largest benefit first.
-    Benefit,
     /// Most stars first.
     Stars,
 }
 
 impl DirSort {
-    pub const ALL: [DirSort; 6] = [
+    pub const ALL: [DirSort; 5] = [
         DirSort::Name,
         DirSort::Stars,
         DirSort::Founded,
         DirSort::Records,
         DirSort::Patents,
-        DirSort::Benefit,
     ];
 
     pub fn parse(text: &str) -> Option<DirSort> {
@@ -108,14 +105,13 @@ impl DirSort {
             DirSort::Founded => "founded",
             DirSort::Records => "records",
             DirSort::Patents => "patents",
-            DirSort::Benefit => "benefit",
             DirSort::Stars => "stars",
         }
     }
 
     /// Whether this order needs the studios' figures.
     pub fn needs_figures(self) -> bool {
-        matches!(self, DirSort::Records | DirSort::Patents | DirSort::Benefit)
+        matches!(self, DirSort::Records | DirSort::Patents)
     }
 }
 
@@ -189,31 +185,25 @@ pub fn directory<'a>(
             DirSort::Founded => a.founded.unwrap_or(i64::MAX).cmp(&b.founded.unwrap_or(i64::MAX)),
             DirSort::Records => of(b).records.cmp(&of(a).records),
             DirSort::Patents => of(b).patents_granted.cmp(&of(a).patents_granted),
-            DirSort::Benefit => of(b).benefit.total_cmp(&of(a).benefit),
         };
         first.then(by_name)
     });
     Directory { studios, facets }
 }
 
-/// What the directory shows and sorts by of each studio.
+/// What the directory shows and sorts by of each studio. The benefit is
+/// not here: summing it needs every visible record's card loaded (0.4 s
+/// at 10,000 records in a debug build, growing with the repository), so it
+/// waits for sums made inside the search.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DirFigures {
     pub records: u64,
     pub patents_granted: u64,
-    /// 万元; computed only when asked for (see `all_figures`).
-    pub benefit: f64,
 }
 
 /// Every studio's figures among the records the viewer may see: records
-/// and granted patents from the facet counts of two searches; the benefit,
-/// when `with_benefit`, summed over every visible record's card, which
-/// costs a load per record, so only the order by benefit asks for it.
-pub fn all_figures(
-    engine: &Engine,
-    viewer: &Viewer,
-    with_benefit: bool,
-) -> Result<BTreeMap<String, DirFigures>, SearchError> {
+/// and granted patents, from the facet counts of two searches.
+pub fn all_figures(engine: &Engine, viewer: &Viewer) -> Result<BTreeMap<String, DirFigures>, SearchError> {
     let mut figures: BTreeMap<String, DirFigures> = BTreeMap::new();
     let everything = SearchRequest {
         per_page: 1,
@@ -227,28 +217,6 @@ pub fn all_figures(
     granted.per_page = 1;
     for (studio, n) in engine.search(&granted, viewer)?.facet(FacetField::Studio) {
         figures.entry(studio.clone()).or_default().patents_granted = *n;
-    }
-    if with_benefit {
-        let mut with = SearchRequest {
-            sort: Sort::Benefit,
-            ..SearchRequest::default()
-        };
-        // Ordered by benefit, so the pages stop at the first record
-        // without one.
-        with.per_page = 100;
-        'pages: loop {
-            let results = engine.search(&with, viewer)?;
-            for hit in &results.hits {
-                match hit.card.benefit {
-                    Some(b) if b > 0.0 => figures.entry(hit.card.studio.clone()).or_default().benefit += b,
-                    _ => break 'pages,
-                }
-            }
-            if results.hits.is_empty() || with.page * with.per_page >= results.total {
-                break;
-            }
-            with.page += 1;
-        }
     }
     Ok(figures)
 }
@@ -443,7 +411,6 @@ mod tests {
             DirFigures {
                 records: 7,
                 patents_granted: 1,
-                benefit: 10.0,
             },
         );
         figures.insert(
@@ -451,12 +418,10 @@ mod tests {
             DirFigures {
                 records: 3,
                 patents_granted: 2,
-                benefit: 99.5,
             },
         );
         assert_eq!(ids(DirSort::Records, &figures), ["b", "a", "c"]);
         assert_eq!(ids(DirSort::Patents, &figures), ["a", "b", "c"]);
-        assert_eq!(ids(DirSort::Benefit, &figures), ["a", "b", "c"]);
         assert_eq!(DirSort::parse("patents"), Some(DirSort::Patents));
         assert_eq!(DirSort::parse("x"), None);
     }

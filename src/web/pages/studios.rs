@@ -133,7 +133,6 @@ pub struct DirRow {
     pub alliances: String,
     pub records: u64,
     pub patents: u64,
-    pub benefit: String,
 }
 
 #[derive(Template)]
@@ -145,7 +144,6 @@ pub struct StudiosPage {
     pub rows: Vec<DirRow>,
     pub total: usize,
     pub table: bool,
-    pub with_benefit: bool,
     pub cards_url: String,
     pub table_url: String,
     pub clear_url: String,
@@ -159,7 +157,6 @@ fn sort_label(tr: Tr, sort: DirSort) -> &'static str {
         DirSort::Founded => "sort_founded",
         DirSort::Records => "sort_records",
         DirSort::Patents => "sort_patents",
-        DirSort::Benefit => "sort_benefit",
     })
 }
 
@@ -174,12 +171,11 @@ fn needed_figures(
     state: &AppState,
     viewer: &Viewer,
     params: &DirParams,
-) -> Result<(BTreeMap<String, DirFigures>, bool), AppError> {
-    let with_benefit = params.table || params.request.sort == DirSort::Benefit;
+) -> Result<BTreeMap<String, DirFigures>, AppError> {
     if params.table || params.request.sort.needs_figures() {
-        Ok((studios::all_figures(&state.engine, viewer, with_benefit)?, with_benefit))
+        Ok(studios::all_figures(&state.engine, viewer)?)
     } else {
-        Ok((BTreeMap::new(), false))
+        Ok(BTreeMap::new())
     }
 }
 
@@ -191,12 +187,9 @@ pub async fn studios(
 ) -> Result<Response, AppError> {
     let tr = chrome.tr;
     let params = dir_params(query.as_deref())?;
-    let (figures, with_benefit, params) = {
+    let (figures, params) = {
         let (state, viewer) = (state.clone(), current.viewer.clone());
-        crate::web::unblock(move || {
-            needed_figures(&state, &viewer, &params).map(|(figures, with)| (figures, with, params))
-        })
-        .await??
+        crate::web::unblock(move || needed_figures(&state, &viewer, &params).map(|figures| (figures, params))).await??
     };
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
@@ -258,7 +251,6 @@ pub async fn studios(
                     .join("、"),
                 records: f.records,
                 patents: f.patents_granted,
-                benefit: benefit_text(f.benefit),
             }
         })
         .collect();
@@ -268,7 +260,6 @@ pub async fn studios(
         sorts,
         rows,
         table: params.table,
-        with_benefit,
         cards_url: dir_url(&params, |_, _, t| *t = false),
         table_url: dir_url(&params, |_, _, t| *t = true),
         clear_url: dir_url(&params, |f, _, _| f.clear()),
@@ -403,12 +394,8 @@ struct StudioJson<'a> {
     /// Signed-in viewers only.
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    records: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patents_granted: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    benefit: Option<f64>,
+    records: u64,
+    patents_granted: u64,
 }
 
 #[derive(Serialize)]
@@ -420,29 +407,18 @@ struct DirectoryJson<'a> {
 }
 
 /// `/api/studios?stars=&studio_type=&naming_level=&alliance=&unit=&sort=`:
-/// the directory as JSON; `records` and `patents_granted` (and `benefit`
-/// when sorted by it) count what the viewer may see.
+/// the directory as JSON; `records` and `patents_granted` count what the
+/// viewer may see.
 pub async fn api_studios(
     State(state): State<AppState>,
     current: Current,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
-    let mut params = dir_params(query.as_deref())?;
-    // JSON always carries the record and patent counts.
-    params.table = false;
+    let params = dir_params(query.as_deref())?;
     let viewer = current.viewer.clone();
-    let (figures, with_benefit) = {
-        let state = state.clone();
-        let viewer = viewer.clone();
-        let sort = params.request.sort;
-        crate::web::unblock(move || -> Result<_, AppError> {
-            let with_benefit = sort == DirSort::Benefit;
-            Ok((
-                studios::all_figures(&state.engine, &viewer, with_benefit)?,
-                with_benefit,
-            ))
-        })
-        .await??
+    let figures = {
+        let (state, viewer) = (state.clone(), viewer.clone());
+        crate::web::unblock(move || studios::all_figures(&state.engine, &viewer)).await??
     };
     let snapshot = state.engine.snapshot();
     let directory = studios::directory(&snapshot.profiles, &params.request, &figures);
@@ -460,9 +436,8 @@ pub async fn api_studios(
                     studio: s,
                     url: format!("/studios/{}", s.id),
                     contact: s.contact.as_deref().filter(|_| contact),
-                    records: Some(f.records),
-                    patents_granted: Some(f.patents_granted),
-                    benefit: with_benefit.then_some(f.benefit),
+                    records: f.records,
+                    patents_granted: f.patents_granted,
                 }
             })
             .collect(),
