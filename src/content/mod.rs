@@ -884,6 +884,41 @@ mod tests {
     }
 
     #[test]
+    fn studio_profiles_read_naming_members_contact_and_star_history() {
+        let text = "---\nkind: studio\nname: 甲工作室\nnaming_level: municipal\nnaming_year: 2020\nmembers: 9\ncontact: 甲 1\nstar_history: {2023: 3, '2024': 4}\n---\n";
+        let Ok((Document::Studio(s), problems)) = parse_document("studios/a", text, &known()) else {
+            panic!("parses");
+        };
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(s.naming_level.as_deref(), Some("municipal"));
+        assert_eq!((s.naming_year, s.members), (Some(2020), Some(9)));
+        assert_eq!(s.contact.as_deref(), Some("甲 1"));
+        assert_eq!(s.star_history.into_iter().collect::<Vec<_>>(), [(2023, 3), (2024, 4)]);
+        // Without `stars`, the latest rating is the studio's.
+        assert_eq!(s.stars, 4);
+        // The contact is never part of the profile's JSON.
+        let Ok((Document::Studio(s), _)) = parse_document("studios/a", text, &known()) else {
+            panic!("parses");
+        };
+        assert!(!serde_json::to_string(&s).unwrap().contains("甲 1"));
+
+        for (bad, field) in [
+            ("naming_level: 国家级", "naming_level"),
+            ("members: many", "members"),
+            ("star_history: [2023, 4]", "star_history"),
+            ("star_history: {1800: 4}", "star_history"),
+            ("star_history: {2023: 0}", "star_history"),
+        ] {
+            let text = format!("---\nkind: studio\nname: 乙\n{bad}\n---\n");
+            let problems = parse_document("studios/b", &text, &known()).err().unwrap_or_default();
+            assert!(
+                problems.iter().any(|p| p.field == field && p.line == 4),
+                "{bad}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
     fn parses_a_valid_record() {
         let (doc, problems) = parse_document("tunnel-zhang/x", GOOD, &known()).unwrap();
         assert!(problems.is_empty(), "{problems:?}");

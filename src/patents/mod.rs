@@ -22,7 +22,6 @@ use crate::auth::{Role, Viewer};
 use crate::content::load::{self, Profiles};
 use crate::content::{Document, Kind, Section, parse_document};
 use crate::search::{Card, Engine, FacetField, SearchError, SearchRequest, Sort};
-use dates::PatentType;
 
 /// What the watch needs of one patent record.
 #[derive(Debug, Clone)]
@@ -149,6 +148,29 @@ pub fn scope(viewer: &Viewer) -> Option<Option<&str>> {
     }
 }
 
+/// A patent's term end and next annual-fee date (on or after `today`),
+/// as far as its type, filing date and status tell.
+pub fn term_and_fee(
+    patent_type: Option<&str>,
+    filing: Option<Date>,
+    status: Option<&str>,
+    today: Date,
+) -> (Option<Date>, Option<Date>) {
+    match (patent_type.and_then(dates::PatentType::parse), filing) {
+        (Some(kind), Some(filed)) => (
+            Some(dates::term_end(kind, filed)),
+            dates::next_fee(kind, filed, status.unwrap_or(""), today),
+        ),
+        _ => (None, None),
+    }
+}
+
+/// A content date as a calendar date.
+pub fn to_date(date: crate::content::Date) -> Option<Date> {
+    let month = time::Month::try_from(u8::try_from(date.month).ok()?).ok()?;
+    Date::from_calendar_date(date.year, month, u8::try_from(date.day).ok()?).ok()
+}
+
 /// Computes each patent's dates and sorts them into the watch's lists.
 pub fn watch(facts: &[PatentFacts], profiles: &Profiles, options: &WatchOptions) -> Watch {
     let today = options.today;
@@ -164,14 +186,7 @@ pub fn watch(facts: &[PatentFacts], profiles: &Profiles, options: &WatchOptions)
             continue;
         }
         let status = fact.status.clone().unwrap_or_default();
-        let kind = fact.patent_type.as_deref().and_then(PatentType::parse);
-        let (term_end, next_fee) = match (kind, fact.filing_date) {
-            (Some(kind), Some(filed)) => (
-                Some(dates::term_end(kind, filed)),
-                dates::next_fee(kind, filed, &status, today),
-            ),
-            _ => (None, None),
-        };
+        let (term_end, next_fee) = term_and_fee(fact.patent_type.as_deref(), fact.filing_date, Some(&status), today);
         all.push(Watched {
             id: fact.id.clone(),
             title: fact.title.clone(),
@@ -270,10 +285,9 @@ pub fn from_files(root: &Path) -> std::io::Result<(Vec<PatentFacts>, Profiles)> 
         if let Ok((Document::Record(r), _)) = parse_document(&file.id, &text, &known)
             && r.kind == Kind::Patent
         {
-            let date = |d: Option<crate::content::Date>| d.and_then(|d| dates::parse_date(&d.to_string()));
             facts.push(PatentFacts {
-                filing_date: date(r.filing_date),
-                grant_date: date(r.grant_date),
+                filing_date: r.filing_date.and_then(to_date),
+                grant_date: r.grant_date.and_then(to_date),
                 id: r.id,
                 title: r.title,
                 studio: r.studio,

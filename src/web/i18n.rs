@@ -138,6 +138,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("long_pending", "长期审查中", "Pending long"),
     ("fee_date", "缴费日", "Fee due"),
     ("term_end", "期满日", "Term ends"),
+    ("next_fee", "下次年费", "Next annual fee"),
     ("days_left", "剩余天数", "Days left"),
     ("days_pending", "已审查天数", "Days pending"),
     ("within_days", "天内", "days ahead"),

@@ -294,6 +294,32 @@ fn studio_figures_count_only_what_the_viewer_may_see() {
     let helped = app.get("/studios/s-four-a");
     assert_eq!(cell(&helped.body, "fig-helped"), "1");
     assert_eq!(cell(&helped.body, "fig-solved"), "1");
+    // A granted patent's page shows its term end and next annual fee; an
+    // application or a lapsed patent shows neither.
+    let leap = app.get("/records/s-three/patent-leap");
+    assert!(
+        leap.body.contains("<dt>期满日</dt><dd>2040-02-29</dd>"),
+        "{}",
+        leap.body
+    );
+    let fee = leap.body.split("<dt>下次年费</dt><dd>").nth(1).unwrap();
+    assert!(
+        fee.starts_with("20") && (fee[4..].starts_with("-02-28") || fee[4..].starts_with("-02-29")),
+        "{fee}"
+    );
+    for id in [
+        "s-three/patent-rejected",
+        "s-three/patent-expired",
+        "s-five/patent-pending",
+    ] {
+        let page = app.get(&format!("/records/{id}"));
+        assert_eq!(page.status, 200);
+        assert!(!page.body.contains("期满日") && !page.body.contains("下次年费"), "{id}");
+    }
+    // Cards show the counts they are sorted by.
+    let cards = app.get("/studios?sort=patents");
+    assert!(cards.body.contains("记录 4 · 授权专利 2"), "s-three");
+    assert!(!app.get("/studios").body.contains("授权专利 2"));
     let three = app.get("/studios/s-three");
     assert_eq!(cell(&three.body, "fig-patents"), "2");
     assert_eq!(cell(&three.body, "fig-helped"), "0");

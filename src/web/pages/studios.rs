@@ -144,6 +144,8 @@ pub struct StudiosPage {
     pub rows: Vec<DirRow>,
     pub total: usize,
     pub table: bool,
+    /// Records and granted patents were counted (table, or sorted by them).
+    pub figures_shown: bool,
     pub cards_url: String,
     pub table_url: String,
     pub clear_url: String,
@@ -260,6 +262,7 @@ pub async fn studios(
         sorts,
         rows,
         table: params.table,
+        figures_shown: params.table || params.request.sort.needs_figures(),
         cards_url: dir_url(&params, |_, _, t| *t = false),
         table_url: dir_url(&params, |_, _, t| *t = true),
         clear_url: dir_url(&params, |f, _, _| f.clear()),
