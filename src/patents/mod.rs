@@ -13,6 +13,7 @@
 
 pub mod dates;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -21,7 +22,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 use crate::auth::{Role, Viewer};
 use crate::content::load::{self, Profiles};
 use crate::content::{Document, Kind, Section, parse_document};
-use crate::search::{Card, Engine, FacetField, SearchError, SearchRequest, Sort};
+use crate::search::{Card, Engine, FacetField, SearchError};
 
 /// What the watch needs of one patent record.
 #[derive(Debug, Clone)]
@@ -252,22 +253,18 @@ pub fn from_index(engine: &Engine, viewer: &Viewer) -> Result<Vec<PatentFacts>, 
     let Some(studio) = scope(viewer) else {
         return Ok(Vec::new());
     };
-    let mut request = SearchRequest::filtered(FacetField::Kind, Kind::Patent.as_str());
+    let mut filters = BTreeMap::new();
+    filters.insert(FacetField::Kind, vec![Kind::Patent.as_str().to_string()]);
     if let Some(studio) = studio {
-        request.filters.insert(FacetField::Studio, vec![studio.to_string()]);
+        filters.insert(FacetField::Studio, vec![studio.to_string()]);
     }
-    request.sort = Sort::Newest;
-    request.per_page = 500;
-    let mut facts = Vec::new();
-    loop {
-        let results = engine.search(&request, viewer)?;
-        let got = results.hits.len();
-        facts.extend(results.hits.iter().map(|h| PatentFacts::of_card(&h.card)));
-        if got == 0 || facts.len() >= results.total {
-            return Ok(facts);
-        }
-        request.page += 1;
-    }
+    let mut facts: Vec<PatentFacts> = engine
+        .all_cards(&filters, viewer)?
+        .iter()
+        .map(PatentFacts::of_card)
+        .collect();
+    facts.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(facts)
 }
 
 /// Every patent record under a content folder, read from the files (for
