@@ -124,7 +124,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("methods_by_level", "工法（按等级）", "Methods by level"),
     ("awards_by_level", "获奖记录（按级别）", "Awarded records by level"),
     ("adoptions", "应用推广", "Adoptions"),
-    ("adoptions_unit", "项", ""),
+    ("adoptions_unit", "项", "projects"),
     ("problems_solved", "本室难题已解决", "Own problems solved"),
     ("problems_helped", "帮助他室解决难题", "Problems of others solved"),
     (
