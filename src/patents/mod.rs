@@ -306,6 +306,14 @@ pub fn calendar(watch: &Watch, base_url: &str, label: &dyn Fn(&str, &str) -> Str
     use icalendar::{Calendar, Component, Event, Property};
     let mut calendar = Calendar::new();
     calendar.name("智汇 专利提醒").description("年费缴纳日与专利期满日");
+    // How often a subscribed calendar should fetch the feed again (RFC 7986,
+    // and the older name most apps read): dates change a few times a year.
+    calendar.append_property(
+        Property::new("REFRESH-INTERVAL", "PT12H")
+            .add_parameter("VALUE", "DURATION")
+            .done(),
+    );
+    calendar.append_property(Property::new("X-PUBLISHED-TTL", "PT12H"));
     let base = base_url.trim_end_matches('/');
     for w in &watch.all {
         let url = format!("{base}/records/{}", encode_path(&w.id));

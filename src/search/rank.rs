@@ -1,7 +1,8 @@
 //! Answering a search: the query built from the words and filters, the
 //! visibility rule applied inside the search, collecting totals and
 //! facets, re-ranking the best hits by how close the query words stand
-//! (while the likely page is loaded beside it) and loading the page's hits.
+//! (while the likely page is loaded beside it) and loading the page's hits;
+//! and `all_cards`, every visible match of some filters in one pass.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
