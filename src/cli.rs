@@ -66,8 +66,17 @@ enum Command {
         #[arg(long, default_value = "content")]
         content: PathBuf,
     },
-    /// Print the fields of a record as the table of the content format.
-    Fields,
+    /// Print the fields of a record (or, with --studio, of a studio
+    /// profile) as the table of the content format.
+    Fields {
+        #[arg(long)]
+        studio: bool,
+    },
+    /// The patent watch, read from the files.
+    Patents {
+        #[command(subcommand)]
+        action: PatentsAction,
+    },
     /// Manage accounts (passwords are read from standard input).
     User {
         #[command(subcommand)]
@@ -118,12 +127,47 @@ enum UserAction {
 }
 
 #[derive(Subcommand)]
+enum PatentsAction {
+    /// Annual fees due, terms ending and applications pending long, as a
+    /// table (tab-separated) or JSON.
+    Due {
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// Annual fees due within this many days.
+        #[arg(long, default_value_t = crate::patents::DEFAULT_WITHIN)]
+        within: i64,
+        /// Terms ending within this many days.
+        #[arg(long, default_value_t = crate::patents::DEFAULT_LAPSE_WITHIN)]
+        lapse_within: i64,
+        /// Applications pending for more than this many days.
+        #[arg(long, default_value_t = crate::patents::DEFAULT_PENDING_OVER)]
+        pending_over: i64,
+        /// Only this studio's patents.
+        #[arg(long)]
+        studio: Option<String>,
+        /// Only the patents of this alliance's studios.
+        #[arg(long)]
+        alliance: Option<String>,
+        /// table | json
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Count from this day (YYYY-MM-DD) instead of today in Beijing time.
+        #[arg(long)]
+        today: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum TokenAction {
     /// Print a new API token for the account (shown once).
     New {
         name: String,
         #[arg(long, default_value = "default")]
         label: String,
+        /// A read-only calendar feed token, for `/patents.ics?token=…`
+        /// (refused as a bearer token anywhere else).
+        #[arg(long)]
+        feed: bool,
     },
     /// List an account's tokens (labels and prefixes, never the tokens).
     List { name: String },
@@ -155,10 +199,18 @@ fn init_tracing() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { content } => check(&content),
-        Command::Fields => {
-            print!("{}", crate::content::spec::markdown_table());
+        Command::Fields { studio } => {
+            print!(
+                "{}",
+                if studio {
+                    crate::content::spec::studio_markdown_table()
+                } else {
+                    crate::content::spec::markdown_table()
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Patents { action } => patents(action),
         Command::Index { paths, rebuild } => {
             // A rebuild does not read the old index: it may be unreadable.
             let engine = match rebuild {
@@ -353,15 +405,116 @@ fn token(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
 fn token_action(action: TokenAction, data: &Path) -> anyhow::Result<ExitCode> {
     let accounts = Accounts::open(data)?;
     match action {
-        TokenAction::New { name, label } => println!("{}", accounts.new_token(&name, &label)?),
+        TokenAction::New {
+            name,
+            label,
+            feed: false,
+        } => println!("{}", accounts.new_token(&name, &label)?),
+        TokenAction::New {
+            name,
+            label,
+            feed: true,
+        } => println!("{}", accounts.new_feed_token(&name, &label)?),
         TokenAction::List { name } => {
             for t in accounts.list_tokens(&name)? {
-                println!("{}\t{}", t.label, t.prefix);
+                let feed = if t.feed { "\t日历订阅" } else { "" };
+                println!("{}\t{}{feed}", t.label, t.prefix);
             }
         }
         TokenAction::Revoke { name, label } => {
             let revoked = accounts.revoke_token(&name, &label)?;
             println!("已撤销令牌 {}（{}）", revoked.label, revoked.prefix);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `zhihui patents due`: exit 1 when an option is wrong (nothing printed
+/// on standard output), 2 when the folder cannot be read.
+fn patents(action: PatentsAction) -> anyhow::Result<ExitCode> {
+    let PatentsAction::Due {
+        content,
+        within,
+        lapse_within,
+        pending_over,
+        studio,
+        alliance,
+        format,
+        today,
+    } = action;
+    use crate::patents::{self, MAX_DAYS, WatchOptions};
+    let refuse = |message: String| {
+        eprintln!("{message}");
+        Ok(ExitCode::from(1))
+    };
+    let today = match today.as_deref().map(patents::dates::parse_date) {
+        None => patents::today_in_beijing(),
+        Some(Some(day)) => day,
+        Some(None) => return refuse("--today 应为 YYYY-MM-DD 格式的日期".into()),
+    };
+    for (name, days) in [
+        ("--within", within),
+        ("--lapse-within", lapse_within),
+        ("--pending-over", pending_over),
+    ] {
+        if !(0..=MAX_DAYS).contains(&days) {
+            return refuse(format!("{name} 应为 0 到 {MAX_DAYS} 之间的天数"));
+        }
+    }
+    if !matches!(format.as_str(), "table" | "json") {
+        return refuse(format!("--format 应为 table 或 json，而不是“{format}”"));
+    }
+    let (facts, profiles) =
+        patents::from_files(&content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
+    for (name, wanted, known) in [
+        ("工作室", &studio, profiles.studios.keys().cloned().collect::<Vec<_>>()),
+        ("联盟", &alliance, profiles.alliances.keys().cloned().collect()),
+    ] {
+        if let Some(id) = wanted
+            && !known.contains(id)
+        {
+            return refuse(format!("找不到{name}“{id}”"));
+        }
+    }
+    let options = WatchOptions {
+        today,
+        within,
+        lapse_within,
+        pending_over,
+        studio,
+        alliance,
+    };
+    let watch = patents::watch(&facts, &profiles, &options);
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&watch)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let label = |field: &str, value: &str| {
+        crate::content::spec::choice_label(field, value, false).map_or_else(|| value.to_string(), String::from)
+    };
+    println!("事项\t日期\t天数\t记录\t标题\t专利类型\t申请号\t工作室");
+    let lists = [
+        ("年费", &watch.fees_due),
+        ("期满", &watch.lapsing),
+        ("久审", &watch.long_pending),
+    ];
+    for (what, list) in lists {
+        for w in list.iter() {
+            let days = w.days_left.or(w.days_pending).unwrap_or_default();
+            let date = match what {
+                "年费" => w.next_fee,
+                "期满" => w.term_end,
+                _ => w.filing_date,
+            };
+            println!(
+                "{what}\t{}\t{days}\t{}\t{}\t{}\t{}\t{}",
+                date.map(|d| d.to_string()).unwrap_or_default(),
+                w.id,
+                w.title,
+                label("patent_type", &w.patent_type),
+                w.application_no.as_deref().unwrap_or(""),
+                w.studio_name
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

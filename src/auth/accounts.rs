@@ -150,6 +150,8 @@ pub struct TokenSummary {
     pub prefix: String,
     /// Seconds since the Unix epoch.
     pub created: u64,
+    /// A calendar feed token: read-only, for `/patents.ics?token=` alone.
+    pub feed: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -190,6 +192,11 @@ struct StoredToken {
     /// Hex BLAKE3 hash of the whole token.
     hash: String,
     created: u64,
+    /// Only opens the calendar feed: such a token sits in a calendar app's
+    /// subscription URL (and so in logs along the way), so it must not
+    /// also be a key to write with.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    feed: bool,
 }
 
 impl StoredAccount {
@@ -247,6 +254,7 @@ impl StoredToken {
             label: self.label.clone(),
             prefix: self.prefix.clone(),
             created: self.created,
+            feed: self.feed,
         }
     }
 }
@@ -464,6 +472,16 @@ impl Accounts {
     /// time it can be seen, only its hash is kept. An empty `label` gets
     /// `token-1`, `token-2`, …; a label must be unique within the account.
     pub fn new_token(&self, name: &str, label: &str) -> Result<String, AuthError> {
+        self.make_token(name, label, false)
+    }
+
+    /// Creates a calendar feed token (see [`Accounts::verify_feed_token`]):
+    /// labelled like any token, listed and revoked like any token.
+    pub fn new_feed_token(&self, name: &str, label: &str) -> Result<String, AuthError> {
+        self.make_token(name, label, true)
+    }
+
+    fn make_token(&self, name: &str, label: &str, feed: bool) -> Result<String, AuthError> {
         let label = label.trim();
         if !label.is_empty() {
             check_label(label)?;
@@ -474,6 +492,7 @@ impl Accounts {
             prefix: token[..TOKEN_SHOWN_LEN].to_string(),
             hash: secret_hash(&token),
             created: unix_now(),
+            feed,
         };
         self.change(|accounts| {
             let account = accounts
@@ -540,8 +559,18 @@ impl Accounts {
     }
 
     /// The account an API token belongs to, as a viewer; `None` for an
-    /// unknown, revoked or malformed token.
+    /// unknown, revoked or malformed token, and for a feed token.
     pub fn verify_token(&self, token: &str) -> Option<Viewer> {
+        self.find_token(token, false)
+    }
+
+    /// The account a calendar feed token belongs to; `None` for any other
+    /// token, so that an API token never works in a URL.
+    pub fn verify_feed_token(&self, token: &str) -> Option<Viewer> {
+        self.find_token(token, true)
+    }
+
+    fn find_token(&self, token: &str, feed: bool) -> Option<Viewer> {
         if !looks_like_token(token) {
             return None;
         }
@@ -555,7 +584,7 @@ impl Accounts {
                 // `blake3::Hash` compares in constant time.
                 a.tokens
                     .iter()
-                    .any(|t| blake3::Hash::from_hex(&t.hash).is_ok_and(|h| h == hash))
+                    .any(|t| t.feed == feed && blake3::Hash::from_hex(&t.hash).is_ok_and(|h| h == hash))
             })
             .map(StoredAccount::viewer)
     }

@@ -331,6 +331,15 @@ pub struct Studio {
     pub studio_type: String,
     pub alliances: Vec<String>,
     pub founded: Option<i64>,
+    /// `NAMING_LEVELS`: who named the studio, and in which year.
+    pub naming_level: Option<String>,
+    pub naming_year: Option<i64>,
+    pub members: Option<i64>,
+    /// Shown to signed-in viewers only, so never serialised with the rest.
+    #[serde(skip)]
+    pub contact: Option<String>,
+    /// The stars of each yearly rating, by year.
+    pub star_history: BTreeMap<i64, u8>,
     #[serde(skip)]
     pub body: String,
 }
@@ -698,10 +707,15 @@ fn check_record_refs(r: &mut FieldReader, field: &'static str, ids: &[String], k
 }
 
 fn read_studio(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -> Option<Studio> {
-    let name = r.required_string("name", 200);
-    let unit = r.string("unit", 200);
-    let leader = r.string("leader", 100);
-    let stars = r.integer("stars", 1, 5);
+    let int = |r: &mut FieldReader, key: &'static str| {
+        let (min, max) = spec::integer_bounds(key);
+        r.integer(key, min, max)
+    };
+    let name = r.required_string("name", spec::studio_max_chars("name"));
+    let unit = r.string("unit", spec::studio_max_chars("unit"));
+    let leader = r.string("leader", spec::studio_max_chars("leader"));
+    let stars_line = r.line_of("stars");
+    let stars = int(r, "stars");
     let studio_type = r.choice("studio_type", STUDIO_TYPES);
     let alliances_line = r.line_of("alliances");
     let alliances = r.string_list("alliances");
@@ -711,18 +725,78 @@ fn read_studio(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) ->
             r.error("alliances", alliances_line, message);
         }
     }
-    let founded = r.integer("founded", 1900, 2100);
+    let founded = int(r, "founded");
+    let naming_level = r.choice("naming_level", spec::NAMING_LEVELS);
+    let naming_year = int(r, "naming_year");
+    let members = int(r, "members");
+    let contact = r.string("contact", spec::studio_max_chars("contact"));
+    let star_history = read_star_history(r);
+    // The latest rating is the studio's stars; a profile saying otherwise
+    // was updated in one place and not the other.
+    if let (Some(now), Some((year, latest))) = (stars, star_history.iter().next_back())
+        && now != i64::from(*latest)
+    {
+        r.problems.push(Problem::new(
+            Severity::Warning,
+            stars_line,
+            "stars",
+            format!("stars: {now} 与 star_history 中最近一年（{year} 年：{latest} 星）不一致"),
+        ));
+    }
     Some(Studio {
         id,
         name: name?,
         unit: unit.unwrap_or_default(),
         leader: leader.unwrap_or_default(),
-        stars: stars.unwrap_or(0) as u8,
+        stars: stars
+            .or_else(|| star_history.values().next_back().map(|s| i64::from(*s)))
+            .unwrap_or(0) as u8,
         studio_type: studio_type.unwrap_or_default(),
         alliances,
         founded,
+        naming_level,
+        naming_year,
+        members,
+        contact,
+        star_history,
         body: body.to_string(),
     })
+}
+
+/// `star_history: {2023: 4, 2024: 5}`: each year a rating was made and its
+/// stars, both checked against the field table's bounds.
+fn read_star_history(r: &mut FieldReader) -> BTreeMap<i64, u8> {
+    r.mark_used("star_history");
+    let line = r.line_of("star_history");
+    let mut history = BTreeMap::new();
+    match r.raw("star_history") {
+        None | Some(serde_yaml_ng::Value::Null) => {}
+        Some(serde_yaml_ng::Value::Mapping(map)) => {
+            let (min_year, max_year) = spec::integer_bounds("founded");
+            for (year, stars) in map {
+                let as_int = |v: &serde_yaml_ng::Value| match v {
+                    serde_yaml_ng::Value::Number(n) => n.as_i64(),
+                    serde_yaml_ng::Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                match (as_int(year), as_int(stars)) {
+                    (Some(y), Some(s)) if (min_year..=max_year).contains(&y) && (1..=5).contains(&s) => {
+                        history.insert(y, s as u8);
+                    }
+                    (Some(y), _) if (min_year..=max_year).contains(&y) => {
+                        r.error("star_history", line, format!("{y} 年的星级应为 1 到 5 之间的整数"))
+                    }
+                    _ => r.error(
+                        "star_history",
+                        line,
+                        format!("年份应为 {min_year} 到 {max_year} 之间的整数，例如 {{2023: 4, 2024: 5}}"),
+                    ),
+                }
+            }
+        }
+        Some(_) => r.error("star_history", line, "应写成“年份: 星级”，例如 {2023: 4, 2024: 5}"),
+    }
+    history
 }
 
 fn read_alliance(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -> Option<Alliance> {
@@ -817,6 +891,41 @@ mod tests {
             assert_eq!(record.field_text(field.name).is_some(), !nested, "{}", field.name);
         }
         assert_eq!(record.field_text("authors").as_deref(), Some("甲，乙"));
+    }
+
+    #[test]
+    fn studio_profiles_read_naming_members_contact_and_star_history() {
+        let text = "---\nkind: studio\nname: 甲工作室\nnaming_level: municipal\nnaming_year: 2020\nmembers: 9\ncontact: 甲 1\nstar_history: {2023: 3, '2024': 4}\n---\n";
+        let Ok((Document::Studio(s), problems)) = parse_document("studios/a", text, &known()) else {
+            panic!("parses");
+        };
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(s.naming_level.as_deref(), Some("municipal"));
+        assert_eq!((s.naming_year, s.members), (Some(2020), Some(9)));
+        assert_eq!(s.contact.as_deref(), Some("甲 1"));
+        assert_eq!(s.star_history.into_iter().collect::<Vec<_>>(), [(2023, 3), (2024, 4)]);
+        // Without `stars`, the latest rating is the studio's.
+        assert_eq!(s.stars, 4);
+        // The contact is never part of the profile's JSON.
+        let Ok((Document::Studio(s), _)) = parse_document("studios/a", text, &known()) else {
+            panic!("parses");
+        };
+        assert!(!serde_json::to_string(&s).unwrap().contains("甲 1"));
+
+        for (bad, field) in [
+            ("naming_level: 国家级", "naming_level"),
+            ("members: many", "members"),
+            ("star_history: [2023, 4]", "star_history"),
+            ("star_history: {1800: 4}", "star_history"),
+            ("star_history: {2023: 0}", "star_history"),
+        ] {
+            let text = format!("---\nkind: studio\nname: 乙\n{bad}\n---\n");
+            let problems = parse_document("studios/b", &text, &known()).err().unwrap_or_default();
+            assert!(
+                problems.iter().any(|p| p.field == field && p.line == 4),
+                "{bad}: {problems:?}"
+            );
+        }
     }
 
     #[test]

@@ -74,6 +74,13 @@ pub const STUDIO_TYPES: &[Choice] = &[
     c("overseas", "海外", "Overseas"),
     c("migrant-workforce", "劳务工创新型", "Migrant workforce"),
 ];
+/// Who named a studio (命名级别): the level of the body that gave it its title.
+pub const NAMING_LEVELS: &[Choice] = &[
+    c("national", "全国", "National"),
+    c("provincial", "省级", "Provincial"),
+    c("municipal", "市级", "Municipal"),
+    c("enterprise", "企业级", "Enterprise"),
+];
 
 /// Whether `value` is one of `choices`.
 pub fn is_choice(choices: &[Choice], value: &str) -> bool {
@@ -108,6 +115,10 @@ pub enum Shape {
     Awards,
     /// Adoptions: `{project, year, note}` each.
     Applications,
+    /// A whole number within these bounds.
+    Integer(i64, i64),
+    /// Stars by year (`{2023: 4, 2024: 5}`), each 1–5.
+    StarHistory,
 }
 
 /// One field of a record's front matter.
@@ -250,6 +261,59 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
     ),
 ];
 
+/// Every field of a studio profile (`content/studios/<id>.md`), in the
+/// order pages show them. `kind: studio` is not repeated here.
+pub const STUDIO_FIELDS: &[FieldSpec] = &[
+    required(eg(
+        "张伟劳模创新工作室",
+        f("name", "工作室名称", "Name", Shape::Text(200)),
+    )),
+    eg(
+        "中铁隧道局第二工程公司",
+        f("unit", "所属单位", "Unit", Shape::Text(200)),
+    ),
+    eg("张伟", f("leader", "领衔人", "Leader", Shape::Text(100))),
+    f("stars", "星级", "Stars", Shape::Integer(1, 5)),
+    f("studio_type", "工作室类型", "Type", Shape::Choice(STUDIO_TYPES)),
+    eg("[tunnel]", f("alliances", "所属联盟", "Alliances", Shape::List)),
+    eg("2015", f("founded", "成立年份", "Founded", Shape::Integer(1900, 2100))),
+    f("naming_level", "命名级别", "Named by", Shape::Choice(NAMING_LEVELS)),
+    eg(
+        "2019",
+        f("naming_year", "命名年份", "Named in", Shape::Integer(1900, 2100)),
+    ),
+    eg("12", f("members", "成员人数", "Members", Shape::Integer(1, 100_000))),
+    eg(
+        "张伟 138-0000-0000（仅登录用户可见）",
+        f("contact", "联系方式", "Contact", Shape::Text(200)),
+    ),
+    eg(
+        "{2023: 4, 2024: 5}",
+        f("star_history", "历年星级", "Star history", Shape::StarHistory),
+    ),
+];
+
+/// The description of a studio profile's field.
+pub fn studio_field(name: &str) -> Option<&'static FieldSpec> {
+    STUDIO_FIELDS.iter().find(|f| f.name == name)
+}
+
+/// The bounds of a whole-number profile field, as the table says.
+pub fn integer_bounds(name: &str) -> (i64, i64) {
+    match studio_field(name).map(|f| f.shape) {
+        Some(Shape::Integer(min, max)) => (min, max),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// The longest text a profile's field may hold, in characters.
+pub fn studio_max_chars(name: &str) -> usize {
+    match studio_field(name).map(|f| f.shape) {
+        Some(Shape::Text(n) | Shape::Paragraph(n)) => n,
+        _ => 200,
+    }
+}
+
 /// The description of a record's field for a kind (`status` differs by kind).
 pub fn record_field(name: &str, kind: Kind) -> Option<&'static FieldSpec> {
     RECORD_FIELDS.iter().find(|f| f.name == name && f.applies_to(kind))
@@ -274,6 +338,7 @@ pub fn choices_of(field: &str) -> &'static [Choice] {
     match field {
         "award_level" => AWARD_LEVELS,
         "studio_type" => STUDIO_TYPES,
+        "naming_level" => NAMING_LEVELS,
         "status" => &[],
         _ => RECORD_FIELDS
             .iter()
@@ -295,22 +360,40 @@ pub fn choice_label(field: &str, value: &str, en: bool) -> Option<&'static str> 
     found.map(|c| if en { c.en } else { c.zh })
 }
 
+fn shape_text(shape: Shape) -> String {
+    match shape {
+        Shape::Text(n) => format!("文字（≤ {n} 字）"),
+        Shape::Paragraph(n) => format!("段落（≤ {n} 字）"),
+        Shape::Date => "日期".into(),
+        Shape::Number => "数字".into(),
+        Shape::Choice(_) => "单选".into(),
+        Shape::List => "列表".into(),
+        Shape::Records => "记录编号列表".into(),
+        Shape::Studio => "工作室编号".into(),
+        Shape::Awards => "奖项列表".into(),
+        Shape::Applications => "应用列表".into(),
+        Shape::Integer(min, max) => format!("整数（{min}–{max}）"),
+        Shape::StarHistory => "年份 → 星级（1–5）".into(),
+    }
+}
+
+fn detail_text(field: &FieldSpec) -> String {
+    let choices = field.choices();
+    if choices.is_empty() {
+        field.example.replace('|', "\\|")
+    } else {
+        choices
+            .iter()
+            .map(|c| format!("`{}` {}", c.value, c.zh))
+            .collect::<Vec<_>>()
+            .join("，")
+    }
+}
+
 /// The record fields as the Markdown table of the content format.
 pub fn markdown_table() -> String {
     let mut out = String::from("| 字段 | 名称 | 类型 | 适用 | 必填 | 可选值或示例 |\n|---|---|---|---|---|---|\n");
     for field in RECORD_FIELDS {
-        let shape = match field.shape {
-            Shape::Text(n) => format!("文字（≤ {n} 字）"),
-            Shape::Paragraph(n) => format!("段落（≤ {n} 字）"),
-            Shape::Date => "日期".into(),
-            Shape::Number => "数字".into(),
-            Shape::Choice(_) => "单选".into(),
-            Shape::List => "列表".into(),
-            Shape::Records => "记录编号列表".into(),
-            Shape::Studio => "工作室编号".into(),
-            Shape::Awards => "奖项列表".into(),
-            Shape::Applications => "应用列表".into(),
-        };
         let kinds = if field.kinds.is_empty() {
             "全部".to_string()
         } else {
@@ -321,24 +404,30 @@ pub fn markdown_table() -> String {
                 .collect::<Vec<_>>()
                 .join("、")
         };
-        let choices = field.choices();
-        let detail = if choices.is_empty() {
-            field.example.replace('|', "\\|")
-        } else {
-            choices
-                .iter()
-                .map(|c| format!("`{}` {}", c.value, c.zh))
-                .collect::<Vec<_>>()
-                .join("，")
-        };
         out.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             field.name,
             field.zh,
-            shape,
+            shape_text(field.shape),
             kinds,
             if field.required { "是" } else { "" },
-            detail
+            detail_text(field)
+        ));
+    }
+    out
+}
+
+/// The studio profile fields as the Markdown table of the content format.
+pub fn studio_markdown_table() -> String {
+    let mut out = String::from("| 字段 | 名称 | 类型 | 必填 | 可选值或示例 |\n|---|---|---|---|---|\n");
+    for field in STUDIO_FIELDS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            field.name,
+            field.zh,
+            shape_text(field.shape),
+            if field.required { "是" } else { "" },
+            detail_text(field)
         ));
     }
     out

@@ -159,6 +159,21 @@ pub struct Card {
     pub authors: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
+    /// A patent's dates, which the patent watch computes its dates from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filing_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_date: Option<String>,
+    /// How many projects adopted it (`applied_in`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub adoptions: usize,
+    /// The records that solved a problem, for a studio's "helped" count.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub solved_by: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Card {
@@ -181,6 +196,10 @@ impl Card {
             code: record.application_no.clone().or_else(|| record.method_code.clone()),
             authors: record.authors.clone(),
             review: record.review.clone(),
+            filing_date: record.filing_date.map(|d| d.to_string()),
+            grant_date: record.grant_date.map(|d| d.to_string()),
+            adoptions: record.applied_in.len(),
+            solved_by: record.solved_by.clone(),
         }
     }
 }

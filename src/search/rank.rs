@@ -1,14 +1,15 @@
 //! Answering a search: the query built from the words and filters, the
 //! visibility rule applied inside the search, collecting totals and
 //! facets, re-ranking the best hits by how close the query words stand
-//! (while the likely page is loaded beside it) and loading the page's hits.
+//! (while the likely page is loaded beside it) and loading the page's hits;
+//! and `all_cards`, every visible match of some filters in one pass.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -97,6 +98,31 @@ impl Engine {
             }
             _ => self.search_here(&searcher, request, viewer, started),
         }
+    }
+
+    /// Every record the filters let through that the viewer may see, as
+    /// cards, in one pass: no words, ranking or pages, for lists that need
+    /// all of them (the patent watch, a studio's figures). Paging a search
+    /// 100 at a time re-collects every earlier page, which took 5–9 s for
+    /// 25,000 patents at 100k records.
+    pub fn all_cards(
+        &self,
+        filters: &BTreeMap<FacetField, Vec<String>>,
+        viewer: &Viewer,
+    ) -> Result<Vec<super::Card>, SearchError> {
+        let searcher = self.searcher();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(AllQuery))];
+        clauses.extend(self.filter(filters).into_iter().map(|q| (Occur::Must, q)));
+        let query = BooleanQuery::new(clauses);
+        let rule = self.visibility_rule(viewer);
+        let found = self.collect_visible(&searcher, &query, rule.as_ref(), DocSetCollector)?;
+        let mut addresses: Vec<DocAddress> = found.into_iter().collect();
+        // In index order, so that each block of the store is read once.
+        addresses.sort_unstable();
+        addresses
+            .into_iter()
+            .map(|address| Ok(self.load(&searcher, address)?.card))
+            .collect()
     }
 
     /// A search, on the thread `search` chose, in steps: the query is

@@ -2,8 +2,10 @@
 //! request logging and graceful shutdown. Handlers only translate between
 //! HTTP and the domain modules, one file per area, named after the routes
 //! they answer so that a page is one hop from the table below: `pages`
-//! (HTML: `search`, `record`, `profiles` for studios, alliances and
-//! exhibits, `login`, `errors`, `static_files`; the page frame `Chrome`
+//! (HTML: `search`, `record`, `profiles` for alliances and exhibits,
+//! `studios` for the studio directory and `/api/studios`, `patents` for
+//! the patent watch, its JSON and calendar feed, `login`, `errors`,
+//! `static_files`; the page frame `Chrome`
 //! and the bounded Markdown renderer in `pages/mod.rs`), `api` (JSON reads
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
 //! preview and novelty check), `form` (the publishing form), `review`,
@@ -87,8 +89,12 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::search::search))
         .route("/search", get(pages::search::search))
         .route("/records/{*id}", get(pages::record::record_or_file))
-        .route("/studios", get(pages::profiles::studios))
-        .route("/studios/{id}", get(pages::profiles::studio))
+        .route("/studios", get(pages::studios::studios))
+        .route("/studios/{id}", get(pages::studios::studio))
+        .route("/api/studios", get(pages::studios::api_studios))
+        .route("/patents", get(pages::patents::patents_page))
+        .route("/patents.ics", get(pages::patents::patents_ics))
+        .route("/api/patents", get(pages::patents::api_patents))
         .route("/alliances", get(pages::profiles::alliances))
         .route("/alliances/{id}", get(pages::profiles::alliance))
         .route("/exhibits", get(pages::profiles::exhibits))

@@ -12,5 +12,6 @@ mod publish;
 mod recovery;
 mod search;
 mod security;
+mod studios;
 mod support;
 mod ui;

@@ -1,5 +1,7 @@
 //! HTML pages, one file per area: `search` (the search page), `record`
-//! (a record's page), `profiles` (studios, alliances, exhibits), `login`,
+//! (a record's page), `profiles` (alliances, exhibits), `studios` (the
+//! studio directory, a studio's page, `/api/studios`), `patents` (the
+//! patent watch, `/api/patents`, the calendar feed), `login`,
 //! `errors` (error pages and the fallback) and `static_files`. This module
 //! holds what they share: the page frame (`Chrome`, an extractor),
 //! `render_page`, the bounded Markdown renderer and result cards. Each
@@ -11,10 +13,12 @@
 
 pub mod errors;
 pub mod login;
+pub mod patents;
 pub mod profiles;
 pub mod record;
 pub mod search;
 pub mod static_files;
+pub mod studios;
 
 use std::sync::{Arc, LazyLock};
 

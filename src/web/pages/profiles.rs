@@ -1,5 +1,5 @@
-//! Profiles: the studio and alliance directories and pages, and exhibits,
-//! each listing only the records the viewer may see.
+//! Profiles: the alliance directory and pages, and exhibits, each listing
+//! only the records the viewer may see (studios have `studios.rs`).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -23,14 +23,7 @@ pub struct StudioItem {
     pub type_label: String,
 }
 
-#[derive(Template)]
-#[template(path = "studios.html")]
-pub struct StudiosPage {
-    pub chrome: Chrome,
-    pub studios: Vec<StudioItem>,
-}
-
-fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
+pub(super) fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
     StudioItem {
         id: s.id.clone(),
         name: s.name.clone(),
@@ -41,28 +34,8 @@ fn studio_item(tr: Tr, s: &crate::content::Studio) -> StudioItem {
     }
 }
 
-pub async fn studios(State(state): State<AppState>, _current: Current, chrome: Chrome) -> Result<Response, AppError> {
-    let tr = chrome.tr;
-    let snapshot = state.engine.snapshot();
-    let studios = snapshot.profiles.studios.values().map(|s| studio_item(tr, s)).collect();
-    render_page(&StudiosPage { chrome, studios })
-}
-
-#[derive(Template)]
-#[template(path = "studio.html")]
-pub struct StudioPage {
-    pub chrome: Chrome,
-    pub studio: StudioItem,
-    pub founded: String,
-    pub alliances: Vec<LinkItem>,
-    pub html: String,
-    pub total: usize,
-    pub all_url: String,
-    pub cards: Vec<CardView>,
-}
-
 /// The newest records matching a filter, with the link to all of them.
-fn records_of(
+pub(super) fn records_of(
     state: &AppState,
     viewer: &Viewer,
     tr: Tr,
@@ -75,41 +48,6 @@ fn records_of(
     let results = state.engine.search(&request, viewer)?;
     let url = Links { request: &request }.page(&1);
     Ok((results.total, url, card_views(tr, results.hits)))
-}
-
-pub async fn studio(
-    State(state): State<AppState>,
-    current: Current,
-    chrome: Chrome,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let tr = chrome.tr;
-    let snapshot = state.engine.snapshot();
-    let studio = snapshot.profiles.studios.get(&id).ok_or(AppError::NotFound)?;
-    let rendered = render_markdown(studio.body.clone(), "/studios/".into()).await?;
-    let (total, all_url, cards) = {
-        let (state, viewer, id) = (state.clone(), current.viewer.clone(), id.clone());
-        crate::web::unblock(move || records_of(&state, &viewer, tr, FacetField::Studio, &id)).await??
-    };
-    let alliances = snapshot
-        .profiles
-        .alliances_of(&id)
-        .into_iter()
-        .map(|a| LinkItem {
-            title: a.name.clone(),
-            url: format!("/alliances/{}", a.id),
-        })
-        .collect();
-    render_page(&StudioPage {
-        chrome,
-        studio: studio_item(tr, studio),
-        founded: studio.founded.map(|y| y.to_string()).unwrap_or_default(),
-        alliances,
-        html: rendered.html.clone(),
-        total,
-        all_url,
-        cards,
-    })
 }
 
 pub struct AllianceItem {

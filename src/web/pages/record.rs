@@ -170,7 +170,7 @@ fn record_page(
     // page shows in a place of its own (title, kind, studio, tags,
     // summary, awards, adoptions, links, review) is left out here.
     let en = tr.is_en();
-    let meta: Vec<MetaRow> = RECORD_FIELDS
+    let mut meta: Vec<MetaRow> = RECORD_FIELDS
         .iter()
         .filter(|f| f.applies_to(record.kind))
         .filter(|f| {
@@ -205,6 +205,24 @@ fn record_page(
         })
         .collect();
 
+    // A granted patent's term end and next annual fee, as the patent watch
+    // counts them (an application has neither yet, a lapsed one no more).
+    if record.kind == crate::content::Kind::Patent && record.status.as_deref() == Some("granted") {
+        let (term_end, next_fee) = crate::patents::term_and_fee(
+            record.patent_type.as_deref(),
+            record.filing_date.and_then(crate::patents::to_date),
+            record.status.as_deref(),
+            crate::patents::today_in_beijing(),
+        );
+        for (key, date) in [("term_end", term_end), ("next_fee", next_fee)] {
+            if let Some(date) = date {
+                meta.push(MetaRow {
+                    label: tr.t(key),
+                    value: date.to_string(),
+                });
+            }
+        }
+    }
     let engine = &state.engine;
     // Links to records the viewer may see; the others are left out.
     let links = |ids: &[String]| -> Result<Vec<LinkItem>, AppError> {
