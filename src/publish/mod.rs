@@ -12,6 +12,7 @@
 //! hidden sibling (`.slug.pending.md`) while the approved version stays
 //! published. Staff's own writes publish at once.
 
+mod exhibits;
 mod history;
 
 use std::collections::BTreeSet;
@@ -20,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+pub use exhibits::ExhibitSaved;
 pub use history::{Audience, History, Version, diff};
 
 use crate::auth::{Role, Viewer};

@@ -277,6 +277,23 @@ impl Engine {
         self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Puts an exhibit written through the site into what pages read (or
+    /// takes it out), without reading the whole folder again: the next
+    /// page shows it.
+    pub fn set_exhibit(&self, id: &str, exhibit: Option<crate::content::Exhibit>) {
+        let mut guard = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        let mut profiles = guard.profiles.clone();
+        match exhibit {
+            Some(e) => profiles.exhibits.insert(id.to_string(), e),
+            None => profiles.exhibits.remove(id),
+        };
+        *guard = Arc::new(Snapshot {
+            analyzer: guard.analyzer.clone(),
+            synonyms: guard.synonyms.clone(),
+            profiles,
+        });
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()
     }

@@ -2,11 +2,12 @@
 //! request logging and graceful shutdown. Handlers only translate between
 //! HTTP and the domain modules, one file per area, named after the routes
 //! they answer so that a page is one hop from the table below: `pages`
-//! (HTML: `search`, `record`, `profiles` for studios, alliances and
-//! exhibits, `login`, `errors`, `static_files`; the page frame `Chrome`
+//! (HTML: `search`, `record`, `profiles` for studios and alliances,
+//! `login`, `errors`, `static_files`; the page frame `Chrome`
 //! and the bounded Markdown renderer in `pages/mod.rs`), `api` (JSON reads
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
-//! preview and novelty check), `form` (the publishing form), `review`,
+//! preview and novelty check), `form` (the publishing form), `exhibits`
+//! (exhibit pages, print boards, builder, offline copy), `review`,
 //! `history`, `files` (bundle files and uploads) and `session` (who is
 //! asking, signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
@@ -15,6 +16,7 @@
 
 mod api;
 mod error;
+mod exhibits;
 mod files;
 mod form;
 mod history;
@@ -60,6 +62,9 @@ pub struct AppState {
     pub publisher: Arc<Publisher>,
     /// Mark the session cookie `Secure` (when served behind TLS).
     pub secure_cookies: bool,
+    /// The site's public address (`--public-url`), the base of the QR
+    /// codes on printed boards; a relative path in a QR code is useless.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -73,6 +78,7 @@ impl AppState {
             publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
             engine,
             secure_cookies,
+            public_url: None,
         })
     }
 }
@@ -86,8 +92,16 @@ pub fn router(state: AppState) -> Router {
         .route("/studios/{id}", get(pages::profiles::studio))
         .route("/alliances", get(pages::profiles::alliances))
         .route("/alliances/{id}", get(pages::profiles::alliance))
-        .route("/exhibits", get(pages::profiles::exhibits))
-        .route("/exhibits/{id}", get(pages::profiles::exhibit))
+        .route("/exhibits", get(exhibits::list).post(exhibits::create))
+        .route("/exhibits/{id}", get(exhibits::show))
+        .route("/exhibits/{id}/print", get(exhibits::print))
+        .route(
+            "/exhibits/{id}/edit",
+            get(exhibits::edit_page).post(exhibits::edit_submit),
+        )
+        .route("/exhibits/{id}/export.zip", get(exhibits::export_zip))
+        .route("/add-to-exhibit", get(exhibits::add_page).post(exhibits::add_submit))
+        .route("/api/exhibits/{id}", put(exhibits::put_api))
         .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
@@ -147,6 +161,7 @@ pub async fn serve(
     addr: SocketAddr,
     data_dir: &Path,
     secure_cookies: bool,
+    public_url: Option<String>,
 ) -> anyhow::Result<()> {
     // Watching starts before catching up, so that no edit made meanwhile is
     // missed; registering the watches walks the folders too, so the two
@@ -157,7 +172,9 @@ pub async fn serve(
     };
     tokio::task::spawn_blocking(catch_up).await??;
     let _watcher = watching.await??;
-    let app = router(AppState::new(engine, data_dir, secure_cookies)?);
+    let mut state = AppState::new(engine, data_dir, secure_cookies)?;
+    state.public_url = public_url;
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;

@@ -1,5 +1,5 @@
 //! HTML pages, one file per area: `search` (the search page), `record`
-//! (a record's page), `profiles` (studios, alliances, exhibits), `login`,
+//! (a record's page), `profiles` (studios, alliances), `login`,
 //! `errors` (error pages and the fallback) and `static_files`. This module
 //! holds what they share: the page frame (`Chrome`, an extractor),
 //! `render_page`, the bounded Markdown renderer and result cards. Each
