@@ -707,7 +707,7 @@ fn check_record_refs(r: &mut FieldReader, field: &'static str, ids: &[String], k
     for id in ids {
         if !records.contains(id) {
             let message = match closest(id, records.beside(id)) {
-                Some(best) => format!("警告：找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
+                Some(best) => format!("找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
                 None => format!("找不到记录“{id}”，此链接将不显示"),
             };
             r.problems.push(Problem::new(Severity::Warning, line, field, message));
@@ -834,13 +834,18 @@ fn read_exhibit(r: &mut FieldReader, id: String, text: &str, body: &str, known: 
     if r.raw("items").is_none() && r.raw("sections").is_none() {
         r.error("items", 1, "缺少必填字段：写 items（展项列表）或 sections（板块列表）");
     }
-    for field in ["items", "sections"] {
-        let ids: Vec<String> = sections
-            .iter()
-            .filter(|s| s.title.is_empty() == (field == "items"))
-            .flat_map(|s| s.items.iter().map(|i| i.id.clone()))
-            .collect();
-        check_record_refs(r, if field == "items" { "items" } else { "sections" }, &ids, known);
+    if let Some(records) = &known.records {
+        for section in &sections {
+            let field = if section.title.is_empty() { "items" } else { "sections" };
+            for item in section.items.iter().filter(|i| !records.contains(&i.id)) {
+                let message = match records.closest_to(&item.id) {
+                    Some(best) => format!("找不到记录“{}”，是否应为“{best}”？此项不会展出", item.id),
+                    None => format!("找不到记录“{}”，此项不会展出", item.id),
+                };
+                r.problems
+                    .push(Problem::new(Severity::Warning, item.line, field, message));
+            }
+        }
     }
     Some(Exhibit {
         id,

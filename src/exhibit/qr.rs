@@ -34,7 +34,9 @@ pub fn qr_svg(text: &str) -> Option<String> {
         .quiet_zone(true)
         .build();
     let start = image.find("<svg")?;
-    Some(image[start..].to_string())
+    // Inline in HTML an SVG needs no namespace: without it the page holds
+    // no address but the records' own.
+    Some(image[start..].replace(" xmlns=\"http://www.w3.org/2000/svg\"", ""))
 }
 
 #[cfg(test)]
@@ -49,7 +51,7 @@ mod tests {
         );
         let svg = qr_svg("https://zhihui.example.cn/records/a/b").unwrap();
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
-        assert!(!svg.contains("<?xml"));
+        assert!(!svg.contains("<?xml") && !svg.contains("http"), "{svg}");
         assert!(qr_svg(&"x".repeat(5000)).is_none());
     }
 }
