@@ -316,6 +316,8 @@ pub struct EditPage {
     pub sections: Vec<EditSection>,
     /// (index, title) of every section, for "move to".
     pub targets: Vec<(usize, String)>,
+    /// The latest saves, newest first: (Beijing time, author, action).
+    pub saves: Vec<(String, String, &'static str)>,
 }
 
 /// `GET /exhibits/{id}/edit`: the builder (staff).
@@ -384,7 +386,20 @@ pub async fn edit_page(
             (s.index, title)
         })
         .collect();
+    let saves = state
+        .publisher
+        .history()
+        .versions(&format!("exhibits/{id}"))
+        .into_iter()
+        .rev()
+        .take(5)
+        .map(|v| {
+            let action = if v.action == "create" { "新建" } else { "修改" };
+            (export::beijing_time(v.time as i64), v.author, action)
+        })
+        .collect();
     render_page(&EditPage {
+        saves,
         visibilities: crate::content::VISIBILITIES
             .iter()
             .map(|c| (c.value, if tr.is_en() { c.en } else { c.zh }))

@@ -357,6 +357,11 @@ fn the_builder_is_for_staff_and_keeps_order_sections_and_history() {
     assert_eq!(get_as(&app, None, "/exhibits/new-one").status, 404, "visitors do not");
     let versions = std::fs::read_to_string(app.root.join("data/history/exhibits/wire/versions.jsonl")).unwrap();
     assert!(versions.lines().count() >= 12, "{versions}");
+    let builder = get_as(&app, Some(&t.staff), "/exhibits/wire/edit").body;
+    assert!(
+        builder.contains("最近保存") && builder.contains("staff1"),
+        "the builder lists its saves"
+    );
     let audit = std::fs::read_to_string(app.root.join("data/audit.log")).unwrap();
     assert!(audit.contains("exhibits/wire") && audit.contains("exhibits/new-one"));
 }
