@@ -1072,4 +1072,46 @@ mod tests {
         assert_eq!(e.sections[0].items[1].caption.as_deref(), Some("说明"));
         assert_eq!(e.sections[0].items[1].line, 7);
     }
+
+    #[test]
+    fn exhibits_have_sections_a_cover_and_images_and_say_what_is_wrong() {
+        let text = "---\nkind: exhibit\ntitle: 成果展\ncover: 集团工会\nitems: [tunnel-zhang/a]\nsections:\n  - title: 隧道\n    items:\n      - {id: tunnel-zhang/a, caption: 说明, image: 图.png}\n  - title: 空\n---\n";
+        let (doc, warnings) = parse_document("exhibits/x", text, &known()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let Document::Exhibit(e) = doc else { panic!() };
+        assert_eq!(e.cover.as_deref(), Some("集团工会"));
+        let titles: Vec<&str> = e.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["", "隧道", "空"]);
+        assert_eq!(e.sections[1].items[0].image.as_deref(), Some("图.png"));
+        assert_eq!(e.sections[1].items[0].line, 9);
+        assert_eq!(e.visibility, Visibility::Members, "the default, as for records");
+        let bad = [
+            ("sections:\n  - items: [tunnel-zhang/a]", "板块名称"),
+            ("sections:\n  - 隧道", "{title"),
+            ("sections: 隧道", "板块的列表"),
+            ("items: tunnel-zhang/a", "列表"),
+            ("items:\n  - {caption: 无编号}", "id"),
+            ("items:\n  - {id: tunnel-zhang/a, image: ../x.png}", "附件文件夹"),
+            ("title2: x", "items"),
+        ];
+        for (fields, message) in bad {
+            let text = format!("---\nkind: exhibit\ntitle: 展\n{fields}\n---\n");
+            let problems = parse_document("exhibits/x", &text, &known()).unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.is_error() && p.message.contains(message)),
+                "{fields}: {problems:?}"
+            );
+        }
+        let long = format!(
+            "---\nkind: exhibit\ntitle: 展\nitems:\n  - {{id: tunnel-zhang/a, caption: {}}}\n---\n",
+            "长".repeat(201)
+        );
+        assert!(parse_document("exhibits/x", &long, &known()).is_err());
+        // An unknown record is a warning with the closest id, at the item's line.
+        let typo = "---\nkind: exhibit\ntitle: 展\nitems:\n  - tunnel-zhang/b\n---\n";
+        let (_, warnings) = parse_document("exhibits/x", typo, &known()).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!((warnings[0].line, warnings[0].field.as_str()), (5, "items"));
+        assert!(warnings[0].message.contains("是否应为“tunnel-zhang/a”"), "{warnings:?}");
+    }
 }

@@ -479,6 +479,74 @@ fn page_and_print_show_only_what_the_viewer_may_see_and_count_the_rest() {
         assert_eq!(get_as(&app, Some(&t.member), path).status, 200, "{path}");
     }
     assert!(!app.get("/exhibits").body.contains("/exhibits/inner"));
+
+    // An exhibit written by hand is shown within a second, and goes with its file.
+    let hand = app.content().join("exhibits/by-hand.md");
+    std::fs::write(&hand, FIRST.replace("接触网成果展", "手写的成果展")).unwrap();
+    let shown = app.wait_for(std::time::Duration::from_secs(5), |a| {
+        a.get("/exhibits/by-hand").body.contains("手写的成果展")
+    });
+    assert!(shown, "a new file is picked up");
+    std::fs::write(&hand, FIRST.replace("接触网成果展", "改过的成果展")).unwrap();
+    assert!(app.wait_for(std::time::Duration::from_secs(5), |a| {
+        a.get("/exhibits/by-hand").body.contains("改过的成果展")
+    }));
+    std::fs::remove_file(&hand).unwrap();
+    assert!(
+        app.wait_for(std::time::Duration::from_secs(5), |a| a.get("/exhibits/by-hand").status
+            == 404)
+    );
+}
+
+#[test]
+fn check_reports_unknown_ids_hidden_records_and_missing_images_at_their_lines() {
+    let dir = support::fixture_copy("basic");
+    let text = "---\nkind: exhibit\ntitle: 检查\nvisibility: public\nitems:\n  - tunnel-zhang/segment-repair\nsections:\n  - title: 甲\n    items:\n      - tunnel-zhang/segment-repiar\n      - tunnel-zhang/members-only\n      - {id: power-chen/catenary-manual, image: photo.png}\n      - {id: power-chen/catenary-manual, image: diagram.png}\n      - elsewhere/nothing\n---\n";
+    std::fs::write(dir.path().join("content/exhibits/checked.md"), text).unwrap();
+    let out = support::run(&["check"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("exhibits/checked.md")).collect();
+    assert!(
+        lines.iter().any(|l| l.contains(
+            ":10: sections: 警告：找不到记录“tunnel-zhang/segment-repiar”，是否应为“tunnel-zhang/segment-repair”"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(":11: sections: 警告：") && l.contains("不是公开的")),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(":12: sections: 警告：") && l.contains("photo.png")),
+        "{stdout}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(":14: sections: 警告：找不到记录“elsewhere/nothing”")),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 4, "the rest is fine: {stdout}");
+    // A members exhibit may hold members records; the older fixture file has no complaint.
+    std::fs::write(
+        dir.path().join("content/exhibits/checked.md"),
+        text.replace("visibility: public", "visibility: members")
+            .replace("segment-repiar", "segment-repair")
+            .replace("      - elsewhere/nothing\n", "")
+            .replace("photo.png", "diagram.png"),
+    )
+    .unwrap();
+    let out = support::run(&["check"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("exhibits/checked.md"), "{stdout}");
+    assert!(
+        stdout.contains("exhibits/show.md:7: items: 警告："),
+        "the fixture's public exhibit holds a members record: {stdout}"
+    );
 }
 
 /// Width and height in points of each page of a PDF.
