@@ -605,6 +605,41 @@ fn chromium_prints_one_a4_page_per_board_with_qr_codes_that_decode() {
         assert_eq!(broken, 0, "{query}: a broken image");
         assert!(browser.eval("document.images.length").as_u64().unwrap() >= 1);
     }
+    // Many items, one of them with as much text as a record may hold: the
+    // contents still take one board and no board runs onto a second page.
+    let mut items = String::new();
+    for n in 0..14 {
+        let id = format!("tunnel-zhang/exhibit-{n:02}");
+        let mut text = crate::publish::record("tunnel-zhang", &format!("展项记录{n}"), "展板", "public");
+        if n == 0 {
+            let awards: String = (0..12)
+                .map(|i| format!("  - {{name: 很长的奖项名称第{i}项科技进步奖, level: provincial, year: 2023}}\n"))
+                .collect();
+            text = text.replacen(
+                "visibility: public\n",
+                &format!(
+                    "visibility: public\nsummary: {}\nawards:\n{awards}",
+                    "长摘要".repeat(160)
+                ),
+                1,
+            );
+        }
+        assert_eq!(crate::publish::put(&app, &t.staff, &id, &text, &[]).status, 201, "{id}");
+        items.push_str(&format!("  - {{id: {id}, caption: 说明{n}}}\n"));
+    }
+    let many = format!("---\nkind: exhibit\ntitle: 大展\nvisibility: public\nitems:\n{items}---\n");
+    assert_eq!(put_exhibit(&app, Some(&t.staff), "many", &many, &[]).status, 201);
+    for (query, portrait) in [("", true), ("?orientation=landscape", false)] {
+        browser.goto(&format!("{}/exhibits/many/print{query}", app.base));
+        let sizes = page_sizes(&browser.print_pdf());
+        assert_eq!(sizes.len(), 2 + 14, "{query}: {sizes:?}");
+        assert!(
+            sizes
+                .iter()
+                .all(|(w, _)| (w - if portrait { 595.0 } else { 842.0 }).abs() < 2.0)
+        );
+    }
+
     // A QR code on a board decodes to the record's public address.
     browser.viewport(1000, 1400, false);
     browser.goto(&format!("{}/exhibits/printed/print", app.base));
