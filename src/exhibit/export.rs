@@ -229,14 +229,16 @@ fn record_page(exhibit: &Exhibit, record: &Record, b: &Board, n: &str, files: &[
 }
 
 /// Rendered HTML with nothing that would reach a server: an image or
-/// other resource from elsewhere is dropped (links stay: they are only
-/// followed when clicked).
+/// other resource from elsewhere is dropped, and so is a link to the
+/// site's own root (`/records/…`), which points nowhere on a USB stick
+/// (its text stays). Links to other sites stay: they are only followed
+/// when clicked, by someone online.
 fn offline(html: &str) -> String {
     let mut out = html.to_string();
-    for remote in ["src=\"http://", "src=\"https://", "src=\"//"] {
+    for remote in ["src=\"http://", "src=\"https://", "src=\"//", "src=\"/"] {
         out = out.replace(remote, "data-offline-removed=\"");
     }
-    out
+    out.replace("href=\"/", "data-online-href=\"/")
 }
 
 /// Writes the files under `out` (created if missing), each atomically.

@@ -655,6 +655,30 @@ fn saved_response(saved: &ExhibitSaved) -> Response {
     response
 }
 
+/// `GET /api/exhibits/{id}`: the exhibit's file as it is, with its
+/// `ETag` for a later `PUT … If-Match` (staff, like the writes).
+pub async fn get_api(
+    State(state): State<AppState>,
+    current: Current,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let publisher = state.publisher.clone();
+    let viewer = current.viewer.clone();
+    let (text, etag) = crate::web::unblock(move || publisher.exhibit_text(&viewer, &id))
+        .await??
+        .ok_or(AppError::NotFound)?;
+    let mut response = (StatusCode::OK, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/markdown; charset=utf-8"),
+    );
+    if let Ok(tag) = HeaderValue::from_str(&format!("\"{etag}\"")) {
+        headers.insert(header::ETAG, tag);
+    }
+    Ok(response)
+}
+
 /// `PUT /api/exhibits/{id}` with the whole Markdown file: 201 created,
 /// 200 replaced; `If-Match` / `If-None-Match: *` as for records.
 pub async fn put_api(

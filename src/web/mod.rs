@@ -101,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/exhibits/{id}/export.zip", get(exhibits::export_zip))
         .route("/add-to-exhibit", get(exhibits::add_page).post(exhibits::add_submit))
-        .route("/api/exhibits/{id}", put(exhibits::put_api))
+        .route("/api/exhibits/{id}", get(exhibits::get_api).put(exhibits::put_api))
         .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))

@@ -133,6 +133,16 @@ fn the_builder_is_for_staff_and_keeps_order_sections_and_history() {
         assert_eq!(r.status, status, "{who} creating");
         assert!(!app.content().join("exhibits/theirs.md").exists(), "{who} wrote a file");
     }
+    // Scripts read the file and its version, then write over that version.
+    let read = get_as(&app, Some(&t.staff), "/api/exhibits/wire");
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, FIRST);
+    let tag = read.header("etag").unwrap().to_string();
+    let over = put_exhibit(&app, Some(&t.staff), "wire", FIRST, &[("if-match", &tag)]);
+    assert_eq!(over.status, 200, "{}", over.body);
+    assert_eq!(get_as(&app, Some(&t.publisher), "/api/exhibits/wire").status, 403);
+    assert_eq!(get_as(&app, None, "/api/exhibits/wire").status, 401);
+    assert_eq!(get_as(&app, Some(&t.staff), "/api/exhibits/nowhere").status, 404);
     // Only creating, or only over the version read.
     let again = put_exhibit(&app, Some(&t.staff), "wire", FIRST, &[("if-none-match", "*")]);
     assert_eq!(again.status, 409);
