@@ -28,11 +28,13 @@ pub enum Edit {
         item: usize,
         up: bool,
     },
-    /// Moves an item to the end of another section.
+    /// Moves an item into a section (its own or another), before the item
+    /// at `position` there, or to its end (the builder's select; dragging).
     MoveTo {
         section: usize,
         item: usize,
         target: usize,
+        position: Option<usize>,
     },
     Caption {
         section: usize,
@@ -173,13 +175,21 @@ impl Edit {
                     (false, _) => {}
                 }
             }
-            Edit::MoveTo { section, item, target } => {
+            Edit::MoveTo {
+                section,
+                item,
+                target,
+                position,
+            } => {
                 item_at(sections, section, item)?;
                 if target >= sections.len() {
                     return refuse("sections", GONE);
                 }
                 let moved = sections[section].items.remove(item);
-                sections[target].items.push(moved);
+                // The position was counted with the item still in place.
+                let position = position.map(|p| if section == target && p > item { p - 1 } else { p });
+                let len = sections[target].items.len();
+                sections[target].items.insert(position.unwrap_or(len).min(len), moved);
             }
             Edit::Caption {
                 section,
@@ -377,10 +387,25 @@ mod tests {
             section: 1,
             item: 0,
             target: 0,
+            position: None,
         }
         .apply(&mut e)
         .unwrap();
         assert_eq!(shape(&e), "甲:b,a,c 乙:");
+        // Dropped before an item, in the same section or another.
+        let to = |section, item, target, position| Edit::MoveTo {
+            section,
+            item,
+            target,
+            position,
+        };
+        to(0, 2, 0, Some(0)).apply(&mut e).unwrap();
+        assert_eq!(shape(&e), "甲:c,b,a 乙:");
+        to(0, 0, 0, Some(2)).apply(&mut e).unwrap();
+        assert_eq!(shape(&e), "甲:b,c,a 乙:");
+        to(0, 1, 1, Some(7)).apply(&mut e).unwrap();
+        assert_eq!(shape(&e), "甲:b,a 乙:c");
+        assert!(to(0, 0, 5, None).apply(&mut e).is_err());
     }
 
     #[test]

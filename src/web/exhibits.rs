@@ -426,6 +426,8 @@ pub struct EditForm {
     pub section: usize,
     pub item: usize,
     pub target: usize,
+    /// Where in the target section (dragging); the end when absent.
+    pub position: Option<usize>,
     pub record: String,
     pub caption: String,
     pub image: String,
@@ -454,6 +456,7 @@ impl EditForm {
                 section,
                 item,
                 target: self.target,
+                position: self.position,
             },
             "caption" => Edit::Caption {
                 section,

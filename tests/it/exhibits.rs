@@ -813,3 +813,88 @@ fn the_offline_copy_opens_from_a_folder_with_nothing_fetched_and_only_public_rec
         "{record}"
     );
 }
+
+#[test]
+fn public_urls_must_be_absolute_and_an_export_without_one_has_no_qr_codes() {
+    let dir = support::fixture_copy("basic");
+    for bad in [
+        "zhihui.example.cn",
+        "ftp://zhihui.example.cn",
+        "https://",
+        "https://a b",
+    ] {
+        let out = support::run(&["serve", "--public-url", bad], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("https://"),
+            "{bad}: says what to write"
+        );
+    }
+    let target = dir.path().join("copy");
+    let out = support::run(
+        &["export", "exhibit", "show", "--out", target.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--public-url"));
+    let index = std::fs::read_to_string(target.join("index.html")).unwrap();
+    assert!(!index.contains("<svg") && index.contains("未设置公开地址"));
+    assert!(index.contains("一种桥梁支座锚栓定位装置") && !index.contains("联盟内部盾构掘进参数库"));
+    // Exporting again over the same folder works (files are replaced).
+    let again = support::run(
+        &["export", "exhibit", "show", "--out", target.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(again.status.success());
+}
+
+#[test]
+fn dragging_in_the_builder_submits_the_same_move_as_the_buttons() {
+    let Some(binary) = chromium() else { return };
+    let (app, t) = app(&[]);
+    let text = "---\nkind: exhibit\ntitle: 拖动\nsections:\n  - title: 甲\n    items:\n      - tunnel-zhang/segment-repair\n      - bridge-li/anchor-patent\n      - power-chen/open-problem\n  - title: 乙\n    items:\n      - power-chen/catenary-manual\n---\n";
+    assert_eq!(put_exhibit(&app, Some(&t.staff), "drag", text, &[]).status, 201);
+    let (cookie, _) = crate::publish::sign_in(&app, "staff1");
+    let mut browser = Browser::start(binary);
+    browser.goto(&format!("{}/healthz", app.base));
+    browser.eval(&format!("document.cookie = {:?}", format!("{cookie}; path=/")));
+    let drag = |browser: &mut Browser, from: &str, onto: &str| {
+        browser.goto(&format!("{}/exhibits/drag/edit", app.base));
+        browser.wait_for(
+            "document.querySelector('li[draggable=\"true\"]')",
+            "the builder's script",
+        );
+        browser.eval(&format!(
+            "(() => {{ const from = [...document.querySelectorAll('li[data-item]')].find(li => li.textContent.includes({from:?})); \
+             const onto = {onto}; const dt = new DataTransfer(); \
+             from.dispatchEvent(new DragEvent('dragstart', {{bubbles: true, dataTransfer: dt}})); \
+             onto.dispatchEvent(new DragEvent('dragover', {{bubbles: true, cancelable: true, dataTransfer: dt}})); \
+             onto.dispatchEvent(new DragEvent('drop', {{bubbles: true, cancelable: true, dataTransfer: dt}})); }})()"
+        ));
+    };
+    let before = shape(&app, "drag");
+    drag(
+        &mut browser,
+        "power-chen/open-problem",
+        "[...document.querySelectorAll('li[data-item]')].find(li => li.textContent.includes('tunnel-zhang/segment-repair'))",
+    );
+    assert!(
+        app.wait_for(std::time::Duration::from_secs(5), |a| shape(a, "drag") != before),
+        "the drop saved nothing"
+    );
+    assert_eq!(
+        shape(&app, "drag"),
+        "甲:power-chen/open-problem,tunnel-zhang/segment-repair,bridge-li/anchor-patent 乙:power-chen/catenary-manual"
+    );
+    let before = shape(&app, "drag");
+    drag(
+        &mut browser,
+        "bridge-li/anchor-patent",
+        "document.querySelector('ol[data-section=\"1\"]')",
+    );
+    assert!(app.wait_for(std::time::Duration::from_secs(5), |a| shape(a, "drag") != before));
+    assert_eq!(
+        shape(&app, "drag"),
+        "甲:power-chen/open-problem,tunnel-zhang/segment-repair 乙:power-chen/catenary-manual,bridge-li/anchor-patent"
+    );
+}
