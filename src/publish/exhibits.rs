@@ -30,7 +30,9 @@ fn staff_only(viewer: &Viewer) -> Result<(), PublishError> {
 
 impl Publisher {
     fn exhibit_path(&self, id: &str) -> Result<std::path::PathBuf, PublishError> {
-        exhibit::check_id(id).map_err(PublishError::BadId)?;
+        exhibit::check_id(id).map_err(|message| {
+            PublishError::Invalid(vec![Problem::error(1, "id", format!("成果展编号无效：{message}"))])
+        })?;
         Ok(self.engine.content_root().join("exhibits").join(format!("{id}.md")))
     }
 

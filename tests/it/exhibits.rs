@@ -174,14 +174,14 @@ fn the_builder_is_for_staff_and_keeps_order_sections_and_history() {
     assert_eq!(r.json()["errors"][0]["line"], 7);
     let twice = FIRST.replace("---\n\n介绍", "  - tunnel-zhang/segment-repair\n---\n\n介绍");
     assert_eq!(put_exhibit(&app, Some(&t.staff), "wire", &twice, &[]).status, 422);
-    for bad in ["%2E%2E", "a%2Fb"] {
+    for bad in ["%2E%2E", "a%2Fb", ".hidden", "a%E2%80%8Bb"] {
         let r = put_exhibit(&app, Some(&t.staff), bad, FIRST, &[]);
-        assert!(
-            r.status == 422 || r.status == 400 || r.status == 404,
-            "{bad}: {}",
-            r.status
-        );
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+        assert_eq!(r.json()["errors"][0]["field"], "id", "{bad}");
     }
+    let r = post_form(&app, Some(&t.staff), "/exhibits", &[("id", "a/b"), ("title", "展")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("成果展编号无效"), "{}", r.body);
     assert!(!app.content().join("wire.md").exists());
     assert_eq!(shape(&app, "wire"), ":tunnel-zhang/segment-repair");
 
