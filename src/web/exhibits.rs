@@ -186,10 +186,44 @@ fn path_part(id: &str) -> String {
         .replace('+', "%20")
 }
 
+/// The exhibit page's own words in the interface's language (the print
+/// and the builder are in Chinese: boards hang in Chinese workplaces, and
+/// the builder is for union staff).
+pub struct Words {
+    pub print: &'static str,
+    pub landscape: &'static str,
+    pub edit: &'static str,
+    pub download: &'static str,
+    pub authors: &'static str,
+    pub scan: &'static str,
+    pub left_out: String,
+}
+
+impl Words {
+    fn new(en: bool, left_out: usize) -> Words {
+        let pick = |zh: &'static str, en_text: &'static str| if en { en_text } else { zh };
+        Words {
+            print: pick("打印 A4 展板", "Print A4 boards"),
+            landscape: pick("横向", "landscape"),
+            edit: pick("编辑成果展", "Edit the exhibit"),
+            download: pick("下载离线版（ZIP）", "Download the offline copy (ZIP)"),
+            authors: crate::content::spec::record_field("authors", crate::content::Kind::Achievement)
+                .map_or("", |f| f.label(en)),
+            scan: pick("扫码查看", "Scan to open"),
+            left_out: if en {
+                format!("{left_out} more item(s) you may not see are not shown.")
+            } else {
+                format!("另有 {left_out} 项您无权查看，未显示。")
+            },
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "exhibit.html")]
 pub struct ExhibitPage {
     pub chrome: Chrome,
+    pub w: Words,
     pub id: String,
     pub title: String,
     pub cover: String,
@@ -214,6 +248,7 @@ pub async fn show(
         crate::web::unblock(move || gather(&state, &viewer, &exhibit, en, false)).await??
     };
     render_page(&ExhibitPage {
+        w: Words::new(en, gathered.left_out),
         chrome,
         id: exhibit.id.clone(),
         title: exhibit.title.clone(),

@@ -456,6 +456,15 @@ fn page_and_print_show_only_what_the_viewer_may_see_and_count_the_rest() {
         anonymous.body.contains("专利状态") || anonymous.body.contains("专利类型"),
         "the key facts of a patent"
     );
+    let english = app.get("/exhibits/show?lang=en").body;
+    assert!(
+        english.contains("Print A4 boards") && english.contains("1 more item(s)"),
+        "{english}"
+    );
+    assert!(
+        english.contains("Patent") && !english.contains("专利类型"),
+        "labels from the field table"
+    );
     let member = get_as(&app, Some(&t.member), "/exhibits/show").body;
     assert!(member.contains("联盟内部盾构掘进参数库") && !member.contains("另有"));
     assert!(!anonymous.body.contains("/export.zip") && !member.contains("/edit\""));
