@@ -52,6 +52,10 @@ enum Command {
         /// (Beijing time), UTC, or a fixed offset such as +08:00.
         #[arg(long, default_value = "Asia/Shanghai", value_parser = crate::web::clock::Clock::parse)]
         time_zone: crate::web::clock::Clock,
+        /// The site's public address (https://…), the base of the QR codes
+        /// printed on exhibit boards.
+        #[arg(long, value_parser = public_url)]
+        public_url: Option<String>,
     },
     /// Bring the index up to date (only what changed), or rebuild it.
     Index {
@@ -77,6 +81,11 @@ enum Command {
         #[command(subcommand)]
         action: PatentsAction,
     },
+    /// Write an offline copy (static HTML, images, QR codes) of content.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// Manage accounts (passwords are read from standard input).
     User {
         #[command(subcommand)]
@@ -94,6 +103,37 @@ enum Command {
         #[arg(long, default_value = "data", global = true)]
         data: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// An exhibit and the pages of its public records, as a folder that
+    /// opens from a USB stick without a server.
+    Exhibit {
+        /// The exhibit's id (`content/exhibits/<id>.md`).
+        id: String,
+        /// Folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        /// The site's public address, for the QR codes (none without it).
+        #[arg(long, value_parser = public_url)]
+        public_url: Option<String>,
+    },
+}
+
+/// A public address must be absolute: a QR code of a path opens nothing.
+fn public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| "应以 https:// 或 http:// 开头，例如 https://zhihui.example.cn".to_string())?;
+    if rest.is_empty() || rest.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
+        return Err("应为网站的地址，例如 https://zhihui.example.cn（不含空格、? 或 #）".into());
+    }
+    Ok(url.to_string())
 }
 
 #[derive(Subcommand)]
@@ -223,6 +263,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { action, data, content } => user(action, &data, &content),
+        Command::Export {
+            what:
+                ExportWhat::Exhibit {
+                    id,
+                    out,
+                    content,
+                    public_url,
+                },
+        } => export_exhibit(&id, &out, &content, public_url.as_deref()),
         Command::Token { action, data } => token(action, &data),
         Command::Serve {
             paths,
@@ -230,6 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             secure_cookies,
             time_zone,
+            public_url,
         } => {
             let engine = Arc::new(Engine::open(&paths.content, &paths.index).context("无法打开索引")?);
             let catch_up = {
@@ -257,10 +307,66 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &data,
                 secure_cookies,
                 time_zone,
+                public_url,
             ))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `zhihui export exhibit`: read from the files (no index needed, so it
+/// runs beside a server), only public records.
+fn export_exhibit(id: &str, out: &Path, content: &Path, public_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    use crate::content::{Document, parse_document};
+    use crate::exhibit::export;
+    let scan = load::scan(content).with_context(|| format!("无法读取内容文件夹 {}", content.display()))?;
+    let profiles = load::load_profiles(content, &scan);
+    let Some(exhibit) = profiles.exhibits.get(id) else {
+        let known: Vec<String> = profiles.exhibits.keys().cloned().collect();
+        match crate::content::closest(id, &known) {
+            Some(best) => eprintln!("找不到成果展“{id}”，是否应为“{best}”？"),
+            None => eprintln!("找不到成果展“{id}”（content/exhibits/{id}.md 不存在或有错误，可用 zhihui check 查看）"),
+        }
+        return Ok(ExitCode::from(1));
+    };
+    let known = profiles.known_ids(None);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let source = export::Source {
+        exhibit,
+        profiles: &profiles,
+        content_root: content,
+        public_url,
+        now,
+    };
+    let built = export::build(&source, |wanted| {
+        let file = scan.documents.iter().find(|d| d.id == wanted)?;
+        let text = std::fs::read_to_string(content.join(&file.rel)).ok()?;
+        match parse_document(wanted, &text, &known) {
+            Ok((Document::Record(record), _)) => Some(export::Found {
+                record: *record,
+                rel: file.rel.clone(),
+            }),
+            _ => None,
+        }
+    });
+    export::write_dir(&built, out).with_context(|| format!("无法写入 {}", out.display()))?;
+    println!(
+        "已导出成果展“{}”：{} 项{}，打开 {}",
+        exhibit.title,
+        built.shown,
+        if built.left_out > 0 {
+            format!("（另有 {} 项非公开或找不到，未导出）", built.left_out)
+        } else {
+            String::new()
+        },
+        out.join("index.html").display()
+    );
+    if public_url.is_none() {
+        eprintln!("提示：未设置 --public-url，展项不带二维码");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints `done/total` on one line when stderr is a terminal and the

@@ -2,7 +2,8 @@
 //! index shortly after they happen, batching bursts of events.
 //!
 //! Edits to record files are applied by path, without walking the folder
-//! (at 100k records a walk takes seconds); anything else — profiles, the
+//! (at 100k records a walk takes seconds), and so are edits to exhibits
+//! (in no index: only re-read); anything else — other profiles, the
 //! dictionary, folders, attachments, an overflowing event queue, a large
 //! batch — syncs the whole folder.
 //!
@@ -26,6 +27,8 @@ const MOST_PATHS: usize = 256;
 /// What one event asks to bring up to date.
 enum Change {
     Record(String),
+    /// An exhibit's id (`content/exhibits/<id>.md`).
+    Exhibit(String),
     Everything,
 }
 
@@ -35,6 +38,13 @@ fn record_rel(root: &Path, path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
     let id = load::id_for(&rel).ok()?;
     (Section::of_id(&id) == Section::Records && load::is_record_file(root, &rel)).then_some(rel)
+}
+
+/// The exhibit an event path is, if it is one.
+fn exhibit_id(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
+    let id = load::id_for(&rel).ok()?;
+    (Section::of_id(&id) == Section::Exhibits).then(|| Section::local_id(&id).to_string())
 }
 
 /// How long to wait for more events before syncing: a `git pull` or an
@@ -59,7 +69,11 @@ pub fn spawn(engine: Arc<Engine>) -> anyhow::Result<notify::RecommendedWatcher> 
             return;
         }
         for path in event.paths.iter().filter(|p| !is_ignored(&root, p)) {
-            let change = record_rel(&root, path).map_or(Change::Everything, Change::Record);
+            let change = match (record_rel(&root, path), exhibit_id(&root, path)) {
+                (Some(rel), _) => Change::Record(rel),
+                (None, Some(id)) => Change::Exhibit(id),
+                (None, None) => Change::Everything,
+            };
             let _ = tx.send(change);
         }
     })?;
@@ -68,11 +82,15 @@ pub fn spawn(engine: Arc<Engine>) -> anyhow::Result<notify::RecommendedWatcher> 
         while let Some(first) = rx.recv().await {
             tokio::time::sleep(SETTLE).await;
             let mut records = BTreeSet::new();
+            let mut exhibits = BTreeSet::new();
             let mut everything = false;
             for change in std::iter::once(first).chain(std::iter::from_fn(|| rx.try_recv().ok())) {
                 match change {
                     Change::Record(rel) => {
                         records.insert(rel);
+                    }
+                    Change::Exhibit(id) => {
+                        exhibits.insert(id);
                     }
                     Change::Everything => everything = true,
                 }
@@ -82,6 +100,9 @@ pub fn spawn(engine: Arc<Engine>) -> anyhow::Result<notify::RecommendedWatcher> 
                 if everything || records.len() > MOST_PATHS {
                     engine.sync(false, &|_, _| {})
                 } else {
+                    for id in &exhibits {
+                        engine.reload_exhibit(id);
+                    }
                     engine.sync_paths(&records.into_iter().collect::<Vec<_>>(), false)
                 }
             })

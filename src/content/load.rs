@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, RecordIds, Section, Studio, parse_document};
+use super::{
+    Alliance, Document, Exhibit, FileProblem, KnownIds, Problem, RecordIds, Section, Severity, Studio, Visibility,
+    parse_document,
+};
 
 pub const DICTIONARY_FILE: &str = "dictionary.txt";
 pub const SYNONYMS_FILE: &str = "synonyms.txt";
@@ -401,11 +404,18 @@ pub fn check(root: &Path) -> std::io::Result<Checked> {
     let known = profiles.known_ids(Some(scan.record_ids()));
     let mut problems: Vec<FileProblem> = scan.problems.clone();
     problems.extend(profiles.problems.iter().cloned());
+    // Who may see each valid record, for the exhibits' checks below.
+    let mut audiences: HashMap<String, (Visibility, String)> = HashMap::new();
     for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
         let path = root.join(&file.rel);
         let found = match std::fs::read_to_string(&path) {
             Ok(text) => match parse_document(&file.id, &text, &known) {
-                Ok((_, warnings)) => warnings,
+                Ok((doc, warnings)) => {
+                    if let Document::Record(r) = doc {
+                        audiences.insert(r.id.clone(), (r.effective_visibility(), file.rel.clone()));
+                    }
+                    warnings
+                }
                 Err(errors) => errors,
             },
             Err(e) => vec![Problem::error(1, "file", format!("无法读取，或不是 UTF-8 文本：{e}"))],
@@ -416,11 +426,68 @@ pub fn check(root: &Path) -> std::io::Result<Checked> {
             problem,
         }));
     }
+    problems.extend(check_exhibits(root, &profiles, &audiences));
     problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
     Ok(Checked {
         files: scan.documents.len(),
         problems,
     })
+}
+
+/// What only the whole folder tells of an exhibit: a public exhibit
+/// holding a record visitors may not see (they would see a gap), and an
+/// image that is not a file of its record's bundle.
+fn check_exhibits(
+    root: &Path,
+    profiles: &Profiles,
+    audiences: &HashMap<String, (Visibility, String)>,
+) -> Vec<FileProblem> {
+    let mut problems = Vec::new();
+    for exhibit in profiles.exhibits.values() {
+        let path = root
+            .join("exhibits")
+            .join(format!("{}.md", exhibit.id))
+            .display()
+            .to_string();
+        let field = |title: &str| if title.is_empty() { "items" } else { "sections" };
+        for section in &exhibit.sections {
+            for item in &section.items {
+                let Some((visibility, rel)) = audiences.get(&item.id) else {
+                    continue;
+                };
+                if exhibit.visibility == Visibility::Public && *visibility != Visibility::Public {
+                    problems.push(FileProblem {
+                        path: path.clone(),
+                        problem: Problem::new(
+                            Severity::Warning,
+                            item.line,
+                            field(&section.title),
+                            format!(
+                                "公开的成果展中，记录“{}”不是公开的（{}）：访客看不到这一项",
+                                item.id,
+                                super::spec::choice_label("visibility", visibility.as_str(), false).unwrap_or("")
+                            ),
+                        ),
+                    });
+                }
+                if let Some(image) = &item.image {
+                    let present = bundle_dir(root, rel).is_some_and(|dir| dir.join(image).is_file());
+                    if !present {
+                        problems.push(FileProblem {
+                            path: path.clone(),
+                            problem: Problem::new(
+                                Severity::Warning,
+                                item.line,
+                                field(&section.title),
+                                format!("记录“{}”的附件中没有图片“{image}”，将显示它的第一张图片", item.id),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// The folder a record's files live in, if it is a page bundle.

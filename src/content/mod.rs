@@ -356,20 +356,43 @@ pub struct Alliance {
     pub body: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One record shown in an exhibit, with what the exhibit says of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExhibitItem {
     pub id: String,
     pub caption: Option<String>,
+    /// A file of the record's page bundle to show instead of its first image.
+    pub image: Option<String>,
+    /// Line of the item in its file, for messages.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// A 板块: a titled group of items. Items written under `items` (the
+/// older format) form a first section without a title.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExhibitSection {
+    pub title: String,
+    pub items: Vec<ExhibitItem>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Exhibit {
     pub id: String,
     pub title: String,
-    pub items: Vec<ExhibitItem>,
+    /// The cover board's text (a line or two under the title).
+    pub cover: Option<String>,
+    pub sections: Vec<ExhibitSection>,
     pub visibility: Visibility,
     #[serde(skip)]
     pub body: String,
+}
+
+impl Exhibit {
+    /// Every item in order, section after section.
+    pub fn items(&self) -> impl Iterator<Item = &ExhibitItem> {
+        self.sections.iter().flat_map(|s| s.items.iter())
+    }
 }
 
 /// Which part of `content/` a file sits in, and so what it must be.
@@ -429,6 +452,11 @@ impl FromIterator<String> for RecordIds {
 impl RecordIds {
     pub fn contains(&self, id: &str) -> bool {
         self.ids.contains(id)
+    }
+
+    /// The id most like `id` among those in its folder, to suggest.
+    pub fn closest_to(&self, id: &str) -> Option<&str> {
+        closest(id, self.beside(id))
     }
 
     /// The ids in the folder of `id`: what a mistyped reference may have
@@ -522,7 +550,7 @@ pub fn parse_document(id: &str, text: &str, known: &KnownIds) -> Result<(Documen
             .map(|rec| Document::Record(Box::new(rec))),
         Section::Studios => read_studio(&mut r, local, body, known).map(Document::Studio),
         Section::Alliances => read_alliance(&mut r, local, body, known).map(Document::Alliance),
-        Section::Exhibits => read_exhibit(&mut r, local, body, known).map(Document::Exhibit),
+        Section::Exhibits => read_exhibit(&mut r, local, text, body, known).map(Document::Exhibit),
     };
     let (problems, unknown) = r.finish();
     match doc {
@@ -698,7 +726,7 @@ fn check_record_refs(r: &mut FieldReader, field: &'static str, ids: &[String], k
     for id in ids {
         if !records.contains(id) {
             let message = match closest(id, records.beside(id)) {
-                Some(best) => format!("警告：找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
+                Some(best) => format!("找不到记录“{id}”，是否应为“{best}”？此链接将不显示"),
                 None => format!("找不到记录“{id}”，此链接将不显示"),
             };
             r.problems.push(Problem::new(Severity::Warning, line, field, message));
@@ -823,43 +851,157 @@ fn read_alliance(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) 
     })
 }
 
-fn read_exhibit(r: &mut FieldReader, id: String, body: &str, known: &KnownIds) -> Option<Exhibit> {
+/// Longest caption and section title, in characters.
+pub const EXHIBIT_CAPTION_CHARS: usize = 200;
+pub const EXHIBIT_SECTION_CHARS: usize = 60;
+pub const EXHIBIT_COVER_CHARS: usize = 300;
+
+fn read_exhibit(r: &mut FieldReader, id: String, text: &str, body: &str, known: &KnownIds) -> Option<Exhibit> {
     let title = r.required_string("title", 200);
     let visibility = r.choice("visibility", VISIBILITIES).and_then(|v| Visibility::parse(&v));
-    let line = r.line_of("items");
-    let mut items = Vec::new();
+    let cover = r.string("cover", EXHIBIT_COVER_CHARS);
     r.mark_used("items");
+    r.mark_used("sections");
+    let mut sections = Vec::new();
+    let items_line = r.line_of("items");
     match r.raw("items").cloned() {
         Some(serde_yaml_ng::Value::Sequence(seq)) => {
-            for item in seq {
-                match item {
-                    serde_yaml_ng::Value::String(s) => items.push(ExhibitItem {
-                        id: s.trim().to_string(),
-                        caption: None,
-                    }),
-                    serde_yaml_ng::Value::Mapping(m) => match map_str(&m, "id") {
-                        Some(id) => items.push(ExhibitItem {
-                            id,
-                            caption: map_str(&m, "caption"),
-                        }),
-                        None => r.error("items", line, "每个展项都需要 id（记录编号）"),
-                    },
-                    _ => r.error("items", line, "展项应为记录编号，或 {id: …, caption: …}"),
-                }
+            let items = read_exhibit_items(r, "items", items_line, &seq, text);
+            if !items.is_empty() {
+                sections.push(ExhibitSection {
+                    title: String::new(),
+                    items,
+                });
             }
         }
-        None => r.error("items", 1, "缺少必填字段"),
-        Some(_) => r.error("items", line, "应为记录编号的列表"),
+        None | Some(serde_yaml_ng::Value::Null) => {}
+        Some(_) => r.error("items", items_line, "应为记录编号的列表"),
     }
-    let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
-    check_record_refs(r, "items", &ids, known);
+    let sections_line = r.line_of("sections");
+    match r.raw("sections").cloned() {
+        Some(serde_yaml_ng::Value::Sequence(seq)) => {
+            for section in seq {
+                let serde_yaml_ng::Value::Mapping(m) = section else {
+                    r.error("sections", sections_line, "每个板块应写成 {title: …, items: […]}");
+                    continue;
+                };
+                let title = map_str(&m, "title").unwrap_or_default();
+                if title.is_empty() {
+                    r.error("sections", sections_line, "每个板块都需要 title（板块名称）");
+                } else if title.chars().count() > EXHIBIT_SECTION_CHARS {
+                    r.error(
+                        "sections",
+                        sections_line,
+                        format!("板块名称“{title}”过长：最多 {EXHIBIT_SECTION_CHARS} 个字符"),
+                    );
+                }
+                let items = match m.get("items") {
+                    Some(serde_yaml_ng::Value::Sequence(seq)) => {
+                        read_exhibit_items(r, "sections", sections_line, seq, text)
+                    }
+                    None | Some(serde_yaml_ng::Value::Null) => Vec::new(),
+                    Some(_) => {
+                        r.error("sections", sections_line, format!("板块“{title}”的 items 应为列表"));
+                        Vec::new()
+                    }
+                };
+                sections.push(ExhibitSection { title, items });
+            }
+        }
+        None | Some(serde_yaml_ng::Value::Null) => {}
+        Some(_) => r.error(
+            "sections",
+            sections_line,
+            "应为板块的列表，每个写成 {title: …, items: […]}",
+        ),
+    }
+    if r.raw("items").is_none() && r.raw("sections").is_none() {
+        r.error("items", 1, "缺少必填字段：写 items（展项列表）或 sections（板块列表）");
+    }
+    if let Some(records) = &known.records {
+        for section in &sections {
+            let field = if section.title.is_empty() { "items" } else { "sections" };
+            for item in section.items.iter().filter(|i| !records.contains(&i.id)) {
+                let message = match records.closest_to(&item.id) {
+                    Some(best) => format!("找不到记录“{}”，是否应为“{best}”？此项不会展出", item.id),
+                    None => format!("找不到记录“{}”，此项不会展出", item.id),
+                };
+                r.problems
+                    .push(Problem::new(Severity::Warning, item.line, field, message));
+            }
+        }
+    }
     Some(Exhibit {
         id,
         title: title?,
-        items,
+        cover,
+        sections,
         visibility: visibility.unwrap_or(Visibility::Members),
         body: body.to_string(),
     })
+}
+
+/// The items of a list: ids, or `{id, caption, image}`.
+fn read_exhibit_items(
+    r: &mut FieldReader,
+    field: &'static str,
+    line: usize,
+    seq: &[serde_yaml_ng::Value],
+    text: &str,
+) -> Vec<ExhibitItem> {
+    let mut items = Vec::new();
+    for item in seq {
+        let (id, caption, image) = match item {
+            serde_yaml_ng::Value::String(s) if !s.trim().is_empty() => (s.trim().to_string(), None, None),
+            serde_yaml_ng::Value::Mapping(m) => match map_str(m, "id") {
+                Some(id) => (id, map_str(m, "caption"), map_str(m, "image")),
+                None => {
+                    r.error(field, line, "每个展项都需要 id（记录编号）");
+                    continue;
+                }
+            },
+            _ => {
+                r.error(field, line, "展项应为记录编号，或 {id: …, caption: …, image: …}");
+                continue;
+            }
+        };
+        let at = item_line(text, line, items.last().map_or(line, |i: &ExhibitItem| i.line), &id);
+        if let Some(c) = &caption
+            && c.chars().count() > EXHIBIT_CAPTION_CHARS
+        {
+            r.error(
+                field,
+                at,
+                format!("“{id}”的说明过长：最多 {EXHIBIT_CAPTION_CHARS} 个字符"),
+            );
+        }
+        if let Some(name) = &image
+            && (name.contains(['/', '\\']) || name.starts_with('.') || name.to_ascii_lowercase().ends_with(".md"))
+        {
+            r.error(
+                field,
+                at,
+                format!("“{id}”的图片“{name}”应为该记录附件文件夹中的一个文件名"),
+            );
+        }
+        items.push(ExhibitItem {
+            id,
+            caption,
+            image,
+            line: at,
+        });
+    }
+    items
+}
+
+/// The line of the item `id` in the file: the first line after `after`
+/// that names it (the front matter reader keeps lines of fields only).
+fn item_line(text: &str, field_line: usize, after: usize, id: &str) -> usize {
+    text.lines()
+        .enumerate()
+        .skip(after.max(field_line))
+        .find(|(_, l)| l.contains(id))
+        .map_or(field_line, |(n, _)| n + 1)
 }
 
 #[cfg(test)]
@@ -1061,6 +1203,50 @@ mod tests {
         let (doc, _) = parse_document("exhibits/2024", text, &known()).unwrap();
         let Document::Exhibit(e) = doc else { panic!() };
         assert_eq!(e.id, "2024");
-        assert_eq!(e.items[1].caption.as_deref(), Some("说明"));
+        assert_eq!(e.sections.len(), 1);
+        assert_eq!(e.sections[0].items[1].caption.as_deref(), Some("说明"));
+        assert_eq!(e.sections[0].items[1].line, 7);
+    }
+
+    #[test]
+    fn exhibits_have_sections_a_cover_and_images_and_say_what_is_wrong() {
+        let text = "---\nkind: exhibit\ntitle: 成果展\ncover: 集团工会\nitems: [tunnel-zhang/a]\nsections:\n  - title: 隧道\n    items:\n      - {id: tunnel-zhang/a, caption: 说明, image: 图.png}\n  - title: 空\n---\n";
+        let (doc, warnings) = parse_document("exhibits/x", text, &known()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let Document::Exhibit(e) = doc else { panic!() };
+        assert_eq!(e.cover.as_deref(), Some("集团工会"));
+        let titles: Vec<&str> = e.sections.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles, ["", "隧道", "空"]);
+        assert_eq!(e.sections[1].items[0].image.as_deref(), Some("图.png"));
+        assert_eq!(e.sections[1].items[0].line, 9);
+        assert_eq!(e.visibility, Visibility::Members, "the default, as for records");
+        let bad = [
+            ("sections:\n  - items: [tunnel-zhang/a]", "板块名称"),
+            ("sections:\n  - 隧道", "{title"),
+            ("sections: 隧道", "板块的列表"),
+            ("items: tunnel-zhang/a", "列表"),
+            ("items:\n  - {caption: 无编号}", "id"),
+            ("items:\n  - {id: tunnel-zhang/a, image: ../x.png}", "附件文件夹"),
+            ("title2: x", "items"),
+        ];
+        for (fields, message) in bad {
+            let text = format!("---\nkind: exhibit\ntitle: 展\n{fields}\n---\n");
+            let problems = parse_document("exhibits/x", &text, &known()).unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.is_error() && p.message.contains(message)),
+                "{fields}: {problems:?}"
+            );
+        }
+        let long = format!(
+            "---\nkind: exhibit\ntitle: 展\nitems:\n  - {{id: tunnel-zhang/a, caption: {}}}\n---\n",
+            "长".repeat(201)
+        );
+        assert!(parse_document("exhibits/x", &long, &known()).is_err());
+        // An unknown record is a warning with the closest id, at the item's line.
+        let typo = "---\nkind: exhibit\ntitle: 展\nitems:\n  - tunnel-zhang/b\n---\n";
+        let (_, warnings) = parse_document("exhibits/x", typo, &known()).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!((warnings[0].line, warnings[0].field.as_str()), (5, "items"));
+        assert!(warnings[0].message.contains("是否应为“tunnel-zhang/a”"), "{warnings:?}");
     }
 }

@@ -13,6 +13,7 @@
 //! published. Staff's own writes publish at once.
 
 pub mod drafts;
+mod exhibits;
 mod history;
 
 use std::collections::BTreeSet;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+pub use exhibits::ExhibitSaved;
 pub use history::{Audience, History, Version, diff};
 
 use crate::auth::{Role, Viewer};

@@ -277,6 +277,44 @@ impl Engine {
         self.snapshot.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Puts an exhibit written through the site into what pages read (or
+    /// takes it out), without reading the whole folder again: the next
+    /// page shows it.
+    pub fn set_exhibit(&self, id: &str, exhibit: Option<crate::content::Exhibit>) {
+        let mut guard = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        let mut profiles = guard.profiles.clone();
+        match exhibit {
+            Some(e) => profiles.exhibits.insert(id.to_string(), e),
+            None => profiles.exhibits.remove(id),
+        };
+        *guard = Arc::new(Snapshot {
+            analyzer: guard.analyzer.clone(),
+            synonyms: guard.synonyms.clone(),
+            profiles,
+        });
+    }
+
+    /// Reads one exhibit's file again (an edit by hand, seen by the
+    /// watcher) and shows it, or takes it out when it is gone or invalid:
+    /// an exhibit is in no index, so no walk of the folder is needed.
+    pub fn reload_exhibit(&self, id: &str) {
+        let path = self.content_root.join("exhibits").join(format!("{id}.md"));
+        let exhibit = fs::read_to_string(&path).ok().and_then(|text| {
+            let known = self.snapshot().profiles.known_ids(Some(self.record_ids()));
+            match crate::content::parse_document(&format!("exhibits/{id}"), &text, &known) {
+                Ok((crate::content::Document::Exhibit(e), _)) => Some(e),
+                Ok(_) => None,
+                Err(problems) => {
+                    for p in problems.iter().filter(|p| p.is_error()) {
+                        tracing::warn!(file = %path.display(), line = p.line, field = %p.field, "{}", p.message);
+                    }
+                    None
+                }
+            }
+        });
+        self.set_exhibit(id, exhibit);
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.searcher().num_docs()
     }

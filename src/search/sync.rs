@@ -527,6 +527,19 @@ impl Engine {
         }
     }
 
+    /// The ids of the records in the index (of every visibility): what an
+    /// exhibit written through the site may name.
+    pub fn record_ids(&self) -> crate::content::RecordIds {
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .manifest
+            .files
+            .values()
+            .filter(|e| e.indexed)
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
     /// Applies a known set of changed record files (relative paths) at
     /// once, without walking the folder: what a publish needs to be
     /// searchable before it is acknowledged, and what the watcher sees.

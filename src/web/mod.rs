@@ -2,13 +2,14 @@
 //! request logging and graceful shutdown. Handlers only translate between
 //! HTTP and the domain modules, one file per area, named after the routes
 //! they answer so that a page is one hop from the table below: `pages`
-//! (HTML: `search`, `record`, `profiles` for alliances and exhibits,
-//! `studios` for the studio directory and `/api/studios`, `patents` for
-//! the patent watch, its JSON and calendar feed, `login`, `errors`,
-//! `static_files`; the page frame `Chrome`
+//! (HTML: `search`, `record`, `profiles` for alliances, `studios` for
+//! the studio directory and `/api/studios`, `patents` for the patent
+//! watch, its JSON and calendar feed, `login`, `errors`, `static_files`;
+//! the page frame `Chrome`
 //! and the bounded Markdown renderer in `pages/mod.rs`), `api` (JSON reads
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
-//! preview and novelty check), `form` (the publishing form), `review`,
+//! preview and novelty check), `form` (the publishing form), `exhibits`
+//! (exhibit pages, print boards, builder, offline copy), `review`,
 //! `history`, `files` (bundle files and uploads) and `session` (who is
 //! asking, signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
@@ -19,6 +20,7 @@ mod api;
 mod changes;
 pub mod clock;
 mod error;
+mod exhibits;
 mod files;
 mod form;
 mod history;
@@ -66,6 +68,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The time zone times are shown in (Beijing time unless set).
     pub clock: clock::Clock,
+    /// The site's public address (`--public-url`), the base of the QR
+    /// codes on printed boards; a relative path in a QR code is useless.
+    pub public_url: Option<String>,
 }
 
 impl AppState {
@@ -80,6 +85,7 @@ impl AppState {
             engine,
             secure_cookies,
             clock: clock::Clock::default(),
+            public_url: None,
         })
     }
 }
@@ -97,8 +103,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/patents", get(pages::patents::api_patents))
         .route("/alliances", get(pages::profiles::alliances))
         .route("/alliances/{id}", get(pages::profiles::alliance))
-        .route("/exhibits", get(pages::profiles::exhibits))
-        .route("/exhibits/{id}", get(pages::profiles::exhibit))
+        .route("/exhibits", get(exhibits::list).post(exhibits::create))
+        .route("/exhibits/{id}", get(exhibits::show))
+        .route("/exhibits/{id}/print", get(exhibits::print))
+        .route(
+            "/exhibits/{id}/edit",
+            get(exhibits::edit_page).post(exhibits::edit_submit),
+        )
+        .route("/exhibits/{id}/export.zip", get(exhibits::export_zip))
+        .route("/add-to-exhibit", get(exhibits::add_page).post(exhibits::add_submit))
+        .route("/api/exhibits/{id}", get(exhibits::get_api).put(exhibits::put_api))
         .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
@@ -170,6 +184,7 @@ pub async fn serve(
     data_dir: &Path,
     secure_cookies: bool,
     clock: clock::Clock,
+    public_url: Option<String>,
 ) -> anyhow::Result<()> {
     // Watching starts before catching up, so that no edit made meanwhile is
     // missed; registering the watches walks the folders too, so the two
@@ -182,6 +197,7 @@ pub async fn serve(
     let _watcher = watching.await??;
     let mut state = AppState::new(engine, data_dir, secure_cookies)?;
     state.clock = clock;
+    state.public_url = public_url;
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -5,6 +5,7 @@ mod auth;
 mod browser;
 mod chrome;
 mod cli;
+mod exhibits;
 mod hardening;
 mod pages;
 mod props;

@@ -53,16 +53,18 @@ fn watched_app() -> Watched {
     std::fs::write(
         content.join("s-five/fee-soon.md"),
         format!(
-            "---\ntitle: 年费将至的发明\nkind: patent\nstudio: s-five\ndate: 2024-01-01\nvisibility: studio\npatent_type: invention\napplication_no: CN202110099999.1\nfiling_date: {}\ngrant_date: 2023-01-01\nstatus: granted\n---\n正文。\n",
-            years_before(fee_day, 3)
+            "---\ntitle: 年费将至的发明\nkind: patent\nstudio: s-five\ndate: 2024-01-01\nvisibility: studio\npatent_type: invention\napplication_no: CN202110099999.1\nfiling_date: {}\ngrant_date: {}\nstatus: granted\n---\n正文。\n",
+            years_before(fee_day, 3),
+            years_before(fee_day, 2)
         ),
     )
     .unwrap();
     std::fs::write(
         content.join("s-three/lapse-soon.md"),
         format!(
-            "---\ntitle: 即将届满的实用新型\nkind: patent\nstudio: s-three\ndate: 2017-01-01\nvisibility: public\npatent_type: utility\napplication_no: CN201620099999.2\nfiling_date: {}\ngrant_date: 2017-01-01\nstatus: granted\n---\n正文。\n",
-            years_before(lapse_day, 10)
+            "---\ntitle: 即将届满的实用新型\nkind: patent\nstudio: s-three\ndate: 2017-01-01\nvisibility: public\npatent_type: utility\napplication_no: CN201620099999.2\nfiling_date: {}\ngrant_date: {}\nstatus: granted\n---\n正文。\n",
+            years_before(lapse_day, 10),
+            years_before(lapse_day, 9)
         ),
     )
     .unwrap();

@@ -70,6 +70,8 @@ pub struct TestApp {
     pub root: PathBuf,
     dir: Arc<tempfile::TempDir>,
     pub base: String,
+    /// Options given to `serve` besides the address, kept for `restart`.
+    args: Vec<String>,
     child: Mutex<Child>,
     agent: ureq::Agent,
 }
@@ -83,14 +85,20 @@ impl TestApp {
     }
 
     pub fn serve(dir: tempfile::TempDir) -> TestApp {
-        Self::serve_in(Arc::new(dir))
+        Self::serve_in(Arc::new(dir), Vec::new())
     }
 
-    fn serve_in(dir: Arc<tempfile::TempDir>) -> TestApp {
+    /// Serves `dir` with more options (`--public-url …`).
+    pub fn serve_with(dir: tempfile::TempDir, args: &[&str]) -> TestApp {
+        Self::serve_in(Arc::new(dir), args.iter().map(|a| a.to_string()).collect())
+    }
+
+    fn serve_in(dir: Arc<tempfile::TempDir>, args: Vec<String>) -> TestApp {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(BIN)
             .args(["serve", "--addr", &addr])
+            .args(&args)
             .current_dir(dir.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -106,6 +114,7 @@ impl TestApp {
             root: dir.path().to_path_buf(),
             dir,
             base: format!("http://{addr}"),
+            args,
             child: Mutex::new(child),
             agent,
         };
@@ -154,7 +163,7 @@ impl TestApp {
     /// Kills the server and starts a new one over the same folder.
     pub fn restart(&self) -> TestApp {
         self.kill();
-        Self::serve_in(self.dir.clone())
+        Self::serve_in(self.dir.clone(), self.args.clone())
     }
 
     pub fn content(&self) -> PathBuf {

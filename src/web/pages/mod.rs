@@ -1,5 +1,5 @@
 //! HTML pages, one file per area: `search` (the search page), `record`
-//! (a record's page), `profiles` (alliances, exhibits), `studios` (the
+//! (a record's page), `profiles` (alliances), `studios` (the
 //! studio directory, a studio's page, `/api/studios`), `patents` (the
 //! patent watch, `/api/patents`, the calendar feed), `login`,
 //! `errors` (error pages and the fallback) and `static_files`. This module

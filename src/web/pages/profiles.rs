@@ -1,18 +1,19 @@
-//! Profiles: the alliance directory and pages, and exhibits, each listing
-//! only the records the viewer may see (studios have `studios.rs`).
+//! Profiles: the alliance directory and pages, each listing only the
+//! records the viewer may see (studios have `studios.rs`, exhibits are
+//! `web::exhibits`).
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
 use crate::auth::Viewer;
-use crate::search::{FacetField, Hit, SearchRequest, Sort};
+use crate::search::{FacetField, SearchRequest, Sort};
 use crate::web::i18n::Tr;
 use crate::web::params::Links;
 use crate::web::session::Current;
 use crate::web::{AppError, AppState};
 
-use super::{CardView, Chrome, LinkItem, card_view, card_views, render_markdown, render_page};
+use super::{CardView, Chrome, LinkItem, card_views, render_markdown, render_page};
 
 pub struct StudioItem {
     pub id: String,
@@ -140,89 +141,5 @@ pub async fn alliance(
         total,
         all_url,
         cards,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "exhibits.html")]
-pub struct ExhibitsPage {
-    pub chrome: Chrome,
-    pub exhibits: Vec<LinkItem>,
-}
-
-pub async fn exhibits(State(state): State<AppState>, current: Current, chrome: Chrome) -> Result<Response, AppError> {
-    let viewer = current.viewer.clone();
-    let snapshot = state.engine.snapshot();
-    let exhibits = snapshot
-        .profiles
-        .exhibits
-        .values()
-        .filter(|e| viewer.may_see(e.visibility, ""))
-        .map(|e| LinkItem {
-            title: e.title.clone(),
-            url: format!("/exhibits/{}", e.id),
-        })
-        .collect();
-    render_page(&ExhibitsPage { chrome, exhibits })
-}
-
-pub struct ExhibitItemView {
-    pub card: CardView,
-    pub caption: String,
-}
-
-#[derive(Template)]
-#[template(path = "exhibit.html")]
-pub struct ExhibitPage {
-    pub chrome: Chrome,
-    pub title: String,
-    pub html: String,
-    pub items: Vec<ExhibitItemView>,
-}
-
-pub async fn exhibit(
-    State(state): State<AppState>,
-    current: Current,
-    chrome: Chrome,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let tr = chrome.tr;
-    let viewer = current.viewer.clone();
-    let snapshot = state.engine.snapshot();
-    let exhibit = snapshot
-        .profiles
-        .exhibits
-        .get(&id)
-        .filter(|e| viewer.may_see(e.visibility, ""))
-        .ok_or(AppError::NotFound)?;
-    let rendered = render_markdown(exhibit.body.clone(), "/exhibits/".into()).await?;
-    let engine = state.engine.clone();
-    let wanted = exhibit.items.clone();
-    let items = crate::web::unblock(move || -> Result<Vec<ExhibitItemView>, AppError> {
-        let mut items = Vec::new();
-        // Items the viewer may not see are left out, not shown as gaps.
-        for item in &wanted {
-            if let Some(located) = engine.locate(&item.id, &viewer)? {
-                let hit = Hit {
-                    url: format!("/records/{}", located.card.id),
-                    snippet: String::new(),
-                    title_html: String::new(),
-                    score: 0.0,
-                    card: located.card,
-                };
-                items.push(ExhibitItemView {
-                    card: card_view(tr, hit),
-                    caption: item.caption.clone().unwrap_or_default(),
-                });
-            }
-        }
-        Ok(items)
-    })
-    .await??;
-    render_page(&ExhibitPage {
-        chrome,
-        title: exhibit.title.clone(),
-        html: rendered.html.clone(),
-        items,
     })
 }

@@ -8,11 +8,17 @@ use crate::web::AppError;
 
 const STYLE: &str = include_str!("../../../templates/static/style.css");
 const SCRIPT: &str = include_str!("../../../templates/static/app.js");
+const EXHIBIT: &str = crate::exhibit::export::STYLE;
+const EXHIBIT_BUILDER: &str = include_str!("../../../templates/static/exhibit-builder.js");
+const EXHIBIT_LANDSCAPE: &str = include_str!("../../../templates/static/exhibit-landscape.css");
 
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, content_type) = match file.as_str() {
         "style.css" => (STYLE, "text/css; charset=utf-8"),
         "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
+        "exhibit.css" => (EXHIBIT, "text/css; charset=utf-8"),
+        "exhibit-builder.js" => (EXHIBIT_BUILDER, "text/javascript; charset=utf-8"),
+        "exhibit-landscape.css" => (EXHIBIT_LANDSCAPE, "text/css; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok((
