@@ -6,7 +6,8 @@
 //! `search` (analysis, the index and its sync, queries, facets, snippets,
 //! visibility), `auth` (viewers and roles, accounts, API tokens, sessions,
 //! sign-in limits), `publish` (writes on a viewer's behalf, review, history
-//! and audit), `atomic` (crash-safe file writes) and `watch` (applies edits
+//! and audit), `stats` (figures over a search's matches, the annual report,
+//! CSV and XLSX), `atomic` (crash-safe file writes) and `watch` (applies edits
 //! made to the files to the index while the server runs). `web` is the only
 //! place with routes and the only one that imports axum; `cli` the only
 //! place with commands.
@@ -17,5 +18,6 @@ pub mod cli;
 pub mod content;
 pub mod publish;
 pub mod search;
+pub mod stats;
 pub mod watch;
 pub mod web;

@@ -239,6 +239,9 @@ pub struct Record {
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub solved_by: Vec<String>,
+    /// Problems: when it was solved (counted in that year's figures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solved_date: Option<Date>,
     /// `pending` or `returned` while staff have not approved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
@@ -284,6 +287,7 @@ impl Record {
             "level" => opt(&self.level),
             "scope" => opt(&self.scope),
             "solved_by" => list(&self.solved_by),
+            "solved_date" => self.solved_date.map(|d| d.to_string()),
             "related" => list(&self.related),
             "review" => opt(&self.review),
             "review_comment" => opt(&self.review_comment),
@@ -615,6 +619,7 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         level: None,
         scope: None,
         solved_by: Vec::new(),
+        solved_date: None,
         review: None,
         review_comment: None,
         extra: BTreeMap::new(),
@@ -651,6 +656,20 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
             record.status = r.choice("status", PROBLEM_STATUSES);
             record.solved_by = r.string_list("solved_by");
             check_record_refs(r, "solved_by", &record.solved_by, known);
+            let line = r.line_of("solved_date");
+            record.solved_date = r.date("solved_date");
+            if let Some(solved) = record.solved_date {
+                if record.status.as_deref() != Some("solved") {
+                    r.error(
+                        "solved_date",
+                        line,
+                        "只有已解决（status: solved）的难题才有解决日期；请把 status 改为 solved，或删去 solved_date",
+                    );
+                }
+                if date.is_some_and(|posted| solved < posted) {
+                    r.error("solved_date", line, format!("解决日期 {solved} 早于难题的发布日期"));
+                }
+            }
         }
         None => {}
     }

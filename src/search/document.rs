@@ -86,6 +86,8 @@ impl Engine {
                 facet(which, v);
             }
         }
+        let facts = crate::stats::Facts::of(record, profiles);
+        doc.add_bytes(f.facts, &serde_json::to_vec(&facts).unwrap_or_default());
         let card = Card::of(record, studio.map(|s| s.name.as_str()));
         doc.add_text(f.card, serde_json::to_string(&card).unwrap_or_default());
         doc

@@ -29,7 +29,7 @@ mod lookup;
 pub mod query;
 mod rank;
 pub mod schema;
-mod segment_cache;
+pub(crate) mod segment_cache;
 pub mod snippet;
 mod store;
 mod sync;

@@ -8,11 +8,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, Term};
+use tantivy::schema::Value;
+use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, TantivyDocument, Term};
 
 use super::analysis::{Analyzer, WholeWords};
 use super::document::Audience;
@@ -22,7 +23,7 @@ use super::query::{self, Compiler, Notice, ParsedQuery};
 use super::schema::FacetField;
 use super::snippet::{self, Finder, Needle, Span};
 use super::visible::{Rule, Visible};
-use super::{FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
+use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::Visibility;
 
@@ -97,6 +98,77 @@ impl Engine {
             }
             _ => self.search_here(&searcher, request, viewer, started),
         }
+    }
+
+    /// Runs `collector` over the matches of `request` that `viewer` may
+    /// see: the same query, filters and visibility rule as `search`, with
+    /// the segments collected on the search threads. Statistics use it.
+    pub(crate) fn collect_matching<C: Collector>(
+        &self,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        collector: C,
+    ) -> Result<C::Fruit, SearchError>
+    where
+        C::Fruit: Send,
+    {
+        let searcher = self.searcher();
+        let run = || -> Result<C::Fruit, SearchError> {
+            let snapshot = self.snapshot();
+            let parsed = query::parse(&request.q);
+            let searched = self.fields.searched();
+            let whole_words = self.query_words.get();
+            let compiler = Compiler {
+                analyzer: &snapshot.analyzer,
+                synonyms: &snapshot.synonyms,
+                indexed: &whole_words,
+                fields: &searched,
+            };
+            let built = self.build_query(&parsed, &request.filters, &compiler);
+            let rule = self.visibility_rule(viewer);
+            Ok(self.collect_visible(&searcher, &built.query, rule.as_ref(), collector)?)
+        };
+        match searcher.index().search_executor() {
+            Executor::ThreadPool(pool) if pool.current_thread_index().is_none() => pool.install(run),
+            _ => run(),
+        }
+    }
+
+    /// Every record `request` matches that `viewer` may see, newest first,
+    /// with its card and statistics facts (the 成果清单 of an export).
+    pub fn matching_records(
+        &self,
+        request: &SearchRequest,
+        viewer: &Viewer,
+    ) -> Result<Vec<(Card, crate::stats::Facts)>, SearchError> {
+        let searcher = self.searcher();
+        let snapshot = self.snapshot();
+        let parsed = query::parse(&request.q);
+        let searched = self.fields.searched();
+        let whole_words = self.query_words.get();
+        let compiler = Compiler {
+            analyzer: &snapshot.analyzer,
+            synonyms: &snapshot.synonyms,
+            indexed: &whole_words,
+            fields: &searched,
+        };
+        let built = self.build_query(&parsed, &request.filters, &compiler);
+        let rule = self.visibility_rule(viewer);
+        let found = self.collect_visible(&searcher, &built.query, rule.as_ref(), DocSetCollector)?;
+        let mut records = Vec::with_capacity(found.len());
+        for address in found {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let card = doc.get_first(self.fields.card).and_then(|v| v.as_str()).unwrap_or("");
+            let card: Card = serde_json::from_str(card).map_err(|e| SearchError::Internal(e.to_string()))?;
+            let facts = doc
+                .get_first(self.fields.facts)
+                .and_then(|v| v.as_bytes())
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or_default();
+            records.push((card, facts));
+        }
+        records.sort_by(|a, b| b.0.date.cmp(&a.0.date).then_with(|| a.0.id.cmp(&b.0.id)));
+        Ok(records)
     }
 
     /// A search, on the thread `search` chose, in steps: the query is

@@ -127,6 +127,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("method_code", "工法编号", "Method code"),
     ("scope", "适用范围", "Scope"),
     ("solved_by", "解决方案", "Solved by"),
+    ("solved_date", "解决日期", "Solved on"),
     ("visibility", "可见范围", "Visibility"),
     ("not_found", "页面不存在", "Page not found"),
     (
