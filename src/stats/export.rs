@@ -351,7 +351,11 @@ pub fn xlsx(
         sheet.set_name(sheet_name(&s.name))?;
         write_table(sheet, s.table, profiles)?;
     }
-    let sheet = book.add_worksheet();
+    write_listing(book.add_worksheet(), records, profiles, base)?;
+    book.save_to_buffer()
+}
+
+fn write_listing(sheet: &mut Worksheet, records: &[(Card, Facts)], profiles: &Profiles, base: &str) -> Result<(), XlsxError> {
     sheet.set_name("成果清单")?;
     let header = header_format();
     let money = Format::new().set_num_format("#,##0.0000");
@@ -382,6 +386,71 @@ pub fn xlsx(
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, records.len().max(1) as u32, (LISTING.len() - 1) as u16)?;
+    Ok(())
+}
+
+/// The annual report as a workbook: a 年度总结 sheet (the sentences and
+/// the change against the previous year), a sheet per alliance and per
+/// kind, and the 成果清单 of the records dated in the year.
+pub fn report_xlsx(
+    report: &super::report::AnnualReport,
+    records: &[(Card, Facts)],
+    profiles: &Profiles,
+    base: &str,
+) -> Result<Vec<u8>, XlsxError> {
+    let sheets = [
+        Sheet {
+            name: "各联盟".into(),
+            table: &report.by_alliance,
+        },
+        Sheet {
+            name: "各类型".into(),
+            table: &report.by_kind,
+        },
+    ];
+    let mut book = Workbook::new();
+    let summary = book.add_worksheet();
+    summary.set_name("年度总结")?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let header = header_format();
+    summary.write_string_with_format(0, 0, format!("{}{}年度总结", report.subject, report.year), &title)?;
+    summary.set_column_width(0, 24)?;
+    summary.set_column_width(1, 16)?;
+    summary.set_column_width(2, 16)?;
+    summary.set_column_width(3, 20)?;
+    let mut row = 2u32;
+    for sentence in &report.sentences {
+        summary.write_string(row, 0, sentence)?;
+        row += 1;
+    }
+    row += 1;
+    let header_row = row;
+    for (i, h) in ["指标", &format!("{}年", report.year), &format!("{}年", report.year - 1), "增减"]
+        .iter()
+        .enumerate()
+    {
+        summary.write_string_with_format(row, i as u16, *h, &header)?;
+    }
+    row += 1;
+    let number = |s: &str| s.parse::<f64>().ok();
+    for change in report.changes() {
+        summary.write_string(row, 0, change.label)?;
+        for (col, cell) in [(1, &change.this_year), (2, &change.last_year)] {
+            match number(cell) {
+                Some(n) => summary.write_number(row, col, n)?,
+                None => summary.write_string(row, col, cell)?,
+            };
+        }
+        summary.write_string(row, 3, &change.change)?;
+        row += 1;
+    }
+    summary.autofilter(header_row, 0, row - 1, 3)?;
+    for s in &sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(sheet_name(&s.name))?;
+        write_table(sheet, s.table, profiles)?;
+    }
+    write_listing(book.add_worksheet(), records, profiles, base)?;
     book.save_to_buffer()
 }
 

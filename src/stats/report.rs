@@ -124,7 +124,7 @@ impl AnnualReport {
         } else {
             format!("（{}）", kinds.join("、"))
         };
-        out.push(format!("{}年，新增各类创新成果{}项{kinds}。", self.year, m.count));
+        out.push(format!("{}年，新增各类成果{}项{kinds}。", self.year, m.count));
         let national = if m.awards[0] > 0 {
             format!("（其中国家级{}项）", m.awards[0])
         } else {

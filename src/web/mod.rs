@@ -7,8 +7,9 @@
 //! and the bounded Markdown renderer in `pages/mod.rs`), `api` (JSON reads
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
 //! preview and novelty check), `form` (the publishing form), `review`,
-//! `history`, `files` (bundle files and uploads) and `session` (who is
-//! asking, signing in and out, the CSRF check); `params` reads and writes
+//! `history`, `files` (bundle files and uploads), `stats` (statistics,
+//! their files and the annual report) and `session` (who is asking,
+//! signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
 //! words. The content watcher is not HTTP: `serve` starts
 //! `crate::watch`.
@@ -24,6 +25,7 @@ mod params;
 mod records_api;
 mod review;
 mod session;
+mod stats;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -93,6 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
+        .route("/api/stats", get(stats::api))
+        .route("/stats", get(stats::page))
+        .route("/stats.csv", get(stats::csv))
+        .route("/stats.xlsx", get(stats::xlsx))
+        .route("/reports/{file}", get(stats::report))
         // Approve and return are `POST /api/records/{id}/approve` and
         // `…/return`, answered by the record's own POST: the id is a
         // wildcard that may hold slashes, so the action can only be a suffix
