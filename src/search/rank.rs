@@ -11,8 +11,8 @@ use std::time::Instant;
 use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::schema::Value;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, TantivyDocument, Term};
 
 use super::analysis::{Analyzer, WholeWords};

@@ -95,7 +95,11 @@ impl Facts {
             kind: record.kind.as_str().to_string(),
             category: record.category.clone(),
             studio: record.studio.clone(),
-            alliances: profiles.alliances_of(&record.studio).iter().map(|a| a.id.clone()).collect(),
+            alliances: profiles
+                .alliances_of(&record.studio)
+                .iter()
+                .map(|a| a.id.clone())
+                .collect(),
             year: record.date.year,
             benefit: record.benefit.map_or(0, |b| Wan::from_number(b).0),
             tags: record.tags.clone(),
@@ -348,7 +352,10 @@ impl Collector for Tally<'_> {
         let facts = self.cache.get(segment)?;
         let studios = studio_codes(&facts, self.studios, &self.query.by);
         Ok(TallyChild {
-            seg: SegmentTally { facts, docs: Vec::new() },
+            seg: SegmentTally {
+                facts,
+                docs: Vec::new(),
+            },
             query: self.query.clone(),
             studios,
         })
@@ -397,7 +404,10 @@ impl Collector for Tally<'_> {
 /// Per studio number of the segment, its (stars, type's place) when a
 /// dimension needs them.
 fn studio_codes(facts: &SegmentFacts, studios: &StudioInfo, by: &[Dimension]) -> HashMap<u32, (u64, u64)> {
-    if !by.iter().any(|d| matches!(d, Dimension::StudioStars | Dimension::StudioType)) {
+    if !by
+        .iter()
+        .any(|d| matches!(d, Dimension::StudioStars | Dimension::StudioType))
+    {
         return HashMap::new();
     }
     let mut out = HashMap::new();
@@ -544,7 +554,11 @@ impl Counter<'_> {
             Dimension::ProblemStatus => one(f.problem_status, out),
             Dimension::StudioStars | Dimension::StudioType => {
                 if let Some(&(stars, kind)) = self.studios.get(&f.studio) {
-                    let v = if dimension == Dimension::StudioStars { stars } else { kind };
+                    let v = if dimension == Dimension::StudioStars {
+                        stars
+                    } else {
+                        kind
+                    };
                     if v != u64::from(NONE) {
                         out.push(v);
                     }
@@ -624,18 +638,12 @@ impl Counter<'_> {
                 Figure::Record => {
                     m.count += 1;
                     m.benefit.0 += f.benefit;
-                    if let Some(level) = facts
-                        .string(f.method_level)
-                        .and_then(|l| place(spec::METHOD_LEVELS, l))
-                    {
+                    if let Some(level) = facts.string(f.method_level).and_then(|l| place(spec::METHOD_LEVELS, l)) {
                         m.methods[level] += 1;
                     }
                 }
                 Figure::Grant => {
-                    if let Some(kind) = facts
-                        .string(f.patent_type)
-                        .and_then(|t| place(spec::PATENT_TYPES, t))
-                    {
+                    if let Some(kind) = facts.string(f.patent_type).and_then(|t| place(spec::PATENT_TYPES, t)) {
                         m.granted[kind] += 1;
                     }
                 }

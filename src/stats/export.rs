@@ -28,8 +28,11 @@ impl Figure {
     }
 }
 
-/// Every figure column: its header and how it reads a group's measures.
-pub const COLUMNS: &[(&str, fn(&Measures) -> Figure)] = &[
+/// A figure column: its header and how it reads a group's measures.
+pub type Column = (&'static str, fn(&Measures) -> Figure);
+
+/// Every figure column.
+pub const COLUMNS: &[Column] = &[
     ("成果数", |m| Figure::Count(m.count)),
     ("经济效益（万元）", |m| Figure::Money(m.benefit)),
     ("国家级奖励", |m| Figure::Count(m.awards[0])),
@@ -98,10 +101,7 @@ pub fn json(table: &StatsTable, profiles: &Profiles) -> Value {
         .collect();
     let mut out = Map::new();
     out.insert("by".into(), json!(by.iter().map(|d| d.name()).collect::<Vec<_>>()));
-    out.insert(
-        "years".into(),
-        json!({"from": table.query.from, "to": table.query.to}),
-    );
+    out.insert("years".into(), json!({"from": table.query.from, "to": table.query.to}));
     out.insert("groups".into(), Value::Array(groups));
     let mut total = Map::new();
     measures_json(&table.total, &mut total);
@@ -238,24 +238,25 @@ fn write_table(sheet: &mut Worksheet, table: &StatsTable, profiles: &Profiles) -
         sheet.set_column_width(col, 12)?;
         col += 1;
     }
-    let write_figures = |sheet: &mut Worksheet, row: u32, m: &Measures, extra: Option<&Format>| -> Result<(), XlsxError> {
-        for (i, (_, get)) in COLUMNS.iter().enumerate() {
-            let c = (label_columns + i) as u16;
-            let format = match get(m) {
-                Figure::Money(_) => &money,
-                Figure::Count(_) => &count,
-            };
-            let format = match extra {
-                Some(e) => &format.clone().set_bold().merge(e),
-                None => format,
-            };
-            match get(m) {
-                Figure::Count(n) => sheet.write_number_with_format(row, c, n as f64, format)?,
-                Figure::Money(w) => sheet.write_number_with_format(row, c, w.as_f64(), format)?,
-            };
-        }
-        Ok(())
-    };
+    let write_figures =
+        |sheet: &mut Worksheet, row: u32, m: &Measures, extra: Option<&Format>| -> Result<(), XlsxError> {
+            for (i, (_, get)) in COLUMNS.iter().enumerate() {
+                let c = (label_columns + i) as u16;
+                let format = match get(m) {
+                    Figure::Money(_) => &money,
+                    Figure::Count(_) => &count,
+                };
+                let format = match extra {
+                    Some(e) => &format.clone().set_bold().merge(e),
+                    None => format,
+                };
+                match get(m) {
+                    Figure::Count(n) => sheet.write_number_with_format(row, c, n as f64, format)?,
+                    Figure::Money(w) => sheet.write_number_with_format(row, c, w.as_f64(), format)?,
+                };
+            }
+            Ok(())
+        };
     let mut row = 1u32;
     for g in &table.groups {
         for (i, (d, v)) in table.query.by.iter().zip(&g.key).enumerate() {
@@ -355,7 +356,12 @@ pub fn xlsx(
     book.save_to_buffer()
 }
 
-fn write_listing(sheet: &mut Worksheet, records: &[(Card, Facts)], profiles: &Profiles, base: &str) -> Result<(), XlsxError> {
+fn write_listing(
+    sheet: &mut Worksheet,
+    records: &[(Card, Facts)],
+    profiles: &Profiles,
+    base: &str,
+) -> Result<(), XlsxError> {
     sheet.set_name("成果清单")?;
     let header = header_format();
     let money = Format::new().set_num_format("#,##0.0000");
@@ -374,7 +380,9 @@ fn write_listing(sheet: &mut Worksheet, records: &[(Card, Facts)], profiles: &Pr
                         sheet.write_number_with_format(row, 7, Wan(facts.benefit).as_f64(), &money)?;
                     }
                 }
-                11 => {
+                // A link needs the site's address; without one (the
+                // command line) the path is written as text.
+                11 if !base.is_empty() => {
                     let url = format!("{base}{cell}");
                     sheet.write_url_with_text(row, 11, url.as_str(), url.as_str())?;
                 }
@@ -425,9 +433,14 @@ pub fn report_xlsx(
     }
     row += 1;
     let header_row = row;
-    for (i, h) in ["指标", &format!("{}年", report.year), &format!("{}年", report.year - 1), "增减"]
-        .iter()
-        .enumerate()
+    for (i, h) in [
+        "指标",
+        &format!("{}年", report.year),
+        &format!("{}年", report.year - 1),
+        "增减",
+    ]
+    .iter()
+    .enumerate()
     {
         summary.write_string_with_format(row, i as u16, *h, &header)?;
     }
@@ -456,10 +469,7 @@ pub fn report_xlsx(
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
 fn sheet_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !"[]:*?/\\".contains(*c))
-        .take(31)
-        .collect()
+    name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect()
 }
 
 #[cfg(test)]

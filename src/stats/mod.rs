@@ -281,6 +281,32 @@ impl StatsQuery {
     }
 }
 
+/// `by` as written (names, or names separated by commas), checked: each a
+/// known dimension, at most two; the message says what is wrong.
+pub fn parse_dimensions<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Dimension>, String> {
+    let mut by = Vec::new();
+    for name in names.into_iter().flat_map(|n| n.split(',')).map(str::trim) {
+        if name.is_empty() {
+            continue;
+        }
+        let d = Dimension::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Dimension::ALL.iter().map(|d| d.name()).collect();
+            format!("未知的统计维度“{name}”，应为 {} 之一", names.join(" | "))
+        })?;
+        if !by.contains(&d) {
+            by.push(d);
+        }
+    }
+    if by.len() > StatsQuery::MAX_DIMENSIONS {
+        return Err(format!(
+            "最多同时按 {} 个维度统计，收到 {} 个",
+            StatsQuery::MAX_DIMENSIONS,
+            by.len()
+        ));
+    }
+    Ok(by)
+}
+
 /// Counts of the four award levels, in `spec::AWARD_LEVELS` order.
 pub type LevelCounts = [u64; 4];
 
@@ -390,7 +416,10 @@ impl Engine {
         let (groups, total) = self.collect_matching(request, viewer, tally)?;
         let mut table = StatsTable {
             query: query.clone(),
-            groups: groups.into_iter().map(|(key, measures)| Group { key, measures }).collect(),
+            groups: groups
+                .into_iter()
+                .map(|(key, measures)| Group { key, measures })
+                .collect(),
             total,
         };
         table.sort();

@@ -117,7 +117,13 @@ impl AnnualReport {
             .groups
             .iter()
             .filter(|g| g.measures.count > 0)
-            .map(|g| format!("{}{}项", Dimension::Kind.label(&g.key[0], &Profiles::default()), g.measures.count))
+            .map(|g| {
+                format!(
+                    "{}{}项",
+                    Dimension::Kind.label(&g.key[0], &Profiles::default()),
+                    g.measures.count
+                )
+            })
             .collect();
         let kinds = if kinds.is_empty() {
             String::new()

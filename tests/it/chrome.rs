@@ -182,6 +182,17 @@ impl Browser {
         );
     }
 
+    /// Emulates a CSS media type (`print`, `screen`), so that the page's
+    /// print rules can be read back with `getComputedStyle`.
+    pub fn media(&mut self, media: &str) {
+        let session = self.session.clone();
+        self.call(
+            Some(&session),
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({"media": media}),
+        );
+    }
+
     /// Prints the current page to PDF as Chromium's print dialog would, with
     /// the page's own `@page` size and margins, and returns the file.
     pub fn print_pdf(&mut self) -> Vec<u8> {

@@ -12,4 +12,5 @@ mod publish;
 mod recovery;
 mod search;
 mod security;
+mod stats;
 mod support;

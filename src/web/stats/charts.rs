@@ -78,7 +78,13 @@ pub fn trend(title: &str, data: &[Datum]) -> String {
     let max = data.iter().map(|d| d.value).max().unwrap_or(0).max(1);
     let plot_w = width - left - 20;
     let plot_h = height - bottom - top;
-    let x = |i: usize| left + if data.len() > 1 { i * plot_w / (data.len() - 1) } else { plot_w / 2 };
+    let x = |i: usize| {
+        left + if data.len() > 1 {
+            i * plot_w / (data.len() - 1)
+        } else {
+            plot_w / 2
+        }
+    };
     let y = |v: u64| top + plot_h - (v as f64 / max as f64 * plot_h as f64).round() as usize;
     let mut out = String::new();
     let _ = write!(
@@ -135,7 +141,10 @@ pub fn shares(title: &str, data: &[Datum]) -> String {
         esc(title)
     );
     if total == 0 {
-        let _ = write!(out, r#"<rect class="bar none" x="0" y="0" width="{width}" height="{bar_h}"/>"#);
+        let _ = write!(
+            out,
+            r#"<rect class="bar none" x="0" y="0" width="{width}" height="{bar_h}"/>"#
+        );
     }
     let mut at = 0usize;
     for (i, d) in data.iter().enumerate() {
@@ -157,7 +166,7 @@ pub fn shares(title: &str, data: &[Datum]) -> String {
         }
         at += w;
         let (lx, ly) = ((i % 2) * width / 2, bar_h + 20 + (i / 2) * 24);
-        let percent = if total == 0 { 0 } else { (d.value * 1000 / total + 5) / 10 };
+        let percent = (d.value * 1000).checked_div(total).map_or(0, |p| (p + 5) / 10);
         let _ = write!(
             out,
             r#"<rect class="bar c{}" x="{lx}" y="{}" width="14" height="14"/><text class="label" x="{}" y="{}">{} {}（{percent}%）</text>"#,
@@ -198,7 +207,10 @@ mod tests {
             assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
             assert!(svg.contains("桥梁&lt;联盟&gt;"));
             assert!(!svg.contains("style=") && !svg.contains("<script"), "{svg}");
-            assert!(svg.contains(r#"href="/search?alliance=bridge&amp;kind=method""#), "{svg}");
+            assert!(
+                svg.contains(r#"href="/search?alliance=bridge&amp;kind=method""#),
+                "{svg}"
+            );
         }
         assert!(shares("t", &data()).contains("（75%）"));
         assert!(bars("t", &[]).contains("暂无数据"));

@@ -46,32 +46,17 @@ fn year_param(name: &str, value: &str) -> Result<Option<i32>, AppError> {
 fn stats_params(raw: Option<&str>) -> Result<StatsParams, AppError> {
     let request = params::search_request(raw);
     let mut query = StatsQuery::default();
+    let mut by = Vec::new();
     for (key, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let value = value.trim();
         match key.as_ref() {
-            "by" => {
-                for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-                    let d = Dimension::parse(name).ok_or_else(|| {
-                        let names: Vec<&str> = Dimension::ALL.iter().map(|d| d.name()).collect();
-                        AppError::BadRequest(format!("未知的统计维度“{name}”，应为 {} 之一", names.join(" | ")))
-                    })?;
-                    if !query.by.contains(&d) {
-                        query.by.push(d);
-                    }
-                }
-            }
+            "by" => by.push(value.to_string()),
             "from" | "year_from" => query.from = year_param(&key, value)?,
             "to" | "year_to" => query.to = year_param(&key, value)?,
             _ => {}
         }
     }
-    if query.by.len() > StatsQuery::MAX_DIMENSIONS {
-        return Err(AppError::BadRequest(format!(
-            "最多同时按 {} 个维度统计，收到 {} 个",
-            StatsQuery::MAX_DIMENSIONS,
-            query.by.len()
-        )));
-    }
+    query.by = crate::stats::parse_dimensions(by.iter().map(String::as_str)).map_err(AppError::BadRequest)?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
@@ -80,7 +65,11 @@ fn stats_params(raw: Option<&str>) -> Result<StatsParams, AppError> {
     Ok(StatsParams { request, query })
 }
 
-async fn compute(state: &AppState, viewer: Viewer, asks: Vec<(SearchRequest, StatsQuery)>) -> Result<Vec<StatsTable>, AppError> {
+async fn compute(
+    state: &AppState,
+    viewer: Viewer,
+    asks: Vec<(SearchRequest, StatsQuery)>,
+) -> Result<Vec<StatsTable>, AppError> {
     let engine = state.engine.clone();
     let tables = unblock(move || {
         asks.iter()
@@ -91,11 +80,17 @@ async fn compute(state: &AppState, viewer: Viewer, asks: Vec<(SearchRequest, Sta
     Ok(tables)
 }
 
-pub async fn api(State(state): State<AppState>, current: Current, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
+pub async fn api(
+    State(state): State<AppState>,
+    current: Current,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
     let StatsParams { request, query } = stats_params(raw.as_deref())?;
     let tables = compute(&state, current.viewer.clone(), vec![(request, query)]).await?;
     let profiles = state.engine.snapshot().profiles.clone();
-    let table = tables.first().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no table")))?;
+    let table = tables
+        .first()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no table")))?;
     Ok(axum::Json(export::json(table, &profiles)).into_response())
 }
 
@@ -109,7 +104,9 @@ const PAGE_TABLES: [(&str, &[Dimension]); 5] = [
 ];
 
 /// The figures a page's table shows (the files have every column).
-const PAGE_COLUMNS: [(&str, fn(&Measures) -> String); 9] = [
+type PageColumn = (&'static str, fn(&Measures) -> String);
+
+const PAGE_COLUMNS: [PageColumn; 9] = [
     ("成果数", |m| m.count.to_string()),
     ("经济效益（万元）", |m| m.benefit.to_string()),
     ("省部级以上奖励", |m| m.high_awards().to_string()),
@@ -209,13 +206,20 @@ fn table_view(title: &str, table: &StatsTable, base: &SearchRequest, profiles: &
         .iter()
         .enumerate()
         .map(|(i, _)| Cell {
-            text: if i == 0 { export::TOTAL_LABEL.to_string() } else { String::new() },
+            text: if i == 0 {
+                export::TOTAL_LABEL.to_string()
+            } else {
+                String::new()
+            },
             url: None,
             number: false,
         })
         .collect();
     total.extend(figures(&table.total, search_link(base, &table.query, &[])));
-    rows.push(Row { cells: total, total: true });
+    rows.push(Row {
+        cells: total,
+        total: true,
+    });
     TableView {
         title: title.to_string(),
         headers,
@@ -308,7 +312,11 @@ pub async fn page(
                     .zip(g.key.iter().map(String::as_str))
                     .collect();
                 Datum {
-                    label: key.iter().map(|(d, v)| d.label(v, profiles)).collect::<Vec<_>>().join(" · "),
+                    label: key
+                        .iter()
+                        .map(|(d, v)| d.label(v, profiles))
+                        .collect::<Vec<_>>()
+                        .join(" · "),
                     value: value(&g.measures),
                     url: search_link(&params.request, &table.query, &key),
                 }
@@ -427,7 +435,11 @@ fn default_by(query: &mut StatsQuery) {
     }
 }
 
-pub async fn csv(State(state): State<AppState>, current: Current, RawQuery(raw): RawQuery) -> Result<Response, AppError> {
+pub async fn csv(
+    State(state): State<AppState>,
+    current: Current,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
     let StatsParams { request, mut query } = stats_params(raw.as_deref())?;
     default_by(&mut query);
     let tables = compute(&state, current.viewer.clone(), vec![(request, query)]).await?;
@@ -462,8 +474,13 @@ pub async fn xlsx(
         let dims: Vec<&str> = params.query.by.iter().map(|d| d.zh()).collect();
         names.push(format!("按{}", dims.join("和")));
     }
-    asks.extend(page_asks(&params));
-    names.extend(PAGE_TABLES.iter().map(|(t, _)| t.to_string()));
+    // The page's tables, but not the one asked for again.
+    for ((title, by), ask) in PAGE_TABLES.iter().zip(page_asks(&params)) {
+        if *by != params.query.by.as_slice() {
+            asks.push(ask);
+            names.push(title.to_string());
+        }
+    }
     let base = site_base(&headers);
     let engine = state.engine.clone();
     let viewer = current.viewer.clone();
@@ -554,7 +571,8 @@ pub async fn report(
         request.filters.insert(FacetField::Year, vec![year.to_string()]);
         let records = engine.matching_records(&request, &viewer)?;
         let profiles = engine.snapshot().profiles.clone();
-        let body = export::report_xlsx(&report, &records, &profiles, &base).map_err(|e| AppError::Internal(e.into()))?;
+        let body =
+            export::report_xlsx(&report, &records, &profiles, &base).map_err(|e| AppError::Internal(e.into()))?;
         Ok((report, Some(body)))
     })
     .await??;
@@ -595,7 +613,13 @@ mod tests {
         assert_eq!((p.query.from, p.query.to), (Some(2023), Some(2024)));
         assert_eq!(p.request.filters[&FacetField::Kind], vec!["patent"]);
         assert_eq!(stats_params(Some("by=kind,year")).unwrap().query.by.len(), 2);
-        for bad in ["by=colour", "by=kind&by=year&by=tag", "from=20x4", "from=2025&to=2024", "to=1800"] {
+        for bad in [
+            "by=colour",
+            "by=kind&by=year&by=tag",
+            "from=20x4",
+            "from=2025&to=2024",
+            "to=1800",
+        ] {
             assert!(matches!(stats_params(Some(bad)), Err(AppError::BadRequest(_))), "{bad}");
         }
         assert_eq!(report_year("2024.xlsx").unwrap(), (2024, true));
@@ -607,7 +631,12 @@ mod tests {
         let base = params::search_request(Some("q=%E7%9B%BE%E6%9E%84&kind=method"));
         let all = StatsQuery::default();
         assert_eq!(
-            search_link(&base, &all, &[(Dimension::Alliance, "tunnel"), (Dimension::Kind, "patent")]).unwrap(),
+            search_link(
+                &base,
+                &all,
+                &[(Dimension::Alliance, "tunnel"), (Dimension::Kind, "patent")]
+            )
+            .unwrap(),
             "/search?q=%E7%9B%BE%E6%9E%84&kind=patent&alliance=tunnel"
         );
         let years = StatsQuery::default().year(2024);
