@@ -7,6 +7,7 @@
 //! of a group are looked up once per segment, when the segments merge.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -131,6 +132,7 @@ impl Facts {
 }
 
 const NONE: u32 = u32::MAX;
+const NO_PLACE: u8 = u8::MAX;
 
 /// One document's facts with its strings as numbers (`SegmentFacts::strings`)
 /// and its lists as ranges of the segment's shared arrays.
@@ -148,6 +150,10 @@ struct DocFacts {
     method_level: u32,
     problem_status: u32,
     solved_year: i32,
+    /// The places of the patent type and method level in their choice
+    /// lists (`NO_PLACE` when none), which the figures are kept by.
+    patent_place: u8,
+    method_place: u8,
     alliances: (u32, u32),
     tags: (u32, u32),
     awards: (u32, u32),
@@ -166,6 +172,8 @@ const EMPTY: DocFacts = DocFacts {
     method_level: NONE,
     problem_status: NONE,
     solved_year: 0,
+    patent_place: NO_PLACE,
+    method_place: NO_PLACE,
     alliances: (0, 0),
     tags: (0, 0),
     awards: (0, 0),
@@ -279,6 +287,16 @@ impl SegmentFacts {
             method_level: strings.optional(&f.method_level),
             problem_status: strings.optional(&f.problem_status),
             solved_year: f.solved_year.unwrap_or(0),
+            patent_place: f
+                .patent_type
+                .as_deref()
+                .and_then(|t| place(spec::PATENT_TYPES, t))
+                .map_or(NO_PLACE, |p| p as u8),
+            method_place: f
+                .method_level
+                .as_deref()
+                .and_then(|l| place(spec::METHOD_LEVELS, l))
+                .map_or(NO_PLACE, |p| p as u8),
             alliances,
             tags,
             awards,
@@ -327,6 +345,34 @@ pub struct SegmentTally {
 /// number, a year, stars, a choice's place).
 type Key = [u64; 2];
 
+/// Groups by key. Keys are small numbers made here, not input an attacker
+/// chooses, so a multiply-rotate hash does instead of SipHash, which
+/// would cost a third of counting a match.
+type Groups = HashMap<Key, Acc<u32>, BuildHasherDefault<KeyHasher>>;
+
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// A group's figures while counting; projects by their numbers.
 #[derive(Default)]
 struct Acc<P> {
@@ -337,7 +383,7 @@ struct Acc<P> {
 /// One segment's groups and total, still to be named.
 pub struct SegmentFruit {
     facts: Arc<SegmentFacts>,
-    groups: HashMap<Key, Acc<u32>>,
+    groups: Groups,
     total: Acc<u32>,
 }
 
@@ -475,9 +521,11 @@ impl SegmentCollector for TallyChild {
             query: &self.query,
             studios: &self.studios,
             year_at: self.query.by.iter().position(|d| *d == Dimension::Year),
-            groups: HashMap::new(),
+            groups: Groups::default(),
             total: Acc::default(),
             combos: Vec::new(),
+            first: Vec::new(),
+            second: Vec::new(),
         };
         for &doc in &self.seg.docs {
             if let Some(f) = facts.docs.get(doc as usize)
@@ -498,10 +546,13 @@ struct Counter<'a> {
     studios: &'a HashMap<u32, (u64, u64)>,
     /// Where the year of each figure goes in a key, when grouping by year.
     year_at: Option<usize>,
-    groups: HashMap<Key, Acc<u32>>,
+    groups: Groups,
     total: Acc<u32>,
-    /// The current document's keys (the year left 0).
+    /// The current document's keys (the year left 0), and its values in
+    /// each dimension: kept to be reused, document after document.
     combos: Vec<Key>,
+    first: Vec<u64>,
+    second: Vec<u64>,
 }
 
 /// What one dated figure adds.
@@ -570,8 +621,10 @@ impl Counter<'_> {
 
     fn count(&mut self, f: &DocFacts) {
         self.combos.clear();
-        let mut first = Vec::new();
-        let mut second = Vec::new();
+        let mut first = std::mem::take(&mut self.first);
+        let mut second = std::mem::take(&mut self.second);
+        first.clear();
+        second.clear();
         match self.query.by.as_slice() {
             [] => {}
             [a] => {
@@ -586,6 +639,8 @@ impl Counter<'_> {
                 }
             }
         }
+        self.first = first;
+        self.second = second;
         let year = |y: i32| (y > 0).then_some(y);
         if self.query.counts(Some(f.year)) {
             self.add(Some(f.year), Figure::Record, f);
@@ -631,20 +686,19 @@ impl Counter<'_> {
     /// Adds `figure`, dated `year`, to the total and to each of the
     /// document's groups.
     fn add(&mut self, year: Option<i32>, figure: Figure, f: &DocFacts) {
-        let facts = self.facts;
         let apply = |acc: &mut Acc<u32>| {
             let m = &mut acc.measures;
             match figure {
                 Figure::Record => {
                     m.count += 1;
                     m.benefit.0 += f.benefit;
-                    if let Some(level) = facts.string(f.method_level).and_then(|l| place(spec::METHOD_LEVELS, l)) {
-                        m.methods[level] += 1;
+                    if let Some(n) = m.methods.get_mut(f.method_place as usize) {
+                        *n += 1;
                     }
                 }
                 Figure::Grant => {
-                    if let Some(kind) = facts.string(f.patent_type).and_then(|t| place(spec::PATENT_TYPES, t)) {
-                        m.granted[kind] += 1;
+                    if let Some(n) = m.granted.get_mut(f.patent_place as usize) {
+                        *n += 1;
                     }
                 }
                 Figure::Solved => m.solved += 1,
