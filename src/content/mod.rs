@@ -829,6 +829,37 @@ mod tests {
     }
 
     #[test]
+    fn a_solved_date_belongs_to_a_solved_problem_on_or_after_its_date() {
+        let problem = |status: &str, solved: &str| {
+            format!(
+                "---\ntitle: 难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2023-03-03\nstatus: {status}\n{solved}---\n正文\n"
+            )
+        };
+        let read = |text: String| parse_document("tunnel-zhang/q", &text, &known());
+        let Ok((Document::Record(r), _)) = read(problem("solved", "solved_date: 2024-04-04\n")) else {
+            panic!("a solved problem with its date");
+        };
+        assert_eq!(r.solved_date.map(|d| d.to_string()).as_deref(), Some("2024-04-04"));
+        assert_eq!(r.field_text("solved_date").as_deref(), Some("2024-04-04"));
+        // Solved the day it was posted is fine; without a date too.
+        assert!(read(problem("solved", "solved_date: 2023-03-03\n")).is_ok());
+        assert!(read(problem("solved", "")).is_ok());
+        for (status, solved, says) in [
+            ("open", "solved_date: 2024-04-04\n", "只有已解决"),
+            ("solved", "solved_date: 2022-12-31\n", "早于"),
+            ("solved", "solved_date: 2024-13-01\n", "solved_date"),
+        ] {
+            let problems = read(problem(status, solved)).expect_err(solved);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.field == "solved_date" && (p.message.contains(says) || says == "solved_date")),
+                "{solved}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
     fn parses_a_valid_record() {
         let (doc, problems) = parse_document("tunnel-zhang/x", GOOD, &known()).unwrap();
         assert!(problems.is_empty(), "{problems:?}");

@@ -727,3 +727,66 @@ impl Counter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{Application, Award, Date, KnownIds, parse_document};
+
+    fn record(text: &str) -> Record {
+        let known = KnownIds {
+            studios: ["s".to_string()].into(),
+            ..KnownIds::default()
+        };
+        match parse_document("s/r", text, &known) {
+            Ok((crate::content::Document::Record(r), _)) => *r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn facts_count_a_grant_or_a_solution_only_when_there_was_one() {
+        let patent = |status: &str| {
+            record(&format!(
+                "---\ntitle: 专利\nkind: patent\nstudio: s\ndate: 2023-01-01\npatent_type: invention\ngrant_date: 2024-06-01\nstatus: {status}\nbenefit: 0.1\n---\n"
+            ))
+        };
+        let profiles = Profiles::default();
+        assert_eq!(Facts::of(&patent("granted"), &profiles).grant_year, Some(2024));
+        assert_eq!(Facts::of(&patent("expired"), &profiles).grant_year, Some(2024));
+        for refused in ["pending", "rejected", "withdrawn"] {
+            assert_eq!(Facts::of(&patent(refused), &profiles).grant_year, None, "{refused}");
+        }
+        let facts = Facts::of(&patent("granted"), &profiles);
+        assert_eq!((facts.benefit, facts.year), (1000, 2023));
+        assert_eq!(facts.method_level, None);
+
+        let mut problem = record(
+            "---\ntitle: 难题\nkind: problem\nstudio: s\ndate: 2023-01-01\nstatus: solved\nsolved_date: 2024-02-02\n---\n",
+        );
+        assert_eq!(Facts::of(&problem, &profiles).solved_year, Some(2024));
+        problem.solved_date = Some(Date {
+            year: 2025,
+            month: 1,
+            day: 1,
+        });
+        problem.status = Some("open".into());
+        assert_eq!(Facts::of(&problem, &profiles).solved_year, None);
+
+        problem.awards.push(Award {
+            name: "奖".into(),
+            level: "provincial".into(),
+            year: Some(2024),
+        });
+        problem.applied_in.push(Application {
+            project: "甲".into(),
+            year: None,
+            note: None,
+        });
+        let facts = Facts::of(&problem, &profiles);
+        let round: Facts = serde_json::from_slice(&serde_json::to_vec(&facts).unwrap()).unwrap();
+        assert_eq!(round, facts);
+        assert_eq!(round.awards[0].year, Some(2024));
+        assert_eq!(round.applied[0].year, None);
+    }
+}

@@ -597,3 +597,72 @@ fn media_boxes(pdf: &[u8]) -> Vec<[f64; 4]> {
         })
         .collect()
 }
+
+#[test]
+fn the_command_line_gives_the_same_figures() {
+    let dir = crate::support::fixture_copy("stats");
+    let run = |args: &[&str]| crate::support::run(args, dir.path());
+    let out = run(&[
+        "stats", "--by", "alliance", "--by", "kind", "--year", "2024", "--format", "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"], 6);
+    assert_eq!(v["benefit_text"], "181.1333");
+    assert_eq!(
+        group(&v, &[("alliance", "bridge"), ("kind", "achievement")])["count"],
+        2
+    );
+    let public = run(&["stats", "--year", "2024", "--public", "--format", "json"]);
+    let public: Value = serde_json::from_slice(&public.stdout).unwrap();
+    assert_eq!(
+        (public["total"].as_u64(), public["benefit_text"].as_str()),
+        (Some(4), Some("131.1333"))
+    );
+    let tunnel = run(&["stats", "--alliance", "tunnel", "--kind", "patent", "--format", "json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&tunnel.stdout).unwrap()["total"],
+        2,
+        "p2, p3"
+    );
+
+    let table = String::from_utf8(run(&["stats", "--by", "year"]).stdout).unwrap();
+    assert!(table.lines().next().unwrap().starts_with("年度"), "{table}");
+    assert!(table.contains("合计（每条记录只计一次）"), "{table}");
+    let csv = run(&["stats", "--by", "kind", "--format", "csv"]).stdout;
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
+
+    for (args, says) in [
+        (&["stats", "--by", "colour"][..], "未知的统计维度"),
+        (&["stats", "--format", "xlsx"][..], "--out"),
+        (&["stats", "--format", "pdf"][..], "未知的输出格式"),
+        (&["stats", "--from", "2025", "--to", "2024"][..], "晚于"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{args:?}");
+    }
+
+    let file = dir.path().join("figures.xlsx");
+    let out = run(&[
+        "stats",
+        "--by",
+        "kind",
+        "--year",
+        "2024",
+        "--format",
+        "xlsx",
+        "--out",
+        "figures.xlsx",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut book = workbook(std::fs::read(file).unwrap());
+    assert_eq!(book.sheet_names(), ["按类型", "成果清单"]);
+    let kinds = rows(&mut book, "按类型");
+    let methods = kinds.iter().find(|r| text(&r[0]) == "工法").unwrap();
+    assert_eq!(
+        (methods[1].clone(), methods[2].clone()),
+        (Data::Float(2.0), Data::Float(80.3333))
+    );
+    assert_eq!(rows(&mut book, "成果清单").len(), 1 + 6);
+}
