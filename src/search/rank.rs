@@ -112,7 +112,19 @@ impl Engine {
     where
         C::Fruit: Send,
     {
-        let searcher = self.searcher();
+        self.collect_matching_in(&self.searcher(), request, viewer, collector)
+    }
+
+    fn collect_matching_in<C: Collector>(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        collector: C,
+    ) -> Result<C::Fruit, SearchError>
+    where
+        C::Fruit: Send,
+    {
         let run = || -> Result<C::Fruit, SearchError> {
             let snapshot = self.snapshot();
             let parsed = query::parse(&request.q);
@@ -126,8 +138,10 @@ impl Engine {
             };
             let built = self.build_query(&parsed, &request.filters, &compiler);
             let rule = self.visibility_rule(viewer);
-            Ok(self.collect_visible(&searcher, &built.query, rule.as_ref(), collector)?)
+            Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?)
         };
+        // On a search thread, like `search`: called from outside the pool,
+        // each segment would be handed over and waited for.
         match searcher.index().search_executor() {
             Executor::ThreadPool(pool) if pool.current_thread_index().is_none() => pool.install(run),
             _ => run(),
@@ -142,19 +156,7 @@ impl Engine {
         viewer: &Viewer,
     ) -> Result<Vec<(Card, crate::stats::Facts)>, SearchError> {
         let searcher = self.searcher();
-        let snapshot = self.snapshot();
-        let parsed = query::parse(&request.q);
-        let searched = self.fields.searched();
-        let whole_words = self.query_words.get();
-        let compiler = Compiler {
-            analyzer: &snapshot.analyzer,
-            synonyms: &snapshot.synonyms,
-            indexed: &whole_words,
-            fields: &searched,
-        };
-        let built = self.build_query(&parsed, &request.filters, &compiler);
-        let rule = self.visibility_rule(viewer);
-        let found = self.collect_visible(&searcher, &built.query, rule.as_ref(), DocSetCollector)?;
+        let found = self.collect_matching_in(&searcher, request, viewer, DocSetCollector)?;
         let mut records = Vec::with_capacity(found.len());
         for address in found {
             let doc: TantivyDocument = searcher.doc(address)?;

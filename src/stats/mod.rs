@@ -13,6 +13,11 @@
 //! in several groups (a studio in two alliances, several tags) counts in
 //! each; a total counts every record once. Money is kept in whole 1/10000
 //! 万元 (`Wan`), so sums never drift.
+//!
+//! Other pages take figures from here too: `studio_figures` gives one
+//! studio's by kind (records, patents granted, benefit, awards by level,
+//! adoptions), and `Engine::stats` with `by=studio` every studio's in one
+//! pass, for a directory.
 
 mod collect;
 pub mod export;
@@ -425,6 +430,22 @@ impl Engine {
         table.sort();
         Ok(table)
     }
+}
+
+/// One studio's figures by kind, every year (or those given), as `viewer`
+/// may see them; `total` is the studio's.
+pub fn studio_figures(
+    engine: &Engine,
+    viewer: &Viewer,
+    studio: &str,
+    years: Option<(i32, i32)>,
+) -> Result<StatsTable, SearchError> {
+    let query = StatsQuery {
+        by: vec![Dimension::Kind],
+        from: years.map(|(from, _)| from),
+        to: years.map(|(_, to)| to),
+    };
+    engine.stats(&SearchRequest::filtered(FacetField::Studio, studio), viewer, &query)
 }
 
 #[cfg(test)]

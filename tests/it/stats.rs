@@ -666,3 +666,53 @@ fn the_command_line_gives_the_same_figures() {
     );
     assert_eq!(rows(&mut book, "成果清单").len(), 1 + 6);
 }
+
+#[test]
+fn the_engine_gives_a_studios_figures_in_process() {
+    use zhihui::auth::Viewer;
+    use zhihui::search::{Engine, SearchRequest};
+    use zhihui::stats::{Dimension, StatsQuery, studio_figures};
+    let dir = crate::support::fixture_copy("stats");
+    let engine = Engine::open(&dir.path().join("content"), &dir.path().join("index")).unwrap();
+    engine.sync(false, &|_, _| {}).unwrap();
+    let staff = Viewer::staff("staff1");
+    // s-both: a2 (0.1, two adoptions), p2 (utility, granted 2024), q1 (solved 2024).
+    let both = studio_figures(&engine, &staff, "s-both", None).unwrap();
+    assert_eq!(both.total.count, 3);
+    assert_eq!(both.total.benefit.to_string(), "0.3");
+    assert_eq!(both.total.granted, [0, 1, 0]);
+    assert_eq!(
+        (both.total.adoptions, both.total.projects, both.total.solved),
+        (2, 2, 1)
+    );
+    assert_eq!(both.group(&["patent"]).map(|m| m.count), Some(1));
+    let in_2023 = studio_figures(&engine, &staff, "s-both", Some((2023, 2023))).unwrap();
+    assert_eq!(
+        (in_2023.total.count, in_2023.total.adoptions, in_2023.total.solved),
+        (1, 1, 0)
+    );
+    // s-tunnel's studio-only a3 is hidden from anyone but staff and its publisher.
+    let tunnel = studio_figures(&engine, &Viewer::anonymous(), "s-tunnel", None).unwrap();
+    assert_eq!(
+        (tunnel.total.count, tunnel.total.benefit.to_string()),
+        (1, "30.3333".to_string())
+    );
+    // Every studio in one pass, for a directory.
+    let all = engine
+        .stats(&SearchRequest::default(), &staff, &StatsQuery::by(&[Dimension::Studio]))
+        .unwrap();
+    let counts: Vec<(String, u64)> = all
+        .groups
+        .iter()
+        .map(|g| (g.key[0].clone(), g.measures.count))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("s-both".to_string(), 3),
+            ("s-bridge".to_string(), 3),
+            ("s-tunnel".to_string(), 4)
+        ]
+    );
+    assert_eq!(all.total.count, 10);
+}
