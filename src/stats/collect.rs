@@ -345,9 +345,9 @@ pub struct SegmentTally {
 /// number, a year, stars, a choice's place).
 type Key = [u64; 2];
 
-/// Groups by key. Keys are small numbers made here, not input an attacker
-/// chooses, so a multiply-rotate hash does instead of SipHash, which
-/// would cost a third of counting a match.
+/// Groups by key. Keys (and the projects counted per group) are numbers
+/// made here, not input an attacker chooses, so a multiply-rotate hash
+/// does instead of SipHash, whose cost is paid on every match.
 type Groups = HashMap<Key, Acc<u32>, BuildHasherDefault<KeyHasher>>;
 
 #[derive(Default)]
@@ -377,7 +377,7 @@ impl Hasher for KeyHasher {
 #[derive(Default)]
 struct Acc<P> {
     measures: Measures,
-    projects: HashSet<P>,
+    projects: HashSet<P, BuildHasherDefault<KeyHasher>>,
 }
 
 /// One segment's groups and total, still to be named.
