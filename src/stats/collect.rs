@@ -491,6 +491,7 @@ fn add_measures(into: &mut Measures, from: &Measures) {
         into.awarded[i] += from.awarded[i];
         into.awards[i] += from.awards[i];
     }
+    into.awarded_high += from.awarded_high;
     for i in 0..3 {
         into.granted[i] += from.granted[i];
         into.methods[i] += from.methods[i];
@@ -653,20 +654,23 @@ impl Counter<'_> {
             if !self.query.counts(award_year) {
                 continue;
             }
+            // National and provincial are the first two levels.
+            let high = level < 2;
             let first_in_total = !awarded.iter().any(|&(_, l)| l == level);
+            let first_high_in_total = high && !awarded.iter().any(|&(_, l)| l < 2);
             let grouped_year = if self.year_at.is_some() { award_year } else { None };
             let first_in_group = !awarded.iter().any(|&(y, l)| l == level && y == grouped_year);
+            let first_high_in_group = high && !awarded.iter().any(|&(y, l)| l < 2 && y == grouped_year);
             awarded.push((grouped_year, level));
             let level = level as usize;
-            self.total.measures.awards[level] += 1;
-            if first_in_total {
-                self.total.measures.awarded[level] += 1;
-            }
+            let m = &mut self.total.measures;
+            m.awards[level] += 1;
+            m.awarded[level] += u64::from(first_in_total);
+            m.awarded_high += u64::from(first_high_in_total);
             self.each_group(award_year, |acc| {
                 acc.measures.awards[level] += 1;
-                if first_in_group {
-                    acc.measures.awarded[level] += 1;
-                }
+                acc.measures.awarded[level] += u64::from(first_in_group);
+                acc.measures.awarded_high += u64::from(first_high_in_group);
             });
         }
         if f.grant_year > 0 && self.query.counts(Some(f.grant_year)) {

@@ -41,6 +41,7 @@ pub const COLUMNS: &[Column] = &[
     ("企业级奖励", |m| Figure::Count(m.awards[3])),
     ("获国家级奖成果", |m| Figure::Count(m.awarded[0])),
     ("获省部级奖成果", |m| Figure::Count(m.awarded[1])),
+    ("获省部级以上奖成果", |m| Figure::Count(m.awarded_high)),
     ("授权发明专利", |m| Figure::Count(m.granted[0])),
     ("授权实用新型专利", |m| Figure::Count(m.granted[1])),
     ("授权外观设计专利", |m| Figure::Count(m.granted[2])),
@@ -71,6 +72,7 @@ fn measures_json(m: &Measures, into: &mut Map<String, Value>) {
     into.insert("benefit_text".into(), json!(m.benefit.to_string()));
     into.insert("awards".into(), levels(spec::AWARD_LEVELS, &m.awards));
     into.insert("awarded".into(), levels(spec::AWARD_LEVELS, &m.awarded));
+    into.insert("awarded_high".into(), json!(m.awarded_high));
     into.insert("granted".into(), levels(spec::PATENT_TYPES, &m.granted));
     into.insert("methods".into(), levels(spec::METHOD_LEVELS, &m.methods));
     into.insert("solved".into(), json!(m.solved));

@@ -326,6 +326,9 @@ pub struct Measures {
     pub awarded: LevelCounts,
     /// Awards of each level dated in those years.
     pub awards: LevelCounts,
+    /// Records with an award at provincial level or above dated in those
+    /// years (each once, whatever awards it has).
+    pub awarded_high: u64,
     /// Patents granted in those years, by `spec::PATENT_TYPES`.
     pub granted: [u64; 3],
     /// Methods dated in those years, by `spec::METHOD_LEVELS`.

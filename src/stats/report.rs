@@ -28,6 +28,8 @@ pub struct AnnualReport {
     /// This year's figures by alliance and by kind.
     pub by_alliance: StatsTable,
     pub by_kind: StatsTable,
+    /// QC results with an award at provincial level or above this year.
+    pub qc_high_awards: u64,
     pub sentences: Vec<String>,
 }
 
@@ -71,6 +73,15 @@ impl AnnualReport {
                 ..this.clone()
             },
         )?;
+        let by_category = engine.stats(
+            &request,
+            viewer,
+            &StatsQuery {
+                by: vec![Dimension::Category],
+                ..this.clone()
+            },
+        )?;
+        let qc_high_awards = by_category.group(&["qc"]).map_or(0, |m| m.awarded_high);
         let this_year = by_kind.total.clone();
         let last_year = engine.stats(&request, viewer, &last)?.total;
         let (studios, studios_by_stars) = studio_counts(&profiles, alliance);
@@ -88,6 +99,7 @@ impl AnnualReport {
             last_year,
             by_alliance,
             by_kind,
+            qc_high_awards,
             sentences: Vec::new(),
         };
         report.sentences = report.headlines();
@@ -136,8 +148,13 @@ impl AnnualReport {
         } else {
             String::new()
         };
+        let qc = if self.qc_high_awards > 0 {
+            format!("，省部级以上QC成果{}项", self.qc_high_awards)
+        } else {
+            String::new()
+        };
         out.push(format!(
-            "获省部级以上奖励{}项{national}，授权发明专利{}项、实用新型专利{}项，形成省部级以上工法{}项。",
+            "获省部级以上奖励{}项{national}{qc}，授权发明专利{}项、实用新型专利{}项，形成省部级以上工法{}项。",
             m.high_awards(),
             m.granted[0],
             m.granted[1],
@@ -242,6 +259,57 @@ fn studio_counts(profiles: &Profiles, alliance: Option<&str>) -> (usize, Vec<(u8
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headlines_follow_the_figures() {
+        let table = |by| StatsTable {
+            query: StatsQuery::by(&[by]),
+            groups: Vec::new(),
+            total: Measures::default(),
+        };
+        let this_year = Measures {
+            count: 12,
+            benefit: super::super::Wan(1_234_560_000),
+            awards: [2, 5, 1, 0],
+            granted: [3, 7, 0],
+            methods: [1, 2, 4],
+            solved: 9,
+            adoptions: 11,
+            projects: 6,
+            ..Measures::default()
+        };
+        let mut report = AnnualReport {
+            year: 2024,
+            alliance: None,
+            subject: "全部联盟".into(),
+            studios_by_stars: vec![(5, 2), (3, 1), (0, 1)],
+            studios: 4,
+            this_year,
+            last_year: Measures::default(),
+            by_alliance: table(Dimension::Alliance),
+            by_kind: table(Dimension::Kind),
+            qc_high_awards: 3,
+            sentences: Vec::new(),
+        };
+        let text = report.headlines().join("");
+        assert!(
+            text.contains("全部联盟现有创新工作室4个，其中五星级2个、三星级1个。"),
+            "{text}"
+        );
+        assert!(text.contains("获省部级以上奖励7项（其中国家级2项），省部级以上QC成果3项，授权发明专利3项、实用新型专利7项，形成省部级以上工法3项。"), "{text}");
+        assert!(
+            text.contains("解决生产难题9个，成果在6个项目推广应用11次，创造经济效益12.3456亿元。"),
+            "{text}"
+        );
+        assert!(!text.contains("与2023年相比"), "no comparison with an empty year");
+        report.qc_high_awards = 0;
+        report.last_year.count = 12;
+        let text = report.headlines().join("");
+        assert!(
+            !text.contains("QC") && text.contains("与2023年相比，新增成果持平"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn changes_are_signed_with_exact_percentages() {

@@ -153,6 +153,10 @@ fn figures_by_alliance_and_kind_equal_the_hand_count() {
     assert_eq!(totals["awards"]["national"], 1);
     assert_eq!(totals["awards"]["provincial"], 2);
     assert_eq!(totals["awarded"]["provincial"], 2);
+    // m1's national and provincial awards make it one record awarded at
+    // provincial level or above, with a1.
+    assert_eq!(totals["awarded_high"], 2);
+    assert_eq!(bridge_method["awarded_high"], 1);
     assert_eq!(totals["granted"]["invention"], 1);
     assert_eq!(totals["granted"]["utility"], 1);
     assert_eq!(totals["solved"], 1);
@@ -520,6 +524,14 @@ fn the_stats_page_links_its_numbers_and_staff_see_it_in_the_header() {
     // The link lists exactly the records counted.
     let listed = crate::support::ids(&app.search("kind=achievement&alliance=bridge&year=2024"));
     assert_eq!(listed.len(), 2, "{listed:?}");
+    // A table asked for with by= comes first; its stars have no search.
+    let by_stars = get_as(&app, Some(&t.staff), "/stats?by=studio_stars").body;
+    let first = by_stars.find("<h2>按工作室星级</h2>").expect("the table asked for");
+    assert!(first < by_stars.find("<h2>按联盟和类型</h2>").unwrap());
+    assert!(
+        by_stars.contains("<td>五星级</td><td class=\"num\">3</td>"),
+        "{by_stars}"
+    );
     let member_page = get_as(&app, Some(&t.member), "/search").body;
     assert!(
         !member_page.contains(r#"<a href="/stats">"#),

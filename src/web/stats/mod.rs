@@ -94,6 +94,12 @@ pub async fn api(
     Ok(axum::Json(export::json(table, &profiles)).into_response())
 }
 
+/// A table's title from its dimensions: 按联盟和类型.
+fn sheet_title(query: &StatsQuery) -> String {
+    let dims: Vec<&str> = query.by.iter().map(|d| d.zh()).collect();
+    format!("按{}", dims.join("和"))
+}
+
 /// The tables of the `/stats` page and of `/stats.xlsx`.
 const PAGE_TABLES: [(&str, &[Dimension]); 5] = [
     ("按联盟和类型", &[Dimension::Alliance, Dimension::Kind]),
@@ -295,7 +301,13 @@ pub async fn page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let params = stats_params(raw.as_deref())?;
-    let tables = compute(&state, current.viewer.clone(), page_asks(&params)).await?;
+    // The table `by=` asks for comes first, unless the page has it anyway.
+    let asked = (!params.query.by.is_empty() && !PAGE_TABLES.iter().any(|(_, by)| *by == params.query.by.as_slice()))
+        .then(|| (params.request.clone(), params.query.clone()));
+    let mut asks = page_asks(&params);
+    asks.extend(asked.clone());
+    let mut tables = compute(&state, current.viewer.clone(), asks).await?;
+    let asked = asked.and_then(|_| tables.pop());
     let snapshot = state.engine.snapshot();
     let profiles = &snapshot.profiles;
     let filters = &params.request.filters;
@@ -367,11 +379,16 @@ pub async fn page(
             format!("{} 次 · {} 个项目", total.adoptions, total.projects),
         ),
     ];
-    let views = PAGE_TABLES
+    let mut views: Vec<TableView> = asked
         .iter()
-        .zip(&tables)
-        .map(|((title, _), t)| table_view(title, t, &params.request, profiles))
+        .map(|t| table_view(&sheet_title(&t.query), t, &params.request, profiles))
         .collect();
+    views.extend(
+        PAGE_TABLES
+            .iter()
+            .zip(&tables)
+            .map(|((title, _), t)| table_view(title, t, &params.request, profiles)),
+    );
     let query = raw.clone().unwrap_or_default();
     let report_year = params.query.to.unwrap_or_else(this_year);
     let alliance = filters.get(&FacetField::Alliance).and_then(|a| a.first());
@@ -471,8 +488,7 @@ pub async fn xlsx(
     let mut names = Vec::new();
     if !params.query.by.is_empty() {
         asks.push((params.request.clone(), params.query.clone()));
-        let dims: Vec<&str> = params.query.by.iter().map(|d| d.zh()).collect();
-        names.push(format!("按{}", dims.join("和")));
+        names.push(sheet_title(&params.query));
     }
     // The page's tables, but not the one asked for again.
     for ((title, by), ask) in PAGE_TABLES.iter().zip(page_asks(&params)) {
