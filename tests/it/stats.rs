@@ -728,3 +728,53 @@ fn the_engine_gives_a_studios_figures_in_process() {
     );
     assert_eq!(all.total.count, 10);
 }
+
+#[test]
+fn a_problem_solved_through_the_form_counts_in_its_solved_year() {
+    let (app, t) = app();
+    let (cookie, csrf) = crate::publish::sign_in(&app, "staff1");
+    let headers = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    let form = |status: &str, solved: &str| {
+        format!(
+            "csrf={}&kind=problem&studio=s-tunnel&title={}&slug=form-problem&date=2024-02-01&status={status}&solved_date={solved}&visibility=public&body={}&action=submit",
+            enc(&csrf),
+            enc("盾构刀盘结泥饼难题"),
+            enc("刀盘结泥饼，掘进速度下降。")
+        )
+    };
+    let page = app
+        .request("GET", "/publish?kind=problem", &[headers[0]], None)
+        .unwrap();
+    assert!(page.body.contains("name=\"solved_date\""), "the form asks for it");
+    for (status, solved, says) in [("open", "2025-03-01", "只有已解决"), ("solved", "2023-12-31", "早于")] {
+        let refused = app
+            .request("POST", "/publish", &headers, Some(form(status, solved).as_bytes()))
+            .unwrap();
+        assert_eq!(refused.status, 422, "{status} {solved}");
+        assert!(refused.body.contains(says), "{says}: {}", refused.body);
+    }
+    let solved_2025 = || stats(&app, Some(&t.staff), "from=2025&to=2025")["totals"]["solved"].as_u64();
+    assert_eq!(solved_2025(), Some(0));
+    let done = app
+        .request(
+            "POST",
+            "/publish",
+            &headers,
+            Some(form("solved", "2025-03-01").as_bytes()),
+        )
+        .unwrap();
+    assert_eq!(done.status, 303, "{}", done.body);
+    let file = std::fs::read_to_string(app.content().join("s-tunnel/form-problem.md")).unwrap();
+    assert!(file.contains("solved_date: 2025-03-01"), "{file}");
+    assert_eq!(solved_2025(), Some(1));
+    let by_year = stats(&app, Some(&t.staff), "by=year&kind=problem");
+    assert_eq!(group(&by_year, &[("year", "2025")])["solved"], 1);
+    assert_eq!(
+        group(&by_year, &[("year", "2024")])["count"],
+        2,
+        "q2 and the new problem, by date"
+    );
+}
