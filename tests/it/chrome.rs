@@ -205,6 +205,18 @@ impl Browser {
         decode_base64(result["data"].as_str().expect("PDF data"))
     }
 
+    /// `print_pdf`, tagged: the PDF's structure tree says which page each
+    /// table row's cells landed on.
+    pub fn print_tagged_pdf(&mut self) -> Vec<u8> {
+        let session = self.session.clone();
+        let result = self.call(
+            Some(&session),
+            "Page.printToPDF",
+            serde_json::json!({"preferCSSPageSize": true, "printBackground": true, "generateTaggedPDF": true}),
+        );
+        decode_base64(result["data"].as_str().expect("PDF data"))
+    }
+
     /// A PNG of what the page shows now.
     pub fn screenshot(&mut self) -> Vec<u8> {
         let session = self.session.clone();

@@ -583,13 +583,173 @@ fn chromium_shows_the_charts_and_prints_the_report_on_a4() {
     );
     let pdf = b.print_pdf();
     assert!(pdf.starts_with(b"%PDF"));
-    let boxes = media_boxes(&pdf);
+    assert_a4(&pdf);
+}
+
+#[test]
+fn the_printed_report_keeps_every_table_row_on_one_page() {
+    let Some(binary) = chromium() else { return };
+    // Forty more alliances, a studio in all of them and a record of 2024:
+    // the table per alliance runs over several pages.
+    let dir = crate::support::fixture_copy("stats");
+    let content = dir.path().join("content");
+    let ids: Vec<String> = (1..=40).map(|n| format!("extra-{n:02}")).collect();
+    for id in &ids {
+        std::fs::write(
+            content.join(format!("alliances/{id}.md")),
+            format!(
+                "---\nkind: alliance\nname: 第{id}号桥梁隧道城轨四电工程劳模和工匠人才创新工作室联盟\n---\n联盟。\n"
+            ),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        content.join("studios/s-wide.md"),
+        format!(
+            "---\nkind: studio\nname: 跨联盟工作室\nstars: 2\nalliances: [{}]\n---\n跨联盟。\n",
+            ids.join(", ")
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(content.join("s-wide")).unwrap();
+    // A record whose table has a row taller than a page, which must be
+    // cut: it shows the check below can see a cut row.
+    let tall = "很长的单元格文字。".repeat(700);
+    std::fs::write(
+        content.join("s-wide/tall.md"),
+        format!("---\ntitle: 高行表格\nkind: achievement\nstudio: s-wide\ndate: 2020-01-01\nvisibility: public\n---\n\n| 项目 | 说明 |\n|---|---|\n| 甲 | {tall} |\n| 乙 | 短 |\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        content.join("s-wide/w1.md"),
+        "---\ntitle: 跨联盟共享成果\nkind: achievement\nstudio: s-wide\ndate: 2024-05-05\nvisibility: public\nbenefit: 1\n---\n共享。\n",
+    )
+    .unwrap();
+    let app = TestApp::serve(dir);
+    let mut b = Browser::start(binary);
+    b.goto(&format!("{}/records/s-wide/tall", app.base));
+    let cut = row_pages(&b.print_tagged_pdf());
+    assert!(
+        cut.iter().any(|pages| pages.len() > 1),
+        "the tall row is seen cut: {cut:?}"
+    );
+    b.goto(&format!("{}/reports/2024", app.base));
+    assert_eq!(
+        b.eval("document.querySelectorAll('.report tbody tr').length")
+            .as_u64()
+            .map(|n| n > 50),
+        Some(true)
+    );
+    let pdf = b.print_tagged_pdf();
+    assert_a4(&pdf);
+    let rows = row_pages(&pdf);
+    assert!(rows.len() > 50, "{} rows tagged", rows.len());
+    let pages: std::collections::BTreeSet<u32> = rows.iter().flatten().copied().collect();
+    assert!(pages.len() >= 2, "the report runs over pages: {pages:?}");
+    for (i, on) in rows.iter().enumerate() {
+        assert_eq!(on.len(), 1, "row {i} is cut across pages {on:?}");
+    }
+}
+
+/// Every page of the PDF is A4 (Chromium writes page dictionaries
+/// uncompressed).
+fn assert_a4(pdf: &[u8]) {
+    let boxes = media_boxes(pdf);
     assert!(!boxes.is_empty(), "no MediaBox");
     for [x0, y0, x1, y1] in boxes {
         assert_eq!((x0, y0), (0.0, 0.0));
         // A4 is 595.28 × 841.89 pt; Chromium rounds to its own pixels.
         assert!((x1 - 595.3).abs() < 1.5 && (y1 - 841.9).abs() < 1.5, "{x1} × {y1}");
     }
+}
+
+/// A tagged PDF's objects by number (their text up to `endobj`).
+fn pdf_objects(pdf: &[u8]) -> std::collections::HashMap<u32, String> {
+    let text = String::from_utf8_lossy(pdf);
+    let mut out = std::collections::HashMap::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find(" 0 obj") {
+        let start = at + found;
+        let number: String = text[..start]
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let body = start + " 0 obj".len();
+        let end = text[body..].find("endobj").map_or(text.len(), |e| body + e);
+        if let Ok(n) = number.parse() {
+            out.insert(n, text[body..end].to_string());
+        }
+        at = end;
+    }
+    out
+}
+
+/// The objects `/K` of a structure element refers to.
+fn kids(object: &str) -> Vec<u32> {
+    let Some(k) = object.find("/K") else { return Vec::new() };
+    let rest = object[k + 2..].trim_start();
+    let list = match rest.strip_prefix('[') {
+        Some(inner) => &inner[..inner.find(']').unwrap_or(inner.len())],
+        None => rest.split('/').next().unwrap_or(""),
+    };
+    let words: Vec<&str> = list.split_whitespace().collect();
+    words
+        .windows(3)
+        .filter(|w| w[1] == "0" && w[2] == "R")
+        .filter_map(|w| w[0].parse().ok())
+        .collect()
+}
+
+/// For each table row (`/S /TR`) of a tagged PDF but header rows, the
+/// pages its cells' content is on.
+fn row_pages(pdf: &[u8]) -> Vec<std::collections::BTreeSet<u32>> {
+    let objects = pdf_objects(pdf);
+    fn pages_under(
+        n: u32,
+        objects: &std::collections::HashMap<u32, String>,
+        into: &mut std::collections::BTreeSet<u32>,
+        depth: usize,
+    ) {
+        let Some(object) = objects.get(&n) else { return };
+        if depth > 16 {
+            return;
+        }
+        // Its own page, and those of marked content written inline
+        // (`<</Type /MCR /Pg …>>`) when its content runs over pages.
+        for (at, _) in object.match_indices("/Pg ") {
+            if let Some(page) = object[at + 4..].split_whitespace().next().and_then(|p| p.parse().ok()) {
+                into.insert(page);
+            }
+        }
+        for kid in kids(object) {
+            if objects.get(&kid).is_some_and(|o| o.contains("/StructElem")) {
+                pages_under(kid, objects, into, depth + 1);
+            }
+        }
+    }
+    let mut rows: Vec<(u32, std::collections::BTreeSet<u32>)> = objects
+        .iter()
+        .filter(|(_, o)| o.contains("/S /TR"))
+        // A header row is repeated on every page the table runs over.
+        .filter(|(_, o)| {
+            !kids(o)
+                .iter()
+                .all(|k| objects.get(k).is_some_and(|cell| cell.contains("/S /TH")))
+        })
+        .map(|(n, _)| {
+            let mut pages = std::collections::BTreeSet::new();
+            for kid in kids(&objects[n]) {
+                pages_under(kid, &objects, &mut pages, 0);
+            }
+            (*n, pages)
+        })
+        .collect();
+    rows.sort_by_key(|(n, _)| *n);
+    rows.into_iter().map(|(_, pages)| pages).collect()
 }
 
 /// Every `/MediaBox [x0 y0 x1 y1]` in a PDF (Chromium writes page
