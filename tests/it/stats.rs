@@ -524,6 +524,18 @@ fn the_stats_page_links_its_numbers_and_staff_see_it_in_the_header() {
     // The link lists exactly the records counted.
     let listed = crate::support::ids(&app.search("kind=achievement&alliance=bridge&year=2024"));
     assert_eq!(listed.len(), 2, "{listed:?}");
+    // The report of the latest year with figures, when no year is asked.
+    let plain = get_as(&app, Some(&t.staff), "/stats").body;
+    assert!(
+        plain.contains(r#"<a href="/reports/2024">2024 年度总结</a>"#),
+        "{plain}"
+    );
+    assert!(staff_page.contains(r#"/stats.csv?from=2024&amp;to=2024"#));
+    let csv = get_as(&app, Some(&t.staff), "/stats.csv");
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"zhihui-stats.csv\"; filename*=UTF-8''%E7%BB%9F%E8%AE%A1.csv")
+    );
     // A table asked for with by= comes first; its stars have no search.
     let by_stars = get_as(&app, Some(&t.staff), "/stats?by=studio_stars").body;
     let first = by_stars.find("<h2>按工作室星级</h2>").expect("the table asked for");

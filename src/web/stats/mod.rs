@@ -390,7 +390,18 @@ pub async fn page(
             .map(|((title, _), t)| table_view(title, t, &params.request, profiles)),
     );
     let query = raw.clone().unwrap_or_default();
-    let report_year = params.query.to.unwrap_or_else(this_year);
+    // The report of the last year asked for, else the latest year with
+    // figures (this year's may have none yet).
+    let report_year = params.query.to.unwrap_or_else(|| {
+        let now = this_year();
+        tables[3]
+            .groups
+            .iter()
+            .filter_map(|g| g.key[0].parse::<i32>().ok())
+            .filter(|y| *y <= now)
+            .max()
+            .unwrap_or(now)
+    });
     let alliance = filters.get(&FacetField::Alliance).and_then(|a| a.first());
     let report_url = match alliance {
         Some(a) => format!(
@@ -434,7 +445,11 @@ fn download(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
     // RFC 5987: the Chinese name for browsers that read it, an ASCII one
     // for those that do not.
     let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let disposition = format!("attachment; filename=\"zhihui-stats\"; filename*=UTF-8''{encoded}");
+    let ascii = match name.rsplit_once('.') {
+        Some((_, ext)) => format!("zhihui-stats.{ext}"),
+        None => "zhihui-stats".to_string(),
+    };
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),
