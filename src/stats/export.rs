@@ -219,7 +219,7 @@ fn header_format() -> Format {
 
 fn write_table(sheet: &mut Worksheet, table: &StatsTable, profiles: &Profiles) -> Result<(), XlsxError> {
     let header = header_format();
-    let money = Format::new().set_num_format("#,##0.0000");
+    let money = Format::new().set_num_format("#,##0.00##");
     let count = Format::new().set_num_format("#,##0");
     let bold = Format::new().set_bold();
     let dims = table.query.by.len();
@@ -366,7 +366,7 @@ fn write_listing(
 ) -> Result<(), XlsxError> {
     sheet.set_name("成果清单")?;
     let header = header_format();
-    let money = Format::new().set_num_format("#,##0.0000");
+    let money = Format::new().set_num_format("#,##0.00##");
     let widths = [40, 10, 12, 22, 18, 12, 20, 14, 40, 30, 20, 40];
     for (i, (name, w)) in LISTING.iter().zip(widths).enumerate() {
         sheet.write_string_with_format(0, i as u16, *name, &header)?;

@@ -165,6 +165,7 @@ fn figures_by_alliance_and_kind_equal_the_hand_count() {
         (Some(3), Some(2))
     );
     assert!(v["note"].as_str().unwrap().contains("只计一次"));
+    assert!(v["took_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
 }
 
 #[test]

@@ -86,12 +86,18 @@ pub async fn api(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let StatsParams { request, query } = stats_params(raw.as_deref())?;
+    let started = std::time::Instant::now();
     let tables = compute(&state, current.viewer.clone(), vec![(request, query)]).await?;
+    let took_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     let profiles = state.engine.snapshot().profiles.clone();
     let table = tables
         .first()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no table")))?;
-    Ok(axum::Json(export::json(table, &profiles)).into_response())
+    let mut body = export::json(table, &profiles);
+    if let Some(map) = body.as_object_mut() {
+        map.insert("took_ms".into(), took_ms.into());
+    }
+    Ok(axum::Json(body).into_response())
 }
 
 /// A table's title from its dimensions: 按联盟和类型.
