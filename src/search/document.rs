@@ -1,5 +1,6 @@
 //! Record → index document, and back: which of a record's fields go into
-//! which indexed field (with the terms the visibility filter matches), and
+//! which indexed field (with the terms the visibility filter matches and
+//! the record's statistics facts), and
 //! loading a stored document back into the card and text a hit shows.
 
 use tantivy::schema::Value;

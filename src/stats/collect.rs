@@ -348,7 +348,7 @@ type Key = [u64; 2];
 /// Groups by key. Keys (and the projects counted per group) are numbers
 /// made here, not input an attacker chooses, so a multiply-rotate hash
 /// does instead of SipHash, whose cost is paid on every match.
-type Groups = HashMap<Key, Acc<u32>, BuildHasherDefault<KeyHasher>>;
+type Groups = HashMap<Key, Acc, BuildHasherDefault<KeyHasher>>;
 
 #[derive(Default)]
 struct KeyHasher(u64);
@@ -375,16 +375,16 @@ impl Hasher for KeyHasher {
 
 /// A group's figures while counting; projects by their numbers.
 #[derive(Default)]
-struct Acc<P> {
+struct Acc {
     measures: Measures,
-    projects: HashSet<P, BuildHasherDefault<KeyHasher>>,
+    projects: HashSet<u32, BuildHasherDefault<KeyHasher>>,
 }
 
 /// One segment's groups and total, still to be named.
 pub struct SegmentFruit {
     facts: Arc<SegmentFacts>,
     groups: Groups,
-    total: Acc<u32>,
+    total: Acc,
 }
 
 /// The groups by their values, and the total.
@@ -412,12 +412,19 @@ impl Collector for Tally<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<SegmentFruit>) -> tantivy::Result<Tallied> {
-        let mut groups: HashMap<Vec<String>, Acc<String>> = HashMap::new();
-        let mut total: Acc<String> = Acc::default();
-        for fruit in fruits {
+        let mut groups: HashMap<Vec<String>, Acc> = HashMap::new();
+        let mut total: Acc = Acc::default();
+        // Projects are numbered anew across segments (each segment numbers
+        // its own strings), by name, without copying the names.
+        let mut projects: HashMap<&str, u32> = HashMap::new();
+        for fruit in &fruits {
             let facts = &fruit.facts;
-            let project = |n: &u32| facts.string(*n).unwrap_or("").to_string();
-            for (key, acc) in fruit.groups {
+            let mut renumber = |n: &u32| {
+                let name = facts.string(*n).unwrap_or("");
+                let next = projects.len() as u32;
+                *projects.entry(name).or_insert(next)
+            };
+            for (key, acc) in &fruit.groups {
                 let names: Vec<String> = self
                     .query
                     .by
@@ -427,12 +434,12 @@ impl Collector for Tally<'_> {
                     .collect();
                 let into = groups.entry(names).or_default();
                 add_measures(&mut into.measures, &acc.measures);
-                into.projects.extend(acc.projects.iter().map(project));
+                into.projects.extend(acc.projects.iter().map(&mut renumber));
             }
             add_measures(&mut total.measures, &fruit.total.measures);
-            total.projects.extend(fruit.total.projects.iter().map(project));
+            total.projects.extend(fruit.total.projects.iter().map(&mut renumber));
         }
-        let finish = |mut acc: Acc<String>| {
+        let finish = |mut acc: Acc| {
             acc.measures.projects = acc.projects.len() as u64;
             acc.measures
         };
@@ -548,7 +555,7 @@ struct Counter<'a> {
     /// Where the year of each figure goes in a key, when grouping by year.
     year_at: Option<usize>,
     groups: Groups,
-    total: Acc<u32>,
+    total: Acc,
     /// The current document's keys (the year left 0), and its values in
     /// each dimension: kept to be reused, document after document.
     combos: Vec<Key>,
@@ -690,7 +697,7 @@ impl Counter<'_> {
     /// Adds `figure`, dated `year`, to the total and to each of the
     /// document's groups.
     fn add(&mut self, year: Option<i32>, figure: Figure, f: &DocFacts) {
-        let apply = |acc: &mut Acc<u32>| {
+        let apply = |acc: &mut Acc| {
             let m = &mut acc.measures;
             match figure {
                 Figure::Record => {
@@ -716,7 +723,7 @@ impl Counter<'_> {
         self.each_group(year, apply);
     }
 
-    fn each_group(&mut self, year: Option<i32>, mut apply: impl FnMut(&mut Acc<u32>)) {
+    fn each_group(&mut self, year: Option<i32>, mut apply: impl FnMut(&mut Acc)) {
         let at = self.year_at;
         if at.is_some() && year.is_none() {
             // An undated figure has no year's group.

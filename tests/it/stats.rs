@@ -304,6 +304,25 @@ fn a_moved_grant_date_moves_the_patent_to_another_year() {
     let years = stats(&app, s, "by=grant_year");
     assert_eq!(group(&years, &[("grant_year", "2025")])["count"], 1);
     assert_eq!(group(&years, &[("grant_year", "2024")])["count"], 1, "p2 only");
+    // a2 re-indexed lands in another index segment than a1; the project
+    // both were used on (甲项目) is still one project.
+    let a2 = app.content().join("s-both/a2.md");
+    let text = std::fs::read_to_string(&a2).unwrap();
+    std::fs::write(&a2, text.replace("钢筋损耗。", "钢筋损耗（修订）。")).unwrap();
+    assert!(app.wait_for(Duration::from_secs(10), |app| {
+        !app.search(&format!("q={}", enc("修订")))["hits"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    }));
+    let y2024 = stats(&app, s, "from=2024&to=2024");
+    assert_eq!(
+        (
+            y2024["totals"]["adoptions"].as_u64(),
+            y2024["totals"]["projects"].as_u64()
+        ),
+        (Some(3), Some(2))
+    );
     // A status that is not a grant takes the grant date out of the figures.
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replace("status: granted", "status: rejected")).unwrap();
