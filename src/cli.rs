@@ -470,9 +470,12 @@ fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
                     .filters
                     .insert(FacetField::Year, (f..=t).map(|y| y.to_string()).collect());
             }
-            let records = engine.matching_records(&listed, &viewer).context("统计失败")?;
+            let (records, matched) = engine
+                .matching_records(&listed, &viewer, export::LISTING_LIMIT)
+                .context("统计失败")?;
             let sheets = [export::Sheet { name, table: &table }];
-            export::xlsx(&sheets, &records, &profiles, args.site.trim_end_matches('/')).context("无法生成 XLSX")?
+            export::xlsx(&sheets, &records, matched, &profiles, args.site.trim_end_matches('/'))
+                .context("无法生成 XLSX")?
         }
         _ => export::text(&table, &profiles).into_bytes(),
     };

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Collector, Count, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
 use tantivy::schema::Value;
@@ -148,17 +148,20 @@ impl Engine {
         }
     }
 
-    /// Every record `request` matches that `viewer` may see, newest first,
-    /// with its card and statistics facts (the 成果清单 of an export).
+    /// The newest `limit` records `request` matches that `viewer` may see,
+    /// with their cards and statistics facts (the 成果清单 of an export),
+    /// and how many match in all.
     pub fn matching_records(
         &self,
         request: &SearchRequest,
         viewer: &Viewer,
-    ) -> Result<Vec<(Card, crate::stats::Facts)>, SearchError> {
+        limit: usize,
+    ) -> Result<(Vec<(Card, crate::stats::Facts)>, usize), SearchError> {
         let searcher = self.searcher();
-        let found = self.collect_matching_in(&searcher, request, viewer, DocSetCollector)?;
-        let mut records = Vec::with_capacity(found.len());
-        for address in found {
+        let newest = TopDocs::with_limit(limit.max(1)).order_by_fast_field::<i64>("date", Order::Desc);
+        let (found, total) = self.collect_matching_in(&searcher, request, viewer, (newest, Count))?;
+        let mut records = Vec::with_capacity(found.len().min(limit));
+        for (_, address) in found.into_iter().take(limit) {
             let doc: TantivyDocument = searcher.doc(address)?;
             let card = doc.get_first(self.fields.card).and_then(|v| v.as_str()).unwrap_or("");
             let card: Card = serde_json::from_str(card).map_err(|e| SearchError::Internal(e.to_string()))?;
@@ -170,7 +173,7 @@ impl Engine {
             records.push((card, facts));
         }
         records.sort_by(|a, b| b.0.date.cmp(&a.0.date).then_with(|| a.0.id.cmp(&b.0.id)));
-        Ok(records)
+        Ok((records, total))
     }
 
     /// A search, on the thread `search` chose, in steps: the query is

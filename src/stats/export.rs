@@ -275,6 +275,10 @@ fn write_table(sheet: &mut Worksheet, table: &StatsTable, profiles: &Profiles) -
     Ok(())
 }
 
+/// At most this many records are listed in a 成果清单 (newest first), so
+/// that an export of a very large search stays a file people can open.
+pub const LISTING_LIMIT: usize = 100_000;
+
 /// The 成果清单 columns.
 pub const LISTING: [&str; 12] = [
     "标题",
@@ -345,6 +349,7 @@ fn listing_row(card: &Card, facts: &Facts, profiles: &Profiles) -> Vec<String> {
 pub fn xlsx(
     sheets: &[Sheet],
     records: &[(Card, Facts)],
+    matched: usize,
     profiles: &Profiles,
     base: &str,
 ) -> Result<Vec<u8>, XlsxError> {
@@ -354,13 +359,14 @@ pub fn xlsx(
         sheet.set_name(sheet_name(&s.name))?;
         write_table(sheet, s.table, profiles)?;
     }
-    write_listing(book.add_worksheet(), records, profiles, base)?;
+    write_listing(book.add_worksheet(), records, matched, profiles, base)?;
     book.save_to_buffer()
 }
 
 fn write_listing(
     sheet: &mut Worksheet,
     records: &[(Card, Facts)],
+    matched: usize,
     profiles: &Profiles,
     base: &str,
 ) -> Result<(), XlsxError> {
@@ -396,6 +402,10 @@ fn write_listing(
     }
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, records.len().max(1) as u32, (LISTING.len() - 1) as u16)?;
+    if matched > records.len() {
+        let note = format!("仅列出最新的 {} 条，共 {matched} 条符合条件", records.len());
+        sheet.write_string_with_format(records.len() as u32 + 2, 0, note, &Format::new().set_bold())?;
+    }
     Ok(())
 }
 
@@ -405,6 +415,7 @@ fn write_listing(
 pub fn report_xlsx(
     report: &super::report::AnnualReport,
     records: &[(Card, Facts)],
+    matched: usize,
     profiles: &Profiles,
     base: &str,
 ) -> Result<Vec<u8>, XlsxError> {
@@ -465,7 +476,7 @@ pub fn report_xlsx(
         sheet.set_name(sheet_name(&s.name))?;
         write_table(sheet, s.table, profiles)?;
     }
-    write_listing(book.add_worksheet(), records, profiles, base)?;
+    write_listing(book.add_worksheet(), records, matched, profiles, base)?;
     book.save_to_buffer()
 }
 
@@ -521,6 +532,48 @@ mod tests {
         assert_eq!(v["groups"][0]["label"]["kind"], "创新成果");
         assert_eq!(v["groups"][0]["count"], 2);
         assert_eq!(v["groups"][0]["awards"]["provincial"], 0);
+    }
+
+    #[test]
+    fn a_listing_past_its_limit_says_how_many_matched() {
+        use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+        let card = |id: &str| -> Card {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "title": format!("成果{id}"), "kind": "achievement", "studio": "s",
+                "studio_name": "工作室", "date": "2024-01-01", "tags": [], "summary": "",
+                "visibility": "public", "benefit": 1.5, "authors": ["甲"]
+            }))
+            .unwrap()
+        };
+        let facts = Facts {
+            benefit: 15_000,
+            ..Facts::default()
+        };
+        let records = vec![(card("a"), facts.clone()), (card("b"), facts)];
+        let table = table();
+        let sheets = [Sheet {
+            name: "按类型".into(),
+            table: &table,
+        }];
+        let body = xlsx(&sheets, &records, 5, &Profiles::default(), "http://zhihui.test").unwrap();
+        let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(body)).unwrap();
+        let rows: Vec<Vec<Data>> = book
+            .worksheet_range("成果清单")
+            .unwrap()
+            .rows()
+            .map(<[Data]>::to_vec)
+            .collect();
+        assert_eq!(rows[1][0], Data::String("成果a".into()));
+        assert_eq!(rows[1][7], Data::Float(1.5));
+        assert_eq!(rows[1][11], Data::String("http://zhihui.test/records/a".into()));
+        assert_eq!(
+            rows.last().unwrap()[0],
+            Data::String("仅列出最新的 2 条，共 5 条符合条件".into())
+        );
+        let all = xlsx(&sheets, &records, 2, &Profiles::default(), "").unwrap();
+        let mut book: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(all)).unwrap();
+        let rows = book.worksheet_range("成果清单").unwrap();
+        assert_eq!(rows.height(), 3, "no note when every record is listed");
     }
 
     #[test]

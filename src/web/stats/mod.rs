@@ -526,14 +526,14 @@ pub async fn xlsx(
             .iter()
             .map(|(request, query)| engine.stats(request, &viewer, query))
             .collect::<Result<Vec<_>, _>>()?;
-        let records = engine.matching_records(&listing_request(&params), &viewer)?;
+        let (records, matched) = engine.matching_records(&listing_request(&params), &viewer, export::LISTING_LIMIT)?;
         let profiles = engine.snapshot().profiles.clone();
         let sheets: Vec<Sheet> = names
             .into_iter()
             .zip(&tables)
             .map(|(name, table)| Sheet { name, table })
             .collect();
-        export::xlsx(&sheets, &records, &profiles, &base).map_err(|e| AppError::Internal(e.into()))
+        export::xlsx(&sheets, &records, matched, &profiles, &base).map_err(|e| AppError::Internal(e.into()))
     })
     .await??;
     Ok(download(body, XLSX, "统计.xlsx"))
@@ -606,10 +606,10 @@ pub async fn report(
             None => SearchRequest::default(),
         };
         request.filters.insert(FacetField::Year, vec![year.to_string()]);
-        let records = engine.matching_records(&request, &viewer)?;
+        let (records, matched) = engine.matching_records(&request, &viewer, export::LISTING_LIMIT)?;
         let profiles = engine.snapshot().profiles.clone();
-        let body =
-            export::report_xlsx(&report, &records, &profiles, &base).map_err(|e| AppError::Internal(e.into()))?;
+        let body = export::report_xlsx(&report, &records, matched, &profiles, &base)
+            .map_err(|e| AppError::Internal(e.into()))?;
         Ok((report, Some(body)))
     })
     .await??;
