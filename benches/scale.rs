@@ -10,7 +10,9 @@
 //! time of indexing goes). `e2e` starts the real `zhihui serve` binary.
 //! Two more phases only exist to run under `perf record`: `query-loop`
 //! (the in-process query mix) and `sync-loop` (one file changed and
-//! synced, over and over), each for `--http-secs` seconds.
+//! synced, over and over), each for `--http-secs` seconds. `stats` times
+//! `/api/stats?by=alliance&by=kind` (also run by itself with `--phase
+//! stats`, on a corpus and index an earlier run left).
 
 #[path = "scale/bare.rs"]
 mod bare;
@@ -109,6 +111,10 @@ enum Phase {
     Http,
     /// One file changed and synced over and over, for `--http-secs` seconds.
     SyncLoop,
+    /// `/api/stats?by=alliance&by=kind`: its first answer (each segment's
+    /// statistics decoded), then in-process and over HTTP at 1 client, as
+    /// staff (every record) and anonymously (public records).
+    Stats,
 }
 
 impl Phase {
@@ -392,6 +398,7 @@ fn run_phase(args: &Args, phase: Phase) -> Res<Metrics> {
         Phase::QueryLoop => phase_query_loop(args),
         Phase::Http => phase_http(args),
         Phase::SyncLoop => phase_sync_loop(args),
+        Phase::Stats => phase_stats(args),
     }
 }
 
@@ -622,6 +629,72 @@ fn phase_sync_loop(args: &Args) -> Res<Metrics> {
     }
     m.insert("loop.syncs".into(), n as f64);
     m.insert("loop.sync_ms".into(), ms(started.elapsed()) / n.max(1) as f64);
+    Ok(m)
+}
+
+const STATS_URL: &str = "/api/stats?by=alliance&by=kind";
+
+/// `/api/stats?by=alliance&by=kind` at the corpus's scale: the first
+/// answer after start (which decodes each segment's statistics), then
+/// in-process and over HTTP (1 client, keep-alive) as staff, who count
+/// every record, and anonymously, through the visibility filter.
+fn phase_stats(args: &Args) -> Res<Metrics> {
+    use zhihui::stats::{Dimension, StatsQuery};
+    let mut m = Metrics::new();
+    let engine = Engine::open(&args.content(), &args.work().join("index"))?;
+    engine.sync(false, &|_, _| {})?;
+    let query = StatsQuery::by(&[Dimension::Alliance, Dimension::Kind]);
+    let request = SearchRequest::default();
+    let t = Instant::now();
+    let table = engine.stats(&request, &staff(), &query)?;
+    m.insert("stats.first_ms".into(), ms(t.elapsed()));
+    m.insert("stats.records".into(), table.total.count as f64);
+    m.insert("stats.groups".into(), table.groups.len() as f64);
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    while samples.len() < 200 && started.elapsed() < Duration::from_secs(args.http_secs) {
+        let t = Instant::now();
+        engine.stats(&request, &staff(), &query)?;
+        samples.push(ms(t.elapsed()));
+    }
+    record_latencies(&mut m, "stats.inproc", &samples);
+
+    // A staff account in the scratch folder `start_server` gives the app.
+    let data = std::env::temp_dir().join(format!("zhihui-bench-data-{}", std::process::id()));
+    let accounts = zhihui::auth::Accounts::open(&data)?;
+    if accounts.viewer("bench-staff").is_none() {
+        accounts.add(
+            "bench-staff",
+            zhihui::auth::NewRole::parse("staff", None)?,
+            "bench-password-1",
+        )?;
+    }
+    let token = accounts.new_token("bench-staff", "bench")?;
+    let addr = start_server(Arc::new(engine))?;
+    let url = format!("http://{addr}{STATS_URL}");
+    for (who, bearer) in [("staff", Some(format!("Bearer {token}"))), ("anon", None)] {
+        let agent = agent();
+        let call = || -> Res<f64> {
+            let t = Instant::now();
+            let mut request = agent.get(&url);
+            if let Some(b) = &bearer {
+                request = request.header("authorization", b);
+            }
+            let mut response = request.call()?;
+            let body = response.body_mut().read_to_string()?;
+            if response.status() != 200 || !body.starts_with('{') {
+                return Err(format!("{STATS_URL}: {} {body}", response.status()).into());
+            }
+            Ok(ms(t.elapsed()))
+        };
+        call()?;
+        let mut samples = Vec::new();
+        let started = Instant::now();
+        while samples.len() < args.http_requests.min(1000) && started.elapsed() < Duration::from_secs(args.http_secs) {
+            samples.push(call()?);
+        }
+        record_latencies(&mut m, &format!("stats.http.{who}"), &samples);
+    }
     Ok(m)
 }
 
@@ -997,7 +1070,7 @@ fn orchestrate(args: &Args) -> Res<()> {
     let mut runs: Vec<Metrics> = Vec::new();
     for run in 1..=args.runs {
         let mut m = Metrics::new();
-        for phase in [Phase::Bare, Phase::Index, Phase::Serve] {
+        for phase in [Phase::Bare, Phase::Index, Phase::Serve, Phase::Stats] {
             eprintln!("run {run}/{}: {}", args.runs, phase.name());
             let t = Instant::now();
             m.extend(run_child(args, phase)?);
@@ -1346,6 +1419,23 @@ fn report(args: &Args, m: &Metrics, mix: &[QuerySpec], load_start: &str) -> Stri
         "",
         "MiB",
         "",
+    );
+    let _ = writeln!(
+        out,
+        "\n`{STATS_URL}` (statistics of every matching record, by alliance and kind; \
+         staff count all {} records in {} groups): first answer after start {} ms (decodes each \
+         segment's statistics); in-process p50 {} / p99 {} ms; over HTTP, 1 client, \
+         staff p50 {} / p99 {} ms ({} requests), anonymous p50 {} / p99 {} ms. Target at 100k: ≤ 20 ms p50.",
+        fmt(g("stats.records"), "n"),
+        fmt(g("stats.groups"), "n"),
+        fmt(g("stats.first_ms"), ""),
+        fmt(g("stats.inproc.p50"), ""),
+        fmt(g("stats.inproc.p99"), ""),
+        fmt(g("stats.http.staff.p50"), ""),
+        fmt(g("stats.http.staff.p99"), ""),
+        fmt(g("stats.http.staff.n"), "n"),
+        fmt(g("stats.http.anon.p50"), ""),
+        fmt(g("stats.http.anon.p99"), ""),
     );
     let _ = writeln!(
         out,

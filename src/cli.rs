@@ -86,6 +86,9 @@ enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Figures over the index (brought up to date first), as staff see
+    /// them unless --public: e.g. --by alliance --by kind --year 2024.
+    Stats(StatsArgs),
     /// Manage accounts (passwords are read from standard input).
     User {
         #[command(subcommand)]
@@ -103,6 +106,47 @@ enum Command {
         #[arg(long, default_value = "data", global = true)]
         data: PathBuf,
     },
+}
+
+#[derive(clap::Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    paths: Paths,
+    /// Group by (at most two): kind, category, alliance, studio, year,
+    /// award_level, award_year, patent_type, patent_status, grant_year,
+    /// method_level, problem_status, studio_stars, studio_type, tag.
+    #[arg(long)]
+    by: Vec<String>,
+    /// Only figures dated in this year (same as --from Y --to Y).
+    #[arg(long)]
+    year: Option<i32>,
+    #[arg(long)]
+    from: Option<i32>,
+    #[arg(long)]
+    to: Option<i32>,
+    /// Words to search for, as in the search box.
+    #[arg(long, default_value = "")]
+    q: String,
+    /// Only these alliances' / studios' / kinds' records (repeatable).
+    #[arg(long)]
+    alliance: Vec<String>,
+    #[arg(long)]
+    studio: Vec<String>,
+    #[arg(long)]
+    kind: Vec<String>,
+    /// Count only public records, as an anonymous visitor sees them.
+    #[arg(long)]
+    public: bool,
+    /// table | csv | json | xlsx
+    #[arg(long, default_value = "table")]
+    format: String,
+    /// Write to this file instead of standard output (needed for xlsx).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The site's address (e.g. http://zhihui.example:8080), to make the
+    /// 成果清单's links in xlsx whole.
+    #[arg(long, default_value = "")]
+    site: String,
 }
 
 #[derive(Subcommand)]
@@ -262,6 +306,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_report(&report);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Stats(args) => stats(args),
         Command::User { action, data, content } => user(action, &data, &content),
         Command::Export {
             what:
@@ -627,6 +672,97 @@ fn patents(action: PatentsAction) -> anyhow::Result<ExitCode> {
 }
 
 /// Checks every file of `content`, printing all problems; exit 1 on errors.
+fn stats(args: StatsArgs) -> anyhow::Result<ExitCode> {
+    use crate::search::{FacetField, SearchRequest};
+    use crate::stats::{StatsQuery, export};
+    let by = match crate::stats::parse_dimensions(args.by.iter().map(String::as_str)) {
+        Ok(by) => by,
+        Err(message) => return refused(anyhow::anyhow!(message)),
+    };
+    let format = args.format.as_str();
+    if !matches!(format, "table" | "csv" | "json" | "xlsx") {
+        return refused(anyhow::anyhow!(
+            "未知的输出格式“{format}”，应为 table | csv | json | xlsx"
+        ));
+    }
+    if format == "xlsx" && args.out.is_none() {
+        return refused(anyhow::anyhow!(
+            "xlsx 是二进制文件，请用 --out 文件名.xlsx 指定写到哪里"
+        ));
+    }
+    let (from, to) = match args.year {
+        Some(y) => (Some(y), Some(y)),
+        None => (args.from, args.to),
+    };
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return refused(anyhow::anyhow!("起始年份 {f} 晚于截止年份 {t}"));
+    }
+    let engine = Engine::open(&args.paths.content, &args.paths.index).context("无法打开索引")?;
+    engine.sync(false, &|_, _| {}).context("索引失败")?;
+    let mut request = SearchRequest {
+        q: args.q.clone(),
+        ..SearchRequest::default()
+    };
+    for (field, values) in [
+        (FacetField::Alliance, &args.alliance),
+        (FacetField::Studio, &args.studio),
+        (FacetField::Kind, &args.kind),
+    ] {
+        if !values.is_empty() {
+            request.filters.insert(field, values.clone());
+        }
+    }
+    let viewer = match args.public {
+        true => crate::auth::Viewer::anonymous(),
+        false => crate::auth::Viewer::staff("zhihui stats"),
+    };
+    let query = StatsQuery { by, from, to };
+    let table = engine.stats(&request, &viewer, &query).context("统计失败")?;
+    let profiles = engine.snapshot().profiles.clone();
+    let bytes = match format {
+        "csv" => export::csv(&table, &profiles),
+        "json" => {
+            let mut text = serde_json::to_string_pretty(&export::json(&table, &profiles))?;
+            text.push('\n');
+            text.into_bytes()
+        }
+        "xlsx" => {
+            let name = if table.query.by.is_empty() {
+                "合计".to_string()
+            } else {
+                let dims: Vec<&str> = table.query.by.iter().map(|d| d.zh()).collect();
+                format!("按{}", dims.join("和"))
+            };
+            let mut listed = request.clone();
+            if let (Some(f), Some(t)) = (from, to) {
+                listed
+                    .filters
+                    .insert(FacetField::Year, (f..=t).map(|y| y.to_string()).collect());
+            }
+            let (records, matched) = engine
+                .matching_records(&listed, &viewer, export::LISTING_LIMIT)
+                .context("统计失败")?;
+            let sheets = [export::Sheet { name, table: &table }];
+            export::xlsx(&sheets, &records, matched, &profiles, args.site.trim_end_matches('/'))
+                .context("无法生成 XLSX")?
+        }
+        _ => export::text(&table, &profiles).into_bytes(),
+    };
+    match &args.out {
+        Some(path) => {
+            crate::atomic::write(path, &bytes).with_context(|| format!("无法写入 {}", path.display()))?;
+            eprintln!("已写入 {}（{} 字节）", path.display(), bytes.len());
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn check(content: &Path) -> anyhow::Result<ExitCode> {
     let checked = load::check(content).with_context(|| format!("无法读取内容目录 {}", content.display()))?;
     let problems = &checked.problems;

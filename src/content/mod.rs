@@ -239,6 +239,9 @@ pub struct Record {
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub solved_by: Vec<String>,
+    /// Problems: when it was solved (counted in that year's figures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub solved_date: Option<Date>,
     /// `pending` or `returned` while staff have not approved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
@@ -284,6 +287,7 @@ impl Record {
             "level" => opt(&self.level),
             "scope" => opt(&self.scope),
             "solved_by" => list(&self.solved_by),
+            "solved_date" => self.solved_date.map(|d| d.to_string()),
             "related" => list(&self.related),
             "review" => opt(&self.review),
             "review_comment" => opt(&self.review_comment),
@@ -652,6 +656,7 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         level: None,
         scope: None,
         solved_by: Vec::new(),
+        solved_date: None,
         review: None,
         review_comment: None,
         extra: BTreeMap::new(),
@@ -698,6 +703,20 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
             record.status = r.choice("status", PROBLEM_STATUSES);
             record.solved_by = r.string_list("solved_by");
             check_record_refs(r, "solved_by", &record.solved_by, known);
+            let line = r.line_of("solved_date");
+            record.solved_date = r.date("solved_date");
+            if let Some(solved) = record.solved_date {
+                if record.status.as_deref() != Some("solved") {
+                    r.error(
+                        "solved_date",
+                        line,
+                        "只有已解决（status: solved）的难题才有解决日期；请把 status 改为 solved，或删去 solved_date",
+                    );
+                }
+                if date.is_some_and(|posted| solved < posted) {
+                    r.error("solved_date", line, format!("解决日期 {solved} 早于难题的发布日期"));
+                }
+            }
         }
         None => {}
     }
@@ -1066,6 +1085,37 @@ mod tests {
             assert!(
                 problems.iter().any(|p| p.field == field && p.line == 4),
                 "{bad}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_solved_date_belongs_to_a_solved_problem_on_or_after_its_date() {
+        let problem = |status: &str, solved: &str| {
+            format!(
+                "---\ntitle: 难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2023-03-03\nstatus: {status}\n{solved}---\n正文\n"
+            )
+        };
+        let read = |text: String| parse_document("tunnel-zhang/q", &text, &known());
+        let Ok((Document::Record(r), _)) = read(problem("solved", "solved_date: 2024-04-04\n")) else {
+            panic!("a solved problem with its date");
+        };
+        assert_eq!(r.solved_date.map(|d| d.to_string()).as_deref(), Some("2024-04-04"));
+        assert_eq!(r.field_text("solved_date").as_deref(), Some("2024-04-04"));
+        // Solved the day it was posted is fine; without a date too.
+        assert!(read(problem("solved", "solved_date: 2023-03-03\n")).is_ok());
+        assert!(read(problem("solved", "")).is_ok());
+        for (status, solved, says) in [
+            ("open", "solved_date: 2024-04-04\n", "只有已解决"),
+            ("solved", "solved_date: 2022-12-31\n", "早于"),
+            ("solved", "solved_date: 2024-13-01\n", "solved_date"),
+        ] {
+            let problems = read(problem(status, solved)).expect_err(solved);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.field == "solved_date" && (p.message.contains(says) || says == "solved_date")),
+                "{solved}: {problems:?}"
             );
         }
     }

@@ -238,6 +238,10 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
         &[Kind::Problem],
         f("solved_by", "解决方案", "Solved by", Shape::Records),
     ),
+    only(
+        &[Kind::Problem],
+        eg("2024-03-15", f("solved_date", "解决日期", "Solved on", Shape::Date)),
+    ),
     f("visibility", "可见范围", "Visibility", Shape::Choice(VISIBILITIES)),
     eg(
         "85.6（万元）",

@@ -1,5 +1,6 @@
 //! Record → index document, and back: which of a record's fields go into
-//! which indexed field (with the terms the visibility filter matches), and
+//! which indexed field (with the terms the visibility filter matches and
+//! the record's statistics facts), and
 //! loading a stored document back into the card and text a hit shows.
 
 use tantivy::schema::Value;
@@ -86,6 +87,8 @@ impl Engine {
                 facet(which, v);
             }
         }
+        let facts = crate::stats::Facts::of(record, profiles);
+        doc.add_bytes(f.facts, &serde_json::to_vec(&facts).unwrap_or_default());
         let card = Card::of(record, studio.map(|s| s.name.as_str()));
         doc.add_text(f.card, serde_json::to_string(&card).unwrap_or_default());
         doc

@@ -72,6 +72,8 @@ pub struct Engine {
     pub(super) snapshot: RwLock<Arc<Snapshot>>,
     pub(super) facets: FacetCache,
     pub(super) visible: VisibleCache,
+    /// Each segment's decoded statistics facts (`crate::stats`).
+    pub(super) stats_facts: crate::stats::FactsCache,
     /// The words the tokenizer indexes whole: the staff files' as the
     /// last sync read them.
     pub(super) indexing_words: SharedWords,
@@ -260,6 +262,7 @@ impl Engine {
             })),
             facets,
             visible: VisibleCache::default(),
+            stats_facts: crate::stats::FactsCache::default(),
             indexing_words,
             query_words,
         })
@@ -267,6 +270,11 @@ impl Engine {
 
     pub(super) fn searcher(&self) -> Searcher {
         self.reader.read().unwrap_or_else(|e| e.into_inner()).searcher()
+    }
+
+    /// The decoded statistics facts of the segments in use.
+    pub(crate) fn stats_cache(&self) -> &crate::stats::FactsCache {
+        &self.stats_facts
     }
 
     pub fn content_root(&self) -> &Path {

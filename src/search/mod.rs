@@ -5,8 +5,10 @@
 //! the one type the rest of the program uses; its work is split by room,
 //! each an `impl Engine` block: `sync.rs` keeps the index in step with the
 //! files (manifest, journal, commits, repair), `document.rs` turns a record
-//! into an index document and a stored one back into a card, `rank.rs`
-//! answers searches (query, collecting, re-ranking, the page's hits) and
+//! into an index document (with the figures `crate::stats` counts) and a
+//! stored one back into a card, `rank.rs` answers searches (query,
+//! collecting, re-ranking, the page's hits; `collect_matching` runs another
+//! collector, such as the statistics', over a search's visible matches) and
 //! `lookup.rs` finds a record by id, similar records and suggestions. The
 //! rest serves them: `analysis.rs` (folding, n-grams, the query's words),
 //! `query.rs` (the query language), `schema.rs`, `facets.rs` (counts),
@@ -29,7 +31,7 @@ mod lookup;
 pub mod query;
 mod rank;
 pub mod schema;
-mod segment_cache;
+pub(crate) mod segment_cache;
 pub mod snippet;
 mod store;
 mod sync;

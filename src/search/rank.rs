@@ -12,8 +12,9 @@ use std::time::Instant;
 use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::schema::Value;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, Term};
+use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, TantivyDocument, Term};
 
 use super::analysis::{Analyzer, WholeWords};
 use super::document::Audience;
@@ -23,7 +24,7 @@ use super::query::{self, Compiler, Notice, ParsedQuery};
 use super::schema::FacetField;
 use super::snippet::{self, Finder, Needle, Span};
 use super::visible::{Rule, Visible};
-use super::{FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
+use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::Visibility;
 
@@ -123,6 +124,82 @@ impl Engine {
             .into_iter()
             .map(|address| Ok(self.load(&searcher, address)?.card))
             .collect()
+    }
+
+    /// Runs `collector` over the matches of `request` that `viewer` may
+    /// see: the same query, filters and visibility rule as `search`, with
+    /// the segments collected on the search threads. Statistics use it.
+    pub(crate) fn collect_matching<C: Collector>(
+        &self,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        collector: C,
+    ) -> Result<C::Fruit, SearchError>
+    where
+        C::Fruit: Send,
+    {
+        self.collect_matching_in(&self.searcher(), request, viewer, collector)
+    }
+
+    fn collect_matching_in<C: Collector>(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        collector: C,
+    ) -> Result<C::Fruit, SearchError>
+    where
+        C::Fruit: Send,
+    {
+        let run = || -> Result<C::Fruit, SearchError> {
+            let snapshot = self.snapshot();
+            let parsed = query::parse(&request.q);
+            let searched = self.fields.searched();
+            let whole_words = self.query_words.get();
+            let compiler = Compiler {
+                analyzer: &snapshot.analyzer,
+                synonyms: &snapshot.synonyms,
+                indexed: &whole_words,
+                fields: &searched,
+            };
+            let built = self.build_query(&parsed, &request.filters, &compiler);
+            let rule = self.visibility_rule(viewer);
+            Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?)
+        };
+        // On a search thread, like `search`: called from outside the pool,
+        // each segment would be handed over and waited for.
+        match searcher.index().search_executor() {
+            Executor::ThreadPool(pool) if pool.current_thread_index().is_none() => pool.install(run),
+            _ => run(),
+        }
+    }
+
+    /// The newest `limit` records `request` matches that `viewer` may see,
+    /// with their cards and statistics facts (the 成果清单 of an export),
+    /// and how many match in all.
+    pub fn matching_records(
+        &self,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        limit: usize,
+    ) -> Result<(Vec<(Card, crate::stats::Facts)>, usize), SearchError> {
+        let searcher = self.searcher();
+        let newest = TopDocs::with_limit(limit.max(1)).order_by_fast_field::<i64>("date", Order::Desc);
+        let (found, total) = self.collect_matching_in(&searcher, request, viewer, (newest, Count))?;
+        let mut records = Vec::with_capacity(found.len().min(limit));
+        for (_, address) in found.into_iter().take(limit) {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let card = doc.get_first(self.fields.card).and_then(|v| v.as_str()).unwrap_or("");
+            let card: Card = serde_json::from_str(card).map_err(|e| SearchError::Internal(e.to_string()))?;
+            let facts = doc
+                .get_first(self.fields.facts)
+                .and_then(|v| v.as_bytes())
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or_default();
+            records.push((card, facts));
+        }
+        records.sort_by(|a, b| b.0.date.cmp(&a.0.date).then_with(|| a.0.id.cmp(&b.0.id)));
+        Ok((records, total))
     }
 
     /// A search, on the thread `search` chose, in steps: the query is

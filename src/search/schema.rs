@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-10";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-11";
 
 pub const TOKENIZER: &str = "zh";
 
@@ -97,6 +97,9 @@ pub struct Fields {
     pub audience: Field,
     pub date: Field,
     pub benefit: Field,
+    /// What statistics count of the record (`stats::Facts`, JSON), as a
+    /// fast field decoded per segment and stored for the 成果清单 export.
+    pub facts: Field,
     pub facets: Vec<(FacetField, Field)>,
 }
 
@@ -151,6 +154,7 @@ pub fn build() -> (Schema, Fields) {
     let audience = b.add_text_field("audience", STRING);
     let date = b.add_i64_field("date", INDEXED | FAST);
     let benefit = b.add_f64_field("benefit", FAST);
+    let facts = b.add_bytes_field(crate::stats::FACTS_FIELD, STORED | FAST);
     let facets = FacetField::ALL
         .iter()
         .map(|&f| (f, b.add_text_field(f.name(), STRING | FAST)))
@@ -166,6 +170,7 @@ pub fn build() -> (Schema, Fields) {
         audience,
         date,
         benefit,
+        facts,
         facets,
     };
     (b.build(), fields)

@@ -654,6 +654,7 @@ impl Engine {
         let searcher = reader.searcher();
         self.facets.refresh(searcher.segment_readers())?;
         self.visible.refresh(searcher.segment_readers());
+        self.stats_facts.refresh(searcher.segment_readers());
         *self.searched_files.write().unwrap_or_else(|e| e.into_inner()) =
             store::searched_files(&self.index_dir, &searcher);
         Ok(())

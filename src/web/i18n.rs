@@ -73,6 +73,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("alliances", "联盟", "Alliances"),
     ("studios", "工作室", "Studios"),
     ("exhibits", "成果展", "Exhibits"),
+    ("stats", "统计", "Statistics"),
     ("other_lang", "English", "中文"),
     ("results", "条结果", "results"),
     ("took", "用时", "in"),
@@ -238,6 +239,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("method_code", "工法编号", "Method code"),
     ("scope", "适用范围", "Scope"),
     ("solved_by", "解决方案", "Solved by"),
+    ("solved_date", "解决日期", "Solved on"),
     ("visibility", "可见范围", "Visibility"),
     ("not_found", "页面不存在", "Page not found"),
     (

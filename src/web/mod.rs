@@ -10,8 +10,9 @@
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
 //! preview and novelty check), `form` (the publishing form), `exhibits`
 //! (exhibit pages, print boards, builder, offline copy), `review`,
-//! `history`, `files` (bundle files and uploads) and `session` (who is
-//! asking, signing in and out, the CSRF check); `params` reads and writes
+//! `history`, `files` (bundle files and uploads), `stats` (statistics,
+//! their files and the annual report) and `session` (who is asking,
+//! signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
 //! words. The content watcher is not HTTP: `serve` starts
 //! `crate::watch`.
@@ -30,6 +31,7 @@ mod params;
 mod records_api;
 mod review;
 mod session;
+mod stats;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -118,6 +120,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/search", get(api::search))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
+        .route("/api/stats", get(stats::api))
+        .route("/stats", get(stats::page))
+        .route("/stats.csv", get(stats::csv))
+        .route("/stats.xlsx", get(stats::xlsx))
+        .route("/reports/{file}", get(stats::report))
         // Approve and return are `POST /api/records/{id}/approve` and
         // `…/return`, answered by the record's own POST: the id is a
         // wildcard that may hold slashes, so the action can only be a suffix

@@ -108,6 +108,17 @@ impl Browser {
     }
 
     pub fn call(&mut self, session: Option<&str>, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.try_call(session, method, params)
+            .unwrap_or_else(|error| panic!("{method}: {error}"))
+    }
+
+    /// `call`, answering the protocol's error instead of failing on it.
+    fn try_call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = serde_json::json!({"id": id, "method": method, "params": params});
@@ -122,8 +133,10 @@ impl Browser {
             let Ok(text) = reply.to_text() else { continue };
             let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
             if value["id"] == id {
-                assert!(value["error"].is_null(), "{method}: {value}");
-                return value["result"].clone();
+                return match value.get("error") {
+                    Some(error) if !error.is_null() => Err(error.clone()),
+                    _ => Ok(value["result"].clone()),
+                };
             }
         }
     }
@@ -138,10 +151,14 @@ impl Browser {
     /// Polls `condition` (JavaScript) until true, or fails with `what`.
     pub fn wait_for(&mut self, condition: &str, what: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let session = self.session.clone();
+        let expression = format!("(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()");
         while std::time::Instant::now() < deadline {
-            if self.eval(&format!(
-                "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
-            )) == true
+            // A page that is being replaced has no context to evaluate in:
+            // that answer is an error, and means "not yet".
+            let params = serde_json::json!({"expression": expression, "returnByValue": true});
+            if let Ok(result) = self.try_call(Some(&session), "Runtime.evaluate", params)
+                && result["result"]["value"] == true
             {
                 return;
             }
@@ -182,6 +199,17 @@ impl Browser {
         );
     }
 
+    /// Emulates a CSS media type (`print`, `screen`), so that the page's
+    /// print rules can be read back with `getComputedStyle`.
+    pub fn media(&mut self, media: &str) {
+        let session = self.session.clone();
+        self.call(
+            Some(&session),
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({"media": media}),
+        );
+    }
+
     /// Prints the current page to PDF as Chromium's print dialog would, with
     /// the page's own `@page` size and margins, and returns the file.
     pub fn print_pdf(&mut self) -> Vec<u8> {
@@ -190,6 +218,18 @@ impl Browser {
             Some(&session),
             "Page.printToPDF",
             serde_json::json!({"preferCSSPageSize": true, "printBackground": true}),
+        );
+        decode_base64(result["data"].as_str().expect("PDF data"))
+    }
+
+    /// `print_pdf`, tagged: the PDF's structure tree says which page each
+    /// table row's cells landed on.
+    pub fn print_tagged_pdf(&mut self) -> Vec<u8> {
+        let session = self.session.clone();
+        let result = self.call(
+            Some(&session),
+            "Page.printToPDF",
+            serde_json::json!({"preferCSSPageSize": true, "printBackground": true, "generateTaggedPDF": true}),
         );
         decode_base64(result["data"].as_str().expect("PDF data"))
     }

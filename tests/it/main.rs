@@ -13,6 +13,7 @@ mod publish;
 mod recovery;
 mod search;
 mod security;
+mod stats;
 mod studios;
 mod support;
 mod ui;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use crate::web::AppError;
 
 const STYLE: &str = include_str!("../../../templates/static/style.css");
+const STATS_STYLE: &str = include_str!("../../../templates/static/stats.css");
 const SCRIPT: &str = include_str!("../../../templates/static/app.js");
 const EXHIBIT: &str = crate::exhibit::export::STYLE;
 const EXHIBIT_BUILDER: &str = include_str!("../../../templates/static/exhibit-builder.js");
@@ -15,6 +16,7 @@ const EXHIBIT_LANDSCAPE: &str = include_str!("../../../templates/static/exhibit-
 pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, content_type) = match file.as_str() {
         "style.css" => (STYLE, "text/css; charset=utf-8"),
+        "stats.css" => (STATS_STYLE, "text/css; charset=utf-8"),
         "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         "exhibit.css" => (EXHIBIT, "text/css; charset=utf-8"),
         "exhibit-builder.js" => (EXHIBIT_BUILDER, "text/javascript; charset=utf-8"),
