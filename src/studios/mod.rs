@@ -18,6 +18,7 @@ use crate::auth::Viewer;
 use crate::content::load::Profiles;
 use crate::content::{Kind, Studio};
 use crate::search::{Engine, FacetField, SearchError, SearchRequest, SearchResults};
+use crate::stats::{Dimension, StatsQuery, Wan};
 
 /// The directory's facets, in the order the sidebar shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -82,17 +83,20 @@ pub enum DirSort {
     Records,
     /// Most granted patents first.
     Patents,
+    /// Most economic benefit first.
+    Benefit,
     /// Most stars first.
     Stars,
 }
 
 impl DirSort {
-    pub const ALL: [DirSort; 5] = [
+    pub const ALL: [DirSort; 6] = [
         DirSort::Name,
         DirSort::Stars,
         DirSort::Founded,
         DirSort::Records,
         DirSort::Patents,
+        DirSort::Benefit,
     ];
 
     pub fn parse(text: &str) -> Option<DirSort> {
@@ -105,13 +109,14 @@ impl DirSort {
             DirSort::Founded => "founded",
             DirSort::Records => "records",
             DirSort::Patents => "patents",
+            DirSort::Benefit => "benefit",
             DirSort::Stars => "stars",
         }
     }
 
     /// Whether this order needs the studios' figures.
     pub fn needs_figures(self) -> bool {
-        matches!(self, DirSort::Records | DirSort::Patents)
+        matches!(self, DirSort::Records | DirSort::Patents | DirSort::Benefit)
     }
 }
 
@@ -185,24 +190,25 @@ pub fn directory<'a>(
             DirSort::Founded => a.founded.unwrap_or(i64::MAX).cmp(&b.founded.unwrap_or(i64::MAX)),
             DirSort::Records => of(b).records.cmp(&of(a).records),
             DirSort::Patents => of(b).patents_granted.cmp(&of(a).patents_granted),
+            DirSort::Benefit => of(b).benefit.cmp(&of(a).benefit),
         };
         first.then(by_name)
     });
     Directory { studios, facets }
 }
 
-/// What the directory shows and sorts by of each studio. The benefit is
-/// not here: summing it needs every visible record's card loaded (about
-/// 2 s at 100,000 records in a debug build, where the directory otherwise
-/// answers in milliseconds), so it waits for sums made inside the search.
+/// What the directory shows and sorts by of each studio.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DirFigures {
     pub records: u64,
     pub patents_granted: u64,
+    /// Summed inside the search by the statistics (`stats`), exact.
+    pub benefit: Wan,
 }
 
 /// Every studio's figures among the records the viewer may see: records
-/// and granted patents, from the facet counts of two searches.
+/// and granted patents from the facet counts of two searches, benefit
+/// from the statistics by studio (summed inside the search, exact).
 pub fn all_figures(engine: &Engine, viewer: &Viewer) -> Result<BTreeMap<String, DirFigures>, SearchError> {
     let mut figures: BTreeMap<String, DirFigures> = BTreeMap::new();
     let everything = SearchRequest {
@@ -217,6 +223,12 @@ pub fn all_figures(engine: &Engine, viewer: &Viewer) -> Result<BTreeMap<String, 
     granted.per_page = 1;
     for (studio, n) in engine.search(&granted, viewer)?.facet(FacetField::Studio) {
         figures.entry(studio.clone()).or_default().patents_granted = *n;
+    }
+    let by_studio = engine.stats(&everything, viewer, &StatsQuery::by(&[Dimension::Studio]))?;
+    for group in by_studio.groups {
+        if let Some(studio) = group.key.into_iter().next() {
+            figures.entry(studio).or_default().benefit = group.measures.benefit;
+        }
     }
     Ok(figures)
 }
@@ -233,9 +245,9 @@ pub struct StudioFigures {
     /// Award level → records with an award of that level.
     pub awards_by_level: Vec<(String, u64)>,
     /// 万元, summed over the records that state one.
-    pub benefit: f64,
+    pub benefit: Wan,
     /// Adoptions (应用推广 entries) over its records.
-    pub adoptions: usize,
+    pub adoptions: u64,
     /// Its own open problems that were solved.
     pub problems_solved: u64,
     /// Other studios' problems solved by one of its records.
@@ -250,15 +262,16 @@ fn count(results: &SearchResults, field: FacetField, value: &str) -> u64 {
         .map_or(0, |(_, n)| *n)
 }
 
-/// One studio's figures among the records the viewer may see. Its records'
-/// cards are loaded for the benefit and adoptions (one pass, but a load
-/// per record); its granted patents and solved problems are facet counts;
-/// problems it helped with are the solved problems of other studios whose
-/// solutions include one of its records.
+/// One studio's figures among the records the viewer may see. Benefit and
+/// adoptions are the statistics' sums (inside the search); its granted
+/// patents and solved problems are facet counts; problems it helped with
+/// are the solved problems of other studios whose solutions include one
+/// of its records.
 pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioFigures, SearchError> {
     let mut own = SearchRequest::filtered(FacetField::Studio, studio);
     own.per_page = 1;
     let counts = engine.search(&own, viewer)?;
+    let sums = crate::stats::studio_figures(engine, viewer, studio, None)?.total;
     let cards = engine.all_cards(&own.filters, viewer)?;
     let mut patents = SearchRequest::filtered(FacetField::Studio, studio);
     patents
@@ -283,8 +296,8 @@ pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioF
         patents_granted: count(&patents, FacetField::Status, "granted"),
         methods_by_level: counts.facet(FacetField::Level).to_vec(),
         awards_by_level: counts.facet(FacetField::AwardLevel).to_vec(),
-        benefit: cards.iter().filter_map(|c| c.benefit).sum(),
-        adoptions: cards.iter().map(|c| c.adoptions).sum(),
+        benefit: sums.benefit,
+        adoptions: sums.adoptions,
         problems_solved: count(&problems, FacetField::Status, "solved"),
         problems_helped: solved
             .iter()

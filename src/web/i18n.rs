@@ -174,6 +174,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("sort_founded", "成立年份", "Founded"),
     ("sort_records", "记录数", "Records"),
     ("sort_patents", "授权专利", "Patents granted"),
+    ("sort_benefit", "经济效益", "Benefit"),
     ("view_cards", "卡片", "Cards"),
     ("view_table", "表格（可打印）", "Table (printable)"),
     ("studios_count", "个工作室", "studios"),

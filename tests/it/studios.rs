@@ -175,10 +175,18 @@ fn directory_sorts_by_name_founding_and_figures_seen_by_the_viewer() {
         .unwrap()
         .clone();
     assert_eq!(five["records"], 4);
+    // Benefit is summed inside the search as the viewer may see: 100 万元
+    // of s-five's public method for visitors, its members' and studio
+    // records' too for staff; everyone else has none and follows by name.
+    assert_eq!(order(None, "benefit")[0], "s-five");
+    assert_eq!(five["benefit"], 100.0);
+    let by_benefit = get_as(&app, Some(&staff), "/api/studios?sort=benefit").json();
+    assert_eq!(by_benefit["studios"][0]["id"], "s-five");
+    assert_eq!(by_benefit["studios"][0]["benefit"], 1150.5);
+    assert_eq!(by_benefit["studios"][1]["benefit"], 0.0);
 
     for bad in [
         "/api/studios?sort=size",
-        "/api/studios?sort=benefit",
         "/studios?sort=%3Cb%3E",
         "/studios?view=grid",
     ] {
@@ -196,6 +204,7 @@ fn directory_sorts_by_name_founding_and_figures_seen_by_the_viewer() {
         1 + 5,
         "a header and a row per studio"
     );
+    assert!(table.body.contains("<td class=\"num\">100</td>"), "the benefit column as a visitor sees it");
     let first = table.body.find("三星工作室").unwrap();
     assert!(first < table.body.find("五星盾构工作室").unwrap());
     assert!(table.body.contains("全国（2019）"));
@@ -715,7 +724,7 @@ fn the_directory_table_prints_and_fits_a_phone_in_chromium() {
     assert!(pdf.starts_with(b"%PDF"));
     let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
     // The rows oldest first, each with its naming year, founding year and
-    // figures (records, granted patents), after the count of
+    // figures (records, granted patents, benefit), after the count of
     // studios: the numbers in the order they print. (Without a Chinese
     // font the Chinese text prints as nothing; with one, cells may wrap.)
     let numbers: Vec<&str> = text
@@ -726,8 +735,8 @@ fn the_directory_table_prints_and_fits_a_phone_in_chromium() {
     assert_eq!(
         numbers,
         [
-            "5", "2019", "2012", "4", "1", "2017", "2016", "2", "0", "2018", "2", "2", "2021", "2020", "4", "2", "0",
-            "0"
+            "5", "2019", "2012", "4", "1", "100", "2017", "2016", "2", "0", "0", "2018", "2", "2", "0", "2021", "2020",
+            "4", "2", "0", "0", "0", "0"
         ],
         "{text}"
     );

@@ -133,6 +133,8 @@ pub struct DirRow {
     pub alliances: String,
     pub records: u64,
     pub patents: u64,
+    /// 万元, exact.
+    pub benefit: String,
 }
 
 #[derive(Template)]
@@ -159,13 +161,10 @@ fn sort_label(tr: Tr, sort: DirSort) -> &'static str {
         DirSort::Founded => "sort_founded",
         DirSort::Records => "sort_records",
         DirSort::Patents => "sort_patents",
+        DirSort::Benefit => "sort_benefit",
     })
 }
 
-fn benefit_text(benefit: f64) -> String {
-    let rounded = (benefit * 100.0).round() / 100.0;
-    format!("{rounded}")
-}
 
 /// The figures a directory request needs: none when it is ordered by
 /// name, stars or founding year in card view (profiles alone answer it).
@@ -253,6 +252,7 @@ pub async fn studios(
                     .join("、"),
                 records: f.records,
                 patents: f.patents_granted,
+                benefit: f.benefit.to_string(),
             }
         })
         .collect();
@@ -378,7 +378,7 @@ pub async fn studio(
         by_kind: labelled(tr, "kind", &figures.by_kind),
         methods_by_level: labelled(tr, "level", &figures.methods_by_level),
         awards_by_level: labelled(tr, "award_level", &figures.awards_by_level),
-        benefit: benefit_text(figures.benefit),
+        benefit: figures.benefit.to_string(),
         figures,
         html: rendered.html.clone(),
         total,
@@ -399,6 +399,8 @@ struct StudioJson<'a> {
     contact: Option<&'a str>,
     records: u64,
     patents_granted: u64,
+    /// 万元.
+    benefit: f64,
 }
 
 #[derive(Serialize)]
@@ -441,6 +443,7 @@ pub async fn api_studios(
                     contact: s.contact.as_deref().filter(|_| contact),
                     records: f.records,
                     patents_granted: f.patents_granted,
+                    benefit: f.benefit.as_f64(),
                 }
             })
             .collect(),
