@@ -411,6 +411,7 @@ mod tests {
             DirFigures {
                 records: 7,
                 patents_granted: 1,
+                benefit: Wan(5),
             },
         );
         figures.insert(
@@ -418,10 +419,13 @@ mod tests {
             DirFigures {
                 records: 3,
                 patents_granted: 2,
+                benefit: Wan(0),
             },
         );
         assert_eq!(ids(DirSort::Records, &figures), ["b", "a", "c"]);
         assert_eq!(ids(DirSort::Patents, &figures), ["a", "b", "c"]);
+        // a's zero and c's missing figures tie: then by name (丙 before 甲).
+        assert_eq!(ids(DirSort::Benefit, &figures), ["b", "c", "a"]);
         assert_eq!(DirSort::parse("patents"), Some(DirSort::Patents));
         assert_eq!(DirSort::parse("x"), None);
     }
