@@ -399,8 +399,9 @@ impl Analyzer {
         self.pieces(text, true)
     }
 
-    /// `query_pieces` with unknown runs left as their characters: what a
-    /// search that found nothing is relaxed to.
+    /// `query_pieces` with unknown runs left as their characters and codes
+    /// typed without their dash as their letters and digits: what a search
+    /// that found nothing is relaxed to.
     pub fn loose_pieces(&self, text: &str) -> Vec<QueryPiece> {
         self.pieces(text, false)
     }
@@ -430,16 +431,17 @@ impl Analyzer {
                     if whole.chars().any(is_connector) {
                         out.push(QueryPiece::Code(whole));
                     } else {
-                        out.push(QueryPiece::Latin(self.stem(&whole)));
                         // A code typed without its dash (zpw2000a for
                         // ZPW-2000A): loosely, its letters and its digits.
-                        if !join_singles {
-                            out.extend(
-                                letters_and_digits(&whole)
-                                    .into_iter()
-                                    .map(|part| QueryPiece::Latin(self.stem(&part))),
-                            );
+                        let parts = if join_singles {
+                            Vec::new()
+                        } else {
+                            letters_and_digits(&whole)
+                        };
+                        if parts.is_empty() {
+                            out.push(QueryPiece::Latin(self.stem(&whole)));
                         }
+                        out.extend(parts.into_iter().map(|part| QueryPiece::Latin(self.stem(&part))));
                     }
                 }
             }
@@ -1129,7 +1131,7 @@ mod tests {
         assert_eq!(a.query_pieces("盾构 修").last(), Some(&QueryPiece::Char("修".into())));
         // A code without its dash: whole, and loosely its letters and digits.
         assert_eq!(surfaces(a.query_pieces("ZPW2000A")), vec!["zpw2000a"]);
-        assert_eq!(surfaces(a.loose_pieces("ZPW2000A")), vec!["zpw2000a", "zpw", "2000"]);
+        assert_eq!(surfaces(a.loose_pieces("ZPW2000A")), vec!["zpw", "2000"]);
         assert_eq!(surfaces(a.loose_pieces("tunnel")), vec!["tunnel"]);
     }
 

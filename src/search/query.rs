@@ -39,8 +39,8 @@ pub enum Notice {
     Brackets,
     /// `AND` was typed: every word is required anyway, so it was skipped.
     AndImplied,
-    /// No record holds every word (unknown runs as characters side by
-    /// side): what is shown holds some of them, or their characters apart.
+    /// Nothing held a run the segmenter left in characters with them side
+    /// by side (or a code as typed): what is shown holds them apart.
     Relaxed,
 }
 
@@ -217,8 +217,9 @@ pub struct Compiler<'a> {
     /// The words the index holds whole.
     pub indexed: &'a WholeWords,
     pub fields: &'a [Weighted],
-    /// A search that found nothing asked again: any word may match, and
-    /// runs jieba does not know as their characters anywhere.
+    /// A search that found nothing asked again: runs jieba does not know
+    /// as their characters anywhere, codes typed without their dash as
+    /// their letters and digits. Every word still matters.
     pub relaxed: bool,
 }
 
@@ -272,10 +273,7 @@ impl Compiler<'_> {
             false => self.analyzer.query_pieces(word),
         };
         let queries: Vec<Box<dyn Query>> = pieces.iter().map(|p| self.piece(p, with_synonyms)).collect();
-        (!queries.is_empty()).then(|| match self.relaxed {
-            true => any_of(queries),
-            false => all_of(queries),
-        })
+        (!queries.is_empty()).then(|| all_of(queries))
     }
 
     fn piece(&self, piece: &QueryPiece, with_synonyms: bool) -> Box<dyn Query> {

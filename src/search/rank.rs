@@ -133,8 +133,8 @@ impl Engine {
             built.positive,
             paging,
         )?;
-        // Nothing holds every word: asked again with any word (and unknown
-        // runs as characters apart) rather than answering nothing, and said.
+        // Nothing found: asked again with unknown runs as characters apart
+        // (and codes as their letters and digits), and said.
         if collected.total == 0 && built.positive && relaxable(&parsed, &compiler) {
             let loose = Compiler {
                 relaxed: true,
@@ -230,12 +230,20 @@ impl Engine {
     /// phrases; counts are of records `viewer` may see.
     pub fn words_alone(&self, q: &str, viewer: &Viewer) -> Result<Vec<(String, usize)>, SearchError> {
         let parsed = query::parse(q);
-        let mut out: Vec<(String, usize)> = Vec::new();
+        let analyzer = self.snapshot().analyzer.clone();
+        let mut texts: Vec<String> = Vec::new();
         for clause in parsed.required.iter().flatten() {
-            let text = match clause {
-                query::Clause::Word(w) => w.clone(),
-                query::Clause::Phrase(p) => format!("\"{p}\""),
-            };
+            match clause {
+                // A sentence typed without spaces is its words.
+                query::Clause::Word(w) => match analyzer.query_pieces(w).as_slice() {
+                    [] | [_] => texts.push(w.clone()),
+                    pieces => texts.extend(pieces.iter().map(|p| p.surface())),
+                },
+                query::Clause::Phrase(p) => texts.push(format!("\"{p}\"")),
+            }
+        }
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for text in texts {
             if out.iter().any(|(t, _)| *t == text) {
                 continue;
             }
@@ -272,8 +280,7 @@ impl Engine {
             if !alternatives.is_empty() {
                 positive = true;
                 let any = BooleanQuery::new(alternatives.into_iter().map(|q| (Occur::Should, q)).collect());
-                let occur = if compiler.relaxed { Occur::Should } else { Occur::Must };
-                clauses.push((occur, Box::new(any)));
+                clauses.push((Occur::Must, Box::new(any)));
             }
         }
         if !parsed.required.is_empty() && !positive {
@@ -537,18 +544,13 @@ pub(super) fn exact(field: Field, value: &str) -> Box<dyn Query> {
     ))
 }
 
-/// Whether relaxing can find more than the strict query: it has several
-/// words, or a word of several pieces, or a run the segmenter left in
-/// characters (or a code typed without its dash).
+/// Whether relaxing can find more than the strict query: a word holds a
+/// run the segmenter left in characters, or a code typed without its dash.
 fn relaxable(parsed: &ParsedQuery, compiler: &Compiler) -> bool {
-    parsed.required.len() > 1
-        || parsed.required.iter().flatten().any(|clause| match clause {
-            query::Clause::Word(w) => {
-                let strict = compiler.analyzer.query_pieces(w);
-                strict.len() > 1 || compiler.analyzer.loose_pieces(w) != strict
-            }
-            query::Clause::Phrase(_) => false,
-        })
+    parsed.required.iter().flatten().any(|clause| match clause {
+        query::Clause::Word(w) => compiler.analyzer.loose_pieces(w) != compiler.analyzer.query_pieces(w),
+        query::Clause::Phrase(_) => false,
+    })
 }
 
 /// A page's hits in its order: each either loaded (`Some`) or shown early,

@@ -403,9 +403,9 @@ impl Tr {
             }
             .into(),
             Notice::Relaxed => if en {
-                "No record holds every word: showing records that hold some of them (or their characters apart)."
+                "No record holds these characters side by side (or this code as typed): showing records that hold them apart."
             } else {
-                "没有记录同时包含所有查询词，以下结果只包含其中部分词（或其中的字不相邻）。"
+                "没有记录包含紧挨在一起的这些字（或按输入写法的编号），以下结果中这些字不相邻、只是分别出现。"
             }
             .into(),
             Notice::NothingSearchable => if en {
