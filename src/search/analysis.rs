@@ -43,7 +43,7 @@ use super::bitset::Bitset;
 
 /// Names the index-time analysis; bump when indexing the same text could
 /// give other terms, and every index is rebuilt.
-pub const INDEX_ANALYSIS: &str = "zh-ngram-2";
+pub const INDEX_ANALYSIS: &str = "zh-ngram-3";
 
 /// What an index-time token is; the query side picks by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,7 +390,23 @@ impl Analyzer {
     /// Query-time analysis of one plain word: the pieces that must all
     /// match. Chinese is cut in precise mode, so 在建工程 asks for 在建 and
     /// 工程 without requiring them side by side.
+    ///
+    /// Characters jieba leaves alone side by side (顶推, which it does not
+    /// know) are one word matched where they stand together, never as
+    /// characters anywhere in a record: a lone character is asked for
+    /// alone only when it stands alone in the query.
     pub fn query_pieces(&self, text: &str) -> Vec<QueryPiece> {
+        self.pieces(text, true)
+    }
+
+    /// `query_pieces` with unknown runs left as their characters and codes
+    /// typed without their dash as their letters and digits: what a search
+    /// that found nothing is relaxed to.
+    pub fn loose_pieces(&self, text: &str) -> Vec<QueryPiece> {
+        self.pieces(text, false)
+    }
+
+    fn pieces(&self, text: &str, join_singles: bool) -> Vec<QueryPiece> {
         let normalized = normalize(text);
         let chars: Vec<char> = normalized.chars().collect();
         let mut out = Vec::new();
@@ -399,21 +415,33 @@ impl Analyzer {
                 Run::Space | Run::Punct => {}
                 Run::Cjk { start, end } => {
                     let slice: String = chars[start..end].iter().collect();
+                    let mut singles = String::new();
                     for t in self.jieba().cut(&slice, false) {
-                        let word = t.word.to_string();
-                        out.push(if t.end - t.start >= 2 {
-                            QueryPiece::Word(word)
+                        if t.end - t.start >= 2 {
+                            flush_singles(&mut singles, join_singles, &mut out);
+                            out.push(QueryPiece::Word(t.word.to_string()));
                         } else {
-                            QueryPiece::Char(word)
-                        });
+                            singles.push_str(t.word);
+                        }
                     }
+                    flush_singles(&mut singles, join_singles, &mut out);
                 }
                 Run::Alnum { start, end } => {
                     let whole: String = chars[start..end].iter().collect();
                     if whole.chars().any(is_connector) {
                         out.push(QueryPiece::Code(whole));
                     } else {
-                        out.push(QueryPiece::Latin(self.stem(&whole)));
+                        // A code typed without its dash (zpw2000a for
+                        // ZPW-2000A): loosely, its letters and its digits.
+                        let parts = if join_singles {
+                            Vec::new()
+                        } else {
+                            letters_and_digits(&whole)
+                        };
+                        if parts.is_empty() {
+                            out.push(QueryPiece::Latin(self.stem(&whole)));
+                        }
+                        out.extend(parts.into_iter().map(|part| QueryPiece::Latin(self.stem(&part))));
                     }
                 }
             }
@@ -449,9 +477,45 @@ impl Analyzer {
         out.into_iter().map(|(p, t)| (p - first, t)).collect()
     }
 
+    /// The words of the staff dictionary, normalised.
+    pub fn dictionary_words(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(|(w, _, _)| w.as_str())
+    }
+
     /// The stem a Latin word of a document is indexed under.
     pub fn stem_latin(&self, word: &str) -> String {
         self.stem(&normalize(word))
+    }
+}
+
+/// The stretches of letters and of digits of a word that mixes both, of
+/// two characters or more; nothing for a word of one sort.
+fn letters_and_digits(word: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut last_digit = None;
+    for c in word.chars() {
+        let digit = c.is_ascii_digit();
+        match parts.last_mut() {
+            Some(part) if last_digit == Some(digit) => part.push(c),
+            _ => parts.push(c.to_string()),
+        }
+        last_digit = Some(digit);
+    }
+    if parts.len() < 2 {
+        return Vec::new();
+    }
+    parts.retain(|p| p.chars().count() >= 2);
+    parts
+}
+
+/// Characters jieba cut one by one: a word when there are several side by
+/// side and `join` (they must then stand together), else each alone.
+fn flush_singles(singles: &mut String, join: bool, out: &mut Vec<QueryPiece>) {
+    if join && singles.chars().nth(1).is_some() {
+        out.push(QueryPiece::Word(std::mem::take(singles)));
+    } else {
+        out.extend(singles.chars().map(|c| QueryPiece::Char(c.to_string())));
+        singles.clear();
     }
 }
 
@@ -745,6 +809,11 @@ impl Synonyms {
             synonyms.groups.push(group);
         }
         synonyms
+    }
+
+    /// Every term of every group.
+    pub fn terms(&self) -> impl Iterator<Item = &str> {
+        self.groups.iter().flatten().map(String::as_str)
     }
 
     /// The group of `term` (normalised), if it has one.
@@ -1042,6 +1111,28 @@ mod tests {
         let pieces = analyzer().query_pieces("隧道 一次合格率");
         let surfaces: Vec<String> = pieces.iter().map(QueryPiece::surface).collect();
         assert_eq!(surfaces, vec!["隧道", "一次合格率"]);
+    }
+
+    #[test]
+    fn characters_left_single_stand_together_unless_relaxed() {
+        let a = analyzer();
+        let surfaces = |pieces: Vec<QueryPiece>| pieces.iter().map(QueryPiece::surface).collect::<Vec<_>>();
+        // Unknown to jieba: one word, matched as a pair term.
+        assert_eq!(a.query_pieces("顶推"), vec![QueryPiece::Word("顶推".into())]);
+        assert_eq!(
+            a.query_pieces("顶推")[0].terms(&WholeWords::default()),
+            vec![(0, "顶推".to_string())]
+        );
+        assert_eq!(surfaces(a.query_pieces("桥梁顶推")), vec!["桥梁", "顶推"]);
+        assert_eq!(surfaces(a.loose_pieces("桥梁顶推")), vec!["桥梁", "顶", "推"]);
+        // A character typed alone, or alone between words, stays one.
+        assert_eq!(a.query_pieces("顶"), vec![QueryPiece::Char("顶".into())]);
+        assert!(a.query_pieces("顶 推").iter().all(|p| matches!(p, QueryPiece::Char(_))));
+        assert_eq!(a.query_pieces("盾构 修").last(), Some(&QueryPiece::Char("修".into())));
+        // A code without its dash: whole, and loosely its letters and digits.
+        assert_eq!(surfaces(a.query_pieces("ZPW2000A")), vec!["zpw2000a"]);
+        assert_eq!(surfaces(a.loose_pieces("ZPW2000A")), vec!["zpw", "2000"]);
+        assert_eq!(surfaces(a.loose_pieces("tunnel")), vec!["tunnel"]);
     }
 
     #[test]

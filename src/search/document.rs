@@ -52,6 +52,10 @@ impl Engine {
             body.push('\n');
             body.push_str(&a.name);
         }
+        // The title also counts in the prose, as in BM25F: a title word adds
+        // to the word's frequency in the record instead of outweighing, by
+        // a separate score, a paragraph that holds every query word.
+        doc.add_text(f.body, &record.title);
         if !record.summary.is_empty() {
             doc.add_text(f.body, &record.summary);
         }

@@ -10,6 +10,7 @@ use tantivy::query::{BooleanQuery, Occur, Query};
 
 use super::analysis::{QueryPiece, Synonyms};
 use super::engine::{Engine, Located};
+use super::pinyin;
 use super::query::{self, Clause, Compiler};
 use super::rank::exact;
 use super::schema;
@@ -104,11 +105,20 @@ impl Engine {
             };
             (in_field(self.fields.body) + in_field(self.fields.title)) as f32
         };
+        // The terms staff keep (dictionary, synonyms) name the domain's
+        // topics: a record sharing them is on the same subject.
+        let domain: std::collections::HashSet<&str> = snapshot
+            .analyzer
+            .dictionary_words()
+            .chain(snapshot.synonyms.terms())
+            .collect();
         let mut weighted: Vec<(f32, String)> = words
             .into_iter()
             .filter_map(|piece| {
                 let df = doc_freq(&piece);
-                (df > 0.0).then(|| ((1.0 + total / df).ln(), piece.surface()))
+                let word = piece.surface();
+                let weight = (1.0 + total / df).ln() * if domain.contains(word.as_str()) { 2.0 } else { 1.0 };
+                (df > 0.0).then_some((weight, word))
             })
             .collect();
         weighted.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -119,6 +129,7 @@ impl Engine {
             synonyms: &snapshot.synonyms,
             indexed: &whole_words,
             fields: &searched,
+            relaxed: false,
         };
         let any: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
@@ -133,32 +144,60 @@ impl Engine {
         if let Some(id) = exclude {
             clauses.push((Occur::MustNot, exact(self.fields.id, id)));
         }
+        // More candidates than asked for: the best by similarity need not
+        // be the best by score.
         let top = searcher.search(
             &BooleanQuery::new(clauses),
-            &TopDocs::with_limit(limit).order_by_score(),
+            &TopDocs::with_limit(limit.saturating_mul(4)).order_by_score(),
         )?;
         let all: f32 = weighted.iter().map(|(w, _)| w).sum();
-        top.into_iter()
+        let mut found = top
+            .into_iter()
             .map(|(score, address)| {
                 let doc = self.load(&searcher, address)?;
-                let haystack =
-                    super::analysis::normalize(&format!("{} {} {}", doc.card.title, doc.card.summary, doc.body));
-                let held: f32 = weighted
-                    .iter()
-                    .filter(|(_, w)| haystack.contains(w.as_str()))
-                    .map(|(w, _)| w)
-                    .sum();
+                let title = super::analysis::normalize(&doc.card.title);
+                let haystack = super::analysis::normalize(&format!("{} {} {}", title, doc.card.summary, doc.body));
+                let held = |text: &str| -> f32 {
+                    weighted
+                        .iter()
+                        .filter(|(_, w)| text.contains(w.as_str()))
+                        .map(|(w, _)| w)
+                        .sum()
+                };
+                // A shared word in the title counts half again.
+                let share = (held(&haystack) + 0.5 * held(&title)) / (1.5 * all.max(f32::EPSILON));
                 Ok((
                     doc.into_hit(score, &Finder::new(&[]), &snapshot.analyzer),
-                    held / all.max(f32::EPSILON),
+                    share.min(1.0),
                 ))
             })
-            .collect()
+            .collect::<Result<Vec<_>, SearchError>>()?;
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.score.total_cmp(&a.0.score)));
+        found.truncate(limit);
+        Ok(found)
     }
 
     /// Titles for search-as-you-type: every word of `prefix` in the title,
-    /// the last one possibly unfinished (its characters still match).
+    /// the last one possibly unfinished (its characters still match); for
+    /// Latin letters also the titles holding the domain words they spell
+    /// in pinyin (`dungou` → 盾构), after those holding the letters.
     pub fn suggest(&self, prefix: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Card>, SearchError> {
+        let mut cards = self.suggest_titles(prefix, viewer, limit)?;
+        if cards.len() < limit && pinyin::looks_like_pinyin(prefix) {
+            let snapshot = self.snapshot();
+            let terms = snapshot.analyzer.dictionary_words().chain(snapshot.synonyms.terms());
+            for word in pinyin::words_for(prefix, terms) {
+                for card in self.suggest_titles(&word, viewer, limit)? {
+                    if cards.len() < limit && !cards.iter().any(|c| c.id == card.id) {
+                        cards.push(card);
+                    }
+                }
+            }
+        }
+        Ok(cards)
+    }
+
+    fn suggest_titles(&self, prefix: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Card>, SearchError> {
         let snapshot = self.snapshot();
         let parsed = query::parse(prefix);
         let title = [schema::Weighted {
@@ -171,6 +210,7 @@ impl Engine {
             synonyms: &Synonyms::default(),
             indexed: &whole_words,
             fields: &title,
+            relaxed: false,
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = parsed
             .required

@@ -28,6 +28,7 @@ mod document;
 mod engine;
 mod facets;
 mod lookup;
+mod pinyin;
 pub mod query;
 mod rank;
 pub mod schema;

@@ -8,7 +8,7 @@
 //! is read as well as it can be and explained in a notice, never an error.
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::analysis::{Analyzer, QueryPiece, Synonyms, WholeWords, normalize};
@@ -39,6 +39,9 @@ pub enum Notice {
     Brackets,
     /// `AND` was typed: every word is required anyway, so it was skipped.
     AndImplied,
+    /// Nothing held a run the segmenter left in characters with them side
+    /// by side (or a code as typed): what is shown holds them apart.
+    Relaxed,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -214,6 +217,10 @@ pub struct Compiler<'a> {
     /// The words the index holds whole.
     pub indexed: &'a WholeWords,
     pub fields: &'a [Weighted],
+    /// A search that found nothing asked again: runs jieba does not know
+    /// as their characters anywhere, codes typed without their dash as
+    /// their letters and digits. Every word still matters.
+    pub relaxed: bool,
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
@@ -261,7 +268,10 @@ impl Compiler<'_> {
         if !with_synonyms && WholeWords::is_candidate(word) {
             return Some(self.in_every_field(&QueryPiece::Word(word.to_string()).terms(self.indexed)));
         }
-        let pieces = self.analyzer.query_pieces(word);
+        let pieces = match self.relaxed {
+            true => self.analyzer.loose_pieces(word),
+            false => self.analyzer.query_pieces(word),
+        };
         let queries: Vec<Box<dyn Query>> = pieces.iter().map(|p| self.piece(p, with_synonyms)).collect();
         (!queries.is_empty()).then(|| all_of(queries))
     }
@@ -284,23 +294,28 @@ impl Compiler<'_> {
     /// Terms at these offsets (one term, or a phrase) in any searched
     /// field, each field with its weight.
     fn in_every_field(&self, terms: &[(usize, String)]) -> Box<dyn Query> {
-        any_of(
-            self.fields
-                .iter()
-                .map(|w| {
-                    let query = match terms {
-                        [(_, one)] => term_query(w.field, one),
-                        _ => Box::new(PhraseQuery::new_with_offset(
-                            terms
-                                .iter()
-                                .map(|(offset, t)| (*offset, Term::from_field_text(w.field, t)))
-                                .collect(),
-                        )),
-                    };
-                    Box::new(BoostQuery::new(query, w.boost)) as Box<dyn Query>
-                })
-                .collect(),
-        )
+        let per_field: Vec<Box<dyn Query>> = self
+            .fields
+            .iter()
+            .map(|w| {
+                let query = match terms {
+                    [(_, one)] => term_query(w.field, one),
+                    _ => Box::new(PhraseQuery::new_with_offset(
+                        terms
+                            .iter()
+                            .map(|(offset, t)| (*offset, Term::from_field_text(w.field, t)))
+                            .collect(),
+                    )),
+                };
+                Box::new(BoostQuery::new(query, w.boost)) as Box<dyn Query>
+            })
+            .collect();
+        // The best field, plus half the others: a word in the title and the
+        // body is not worth two words (the body holds the title too).
+        if per_field.len() > 1 {
+            return Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, 0.5));
+        }
+        any_of(per_field)
     }
 
     /// What to mark in snippets for the required clauses (synonyms too).

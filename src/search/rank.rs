@@ -161,10 +161,24 @@ impl Engine {
                 synonyms: &snapshot.synonyms,
                 indexed: &whole_words,
                 fields: &searched,
+                relaxed: false,
             };
             let built = self.build_query(&parsed, &request.filters, &compiler);
             let rule = self.visibility_rule(viewer);
-            Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?)
+            if !(built.positive && relaxable(&parsed, &compiler)) {
+                return Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?);
+            }
+            // As `search` does: when the words as written find nothing, the
+            // same words with unknown runs as characters apart.
+            if self.collect_visible(searcher, &built.query, rule.as_ref(), Count)? > 0 {
+                return Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?);
+            }
+            let loose = Compiler {
+                relaxed: true,
+                ..compiler
+            };
+            let relaxed = self.build_query(&parsed, &request.filters, &loose);
+            Ok(self.collect_visible(searcher, &relaxed.query, rule.as_ref(), collector)?)
         };
         // On a search thread, like `search`: called from outside the pool,
         // each segment would be handed over and waited for.
@@ -222,16 +236,13 @@ impl Engine {
             synonyms: &snapshot.synonyms,
             indexed: &whole_words,
             fields: &searched,
+            relaxed: false,
         };
-        let built = self.build_query(&parsed, &request.filters, &compiler);
+        let mut built = self.build_query(&parsed, &request.filters, &compiler);
         let rule = self.visibility_rule(viewer);
         let paging = Paging::of(request);
         let needles = compiler.needles(&parsed);
-        let Collected {
-            mut ranked,
-            total,
-            counts,
-        } = self.collect_ranked(
+        let mut collected = self.collect_ranked(
             searcher,
             &built.query,
             rule.as_ref(),
@@ -239,6 +250,34 @@ impl Engine {
             built.positive,
             paging,
         )?;
+        // Nothing found: asked again with unknown runs as characters apart
+        // (and codes as their letters and digits), and said.
+        if collected.total == 0 && built.positive && relaxable(&parsed, &compiler) {
+            let loose = Compiler {
+                relaxed: true,
+                ..compiler
+            };
+            let relaxed = self.build_query(&parsed, &request.filters, &loose);
+            let again = self.collect_ranked(
+                searcher,
+                &relaxed.query,
+                rule.as_ref(),
+                request.sort,
+                relaxed.positive,
+                paging,
+            )?;
+            if again.total > 0 {
+                built = relaxed;
+                built.notices.push(Notice::Relaxed);
+                collected = again;
+            }
+        }
+        let Collected {
+            mut ranked,
+            total,
+            mut counts,
+        } = collected;
+        self.count_other_values(searcher, &parsed, &built, &compiler, rule.as_ref(), &mut counts)?;
         let finder = Finder::new(&needles);
         // One hit loaded and snippeted: the likely page shown early during
         // re-ranking, and then whatever of the page was not.
@@ -265,6 +304,74 @@ impl Engine {
             per_page: paging.per_page,
             took_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
+    }
+
+    /// A facet with values chosen counts its values as if none were: the
+    /// others stay selectable (values of one facet are alternatives),
+    /// with how many records each would add. One more pass over the
+    /// matches per facet filtered; none when nothing is.
+    fn count_other_values(
+        &self,
+        searcher: &Searcher,
+        parsed: &ParsedQuery,
+        built: &BuiltQuery,
+        compiler: &Compiler,
+        rule: Option<&Rule>,
+        counts: &mut Counts,
+    ) -> Result<(), SearchError> {
+        let unfiltered = ParsedQuery {
+            filters: Vec::new(),
+            ..parsed.clone()
+        };
+        for (which, values) in &built.filters {
+            if values.is_empty() {
+                continue;
+            }
+            let Some(slot) = FacetField::ALL.iter().position(|f| f == which) else {
+                continue;
+            };
+            let mut others = built.filters.clone();
+            others.remove(which);
+            let query = self.build_query(&unfiltered, &others, compiler).query;
+            let facets = FacetCounts { cache: &self.facets };
+            let mut all = self.collect_visible(searcher, &query, rule, facets)?;
+            if slot < all.len() && slot < counts.len() {
+                counts[slot] = std::mem::take(&mut all[slot]);
+            }
+        }
+        Ok(())
+    }
+
+    /// How many records each word of `q` finds alone, without filters:
+    /// what a search that found nothing offers instead. Phrases stay
+    /// phrases; counts are of records `viewer` may see.
+    pub fn words_alone(&self, q: &str, viewer: &Viewer) -> Result<Vec<(String, usize)>, SearchError> {
+        let parsed = query::parse(q);
+        let analyzer = self.snapshot().analyzer.clone();
+        let mut texts: Vec<String> = Vec::new();
+        for clause in parsed.required.iter().flatten() {
+            match clause {
+                // A sentence typed without spaces is its words.
+                query::Clause::Word(w) => match analyzer.query_pieces(w).as_slice() {
+                    [] | [_] => texts.push(w.clone()),
+                    pieces => texts.extend(pieces.iter().map(|p| p.surface())),
+                },
+                query::Clause::Phrase(p) => texts.push(format!("\"{p}\"")),
+            }
+        }
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for text in texts {
+            if out.iter().any(|(t, _)| *t == text) {
+                continue;
+            }
+            let request = SearchRequest {
+                q: text.clone(),
+                per_page: 1,
+                ..SearchRequest::default()
+            };
+            out.push((text, self.search(&request, viewer)?.total));
+        }
+        Ok(out)
     }
 
     /// The query of a search: each required group of words (any of its
@@ -299,8 +406,14 @@ impl Engine {
         if !positive {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
+        // Excluded words stay as strict when the rest is relaxed: -顶推
+        // must not exclude every record with a 顶 in it.
+        let strict = Compiler {
+            relaxed: false,
+            ..*compiler
+        };
         for clause in &parsed.excluded {
-            if let Some(q) = compiler.clause(clause) {
+            if let Some(q) = strict.clause(clause) {
                 clauses.push((Occur::MustNot, q));
             }
         }
@@ -548,6 +661,15 @@ pub(super) fn exact(field: Field, value: &str) -> Box<dyn Query> {
     ))
 }
 
+/// Whether relaxing can find more than the strict query: a word holds a
+/// run the segmenter left in characters, or a code typed without its dash.
+fn relaxable(parsed: &ParsedQuery, compiler: &Compiler) -> bool {
+    parsed.required.iter().flatten().any(|clause| match clause {
+        query::Clause::Word(w) => compiler.analyzer.loose_pieces(w) != compiler.analyzer.query_pieces(w),
+        query::Clause::Phrase(_) => false,
+    })
+}
+
 /// A page's hits in its order: each either loaded (`Some`) or shown early,
 /// before re-ranking, and given its final score now.
 fn in_page_order<T>(
@@ -660,14 +782,18 @@ fn load_page(
 
 /// Each facet's values with their counts, most frequent first and equal
 /// counts by value, so that the sidebar's order does not change between
-/// searches.
+/// searches; years by year.
 fn facet_values(counts: Counts) -> Vec<FacetValues> {
     FacetField::ALL
         .iter()
         .zip(counts)
         .map(|(which, counts)| {
             let mut values: Vec<(String, u64)> = counts.into_iter().collect();
-            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            match which {
+                // Years read as a time line, newest first.
+                FacetField::Year => values.sort_by(|a, b| b.0.cmp(&a.0)),
+                _ => values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))),
+            }
             FacetValues { field: *which, values }
         })
         .collect()
@@ -715,7 +841,10 @@ fn proximity_boost(title: &[Span], body: &[Span], needles: &[Vec<(usize, String)
         let needed: usize = needles.iter().filter_map(|terms| units(terms)).sum();
         let coverage = distinct as f32 / searchable as f32;
         let tightness = (needed as f32 / window.max(1) as f32).min(1.0);
-        boost += 0.6 * coverage * coverage * tightness.sqrt();
+        // A passage holding every word is the best evidence of the record
+        // asked for (benches/quality.rs), and a paragraph's width (a window
+        // of ~60 units for 6) still earns most of it.
+        boost += 2.0 * coverage * coverage * tightness.powf(0.25);
     }
     boost
 }

@@ -675,6 +675,7 @@ impl Engine {
             synonyms: &Synonyms::default(),
             indexed: &none,
             fields: &searched,
+            relaxed: false,
         };
         let any: Vec<Box<dyn Query>> = words
             .filter_map(|w| compiler.clause(&Clause::Phrase(w.clone())))

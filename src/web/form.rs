@@ -351,6 +351,8 @@ pub(super) fn refuse_non_writer(current: &Current, here: &str) -> Option<Respons
 pub struct FormQuery {
     pub id: String,
     pub kind: String,
+    /// A title to start from (a search that found nothing, asked as a problem).
+    pub title: String,
 }
 
 /// `GET /publish?kind=…` (new) or `/publish?id=…` (edit).
@@ -374,6 +376,9 @@ pub async fn form_page(
         form.set("kind", kind);
         form.set("visibility", "members");
         form.set("studio", current.viewer.own_studio().unwrap_or_default());
+        if !query.title.trim().is_empty() {
+            form.set("title", query.title.trim().chars().take(100).collect::<String>());
+        }
         form
     } else {
         let (text, tag) = state

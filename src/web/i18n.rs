@@ -79,6 +79,17 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("took", "用时", "in"),
     ("no_results", "没有找到符合条件的记录。", "No records match."),
     (
+        "words_alone",
+        "各词单独搜索（不含筛选）：",
+        "Each word alone (without filters):",
+    ),
+    ("records_count", "条", "records"),
+    (
+        "ask_as_problem",
+        "还是没有答案？把这个问题发布为难题，请联盟里的其他工作室帮忙",
+        "Still no answer? Post it as a problem for the alliance's other studios",
+    ),
+    (
         "no_results_hint",
         "试试更少或更短的词，去掉部分筛选条件，或换一种说法（如“城轨”与“地铁”）。",
         "Try fewer or shorter words, remove a filter, or another wording.",
@@ -439,6 +450,12 @@ impl Tr {
                 "“AND” is not needed (every word must appear anyway) and was ignored."
             } else {
                 "“AND”不必输入（所有词默认都须出现），已忽略。"
+            }
+            .into(),
+            Notice::Relaxed => if en {
+                "No record holds these characters side by side (or this code as typed): showing records that hold them apart."
+            } else {
+                "没有记录包含紧挨在一起的这些字（或按输入写法的编号），以下结果中这些字不相邻、只是分别出现。"
             }
             .into(),
             Notice::NothingSearchable => if en {

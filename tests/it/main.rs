@@ -10,6 +10,7 @@ mod hardening;
 mod pages;
 mod props;
 mod publish;
+mod quality;
 mod recovery;
 mod search;
 mod security;

@@ -185,11 +185,7 @@ fn directory_sorts_by_name_founding_and_figures_seen_by_the_viewer() {
     assert_eq!(by_benefit["studios"][0]["benefit"], 1150.5);
     assert_eq!(by_benefit["studios"][1]["benefit"], 0.0);
 
-    for bad in [
-        "/api/studios?sort=size",
-        "/studios?sort=%3Cb%3E",
-        "/studios?view=grid",
-    ] {
+    for bad in ["/api/studios?sort=size", "/studios?sort=%3Cb%3E", "/studios?view=grid"] {
         let r = app.get(bad);
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.body.contains("无效"), "{bad}: {}", r.body);
@@ -204,7 +200,10 @@ fn directory_sorts_by_name_founding_and_figures_seen_by_the_viewer() {
         1 + 5,
         "a header and a row per studio"
     );
-    assert!(table.body.contains("<td class=\"num\">100</td>"), "the benefit column as a visitor sees it");
+    assert!(
+        table.body.contains("<td class=\"num\">100</td>"),
+        "the benefit column as a visitor sees it"
+    );
     let first = table.body.find("三星工作室").unwrap();
     assert!(first < table.body.find("五星盾构工作室").unwrap());
     assert!(table.body.contains("全国（2019）"));

@@ -72,6 +72,16 @@ pub struct SearchPage {
     /// A page past the last one was asked for: the last page's number and
     /// link, said instead of "no results" (there are results, elsewhere).
     pub beyond_last: Option<(usize, String)>,
+    /// Nothing found: each word of the query searched alone (word, count,
+    /// link), and for those who may publish, a link to ask it as a problem.
+    pub alone: Vec<WordAlone>,
+    pub ask_url: Option<String>,
+}
+
+pub struct WordAlone {
+    pub word: String,
+    pub count: usize,
+    pub url: String,
 }
 
 /// Facets shown in the sidebar, in this order; the rest are API-only.
@@ -103,8 +113,32 @@ pub async fn search(
     let viewer = current.viewer.clone();
     let engine = state.engine.clone();
     let for_search = request.clone();
-    let results = crate::web::unblock(move || engine.search(&for_search, &viewer)).await??;
-    let page = search_page(&state, lang, &uri, &request, results, home, &current);
+    let (results, alone) = crate::web::unblock(move || {
+        let results = engine.search(&for_search, &viewer)?;
+        let alone = match results.total == 0 && !for_search.q.trim().is_empty() {
+            true => engine.words_alone(&for_search.q, &viewer)?,
+            false => Vec::new(),
+        };
+        Ok::<_, crate::search::SearchError>((results, alone))
+    })
+    .await??;
+    let mut page = search_page(&state, lang, &uri, &request, results, home, &current);
+    if page.cards.is_empty() && page.beyond_last.is_none() && !request.q.trim().is_empty() {
+        page.alone = alone
+            .into_iter()
+            .map(|(word, count)| WordAlone {
+                url: format!("/search?q={}", enc(&word)),
+                word,
+                count,
+            })
+            .collect();
+        let may_publish = matches!(
+            current.viewer.role,
+            crate::auth::Role::Publisher { .. } | crate::auth::Role::Staff
+        );
+        let title: String = request.q.trim().chars().take(100).collect();
+        page.ask_url = may_publish.then(|| format!("/publish?kind=problem&title={}", enc(&title)));
+    }
     render_page(&page)
 }
 
@@ -194,5 +228,11 @@ fn search_page(
         beyond_last: (results.total > 0 && results.hits.is_empty() && this_page > last)
             .then(|| (last, links.page(&last))),
         cards: card_views(tr, results.hits),
+        alone: Vec::new(),
+        ask_url: None,
     }
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

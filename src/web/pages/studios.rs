@@ -165,7 +165,6 @@ fn sort_label(tr: Tr, sort: DirSort) -> &'static str {
     })
 }
 
-
 /// The figures a directory request needs: none when it is ordered by
 /// name, stars or founding year in card view (profiles alone answer it).
 fn needed_figures(
