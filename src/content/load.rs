@@ -495,6 +495,24 @@ pub fn bundle_dir(root: &Path, rel: &str) -> Option<PathBuf> {
     rel.strip_suffix("/index.md").map(|dir| root.join(dir))
 }
 
+/// Names of the files in a bundle folder that may be listed and served, in
+/// name order: hidden files wait for review or are a write in progress, and
+/// Markdown is source (the record, a draft), never a file to serve.
+pub fn bundle_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| !n.starts_with('.') && !n.to_ascii_lowercase().ends_with(".md"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

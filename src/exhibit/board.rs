@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::content::load::{Profiles, bundle_dir};
+use crate::content::load::{Profiles, bundle_dir, bundle_files};
 use crate::content::spec;
 use crate::content::{ExhibitItem, Kind, Record};
 
@@ -41,21 +41,7 @@ const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp"];
 /// order: no hidden file (a write in progress, a submission) and no
 /// Markdown (source, never served).
 pub fn files_of(content_root: &Path, rel: &str) -> Vec<String> {
-    let Some(dir) = bundle_dir(content_root, rel) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| !n.starts_with('.') && !n.to_ascii_lowercase().ends_with(".md"))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+    bundle_dir(content_root, rel).map_or_else(Vec::new, |dir| bundle_files(&dir))
 }
 
 pub fn is_image(name: &str) -> bool {

@@ -17,24 +17,7 @@ use super::{AppError, AppState};
 use crate::auth::Viewer;
 use crate::publish::PublishError;
 
-/// Names of a bundle's files (not its index.md, nothing hidden).
-pub(super) fn list_files(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .filter_map(|e| e.file_name().into_string().ok())
-                // Hidden files wait for review or are a write in progress;
-                // Markdown is source (the record, a draft), never a file to
-                // list or serve.
-                .filter(|n| !n.starts_with('.') && !n.to_ascii_lowercase().ends_with(".md"))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
+pub(super) use crate::content::load::bundle_files as list_files;
 
 /// A file of a visible page bundle, e.g. `/records/t/b/diagram.png`.
 pub(super) fn bundle_file(state: &AppState, viewer: &Viewer, path: &str) -> Result<Response, AppError> {
