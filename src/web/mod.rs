@@ -21,6 +21,7 @@ mod changes;
 pub mod clock;
 mod error;
 mod exhibits;
+mod facets;
 mod files;
 mod form;
 mod history;
@@ -116,6 +117,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
+        .route("/api/facets/{field}", get(facets::api))
+        .route("/search/facets/{field}", get(facets::page))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
         // Approve and return are `POST /api/records/{id}/approve` and
