@@ -154,8 +154,12 @@ impl Args {
         if self.lawref {
             self.data.join("corpus-lawref")
         } else {
-            self.data
-                .join(format!("corpus-{}-{}{}", self.records, self.seed, self.shape().suffix()))
+            self.data.join(format!(
+                "corpus-{}-{}{}",
+                self.records,
+                self.seed,
+                self.shape().suffix()
+            ))
         }
     }
 

@@ -206,8 +206,10 @@ impl Global {
     fn build(segments: &[&SegmentFacets]) -> Global {
         let mut names = Vec::new();
         let mut first = Vec::with_capacity(FacetField::ALL.len() + 1);
-        let mut maps: HashMap<SegmentId, Vec<u32>> =
-            segments.iter().map(|s| (s.segment, Vec::with_capacity(s.totals.len()))).collect();
+        let mut maps: HashMap<SegmentId, Vec<u32>> = segments
+            .iter()
+            .map(|s| (s.segment, Vec::with_capacity(s.totals.len())))
+            .collect();
         for f in 0..FacetField::ALL.len() {
             let start = names.len();
             first.push(start);

@@ -97,7 +97,9 @@ async fn lookup(
             .unwrap_or_else(|| tr.label(field.name(), value).into_owned())
         };
         let keep = |value: &str| {
-            wanted.is_empty() || value.to_lowercase().starts_with(&wanted) || label(value).to_lowercase().starts_with(&wanted)
+            wanted.is_empty()
+                || value.to_lowercase().starts_with(&wanted)
+                || label(value).to_lowercase().starts_with(&wanted)
         };
         let (total, found) = engine.facet_values(&for_search, &viewer, field, limit, keep)?;
         let labels: Vec<String> = found.values.iter().map(|(v, _)| label(v)).collect();

@@ -139,7 +139,11 @@ fn search_page(
                 return None;
             }
             let limit = if field == FacetField::Tag { SIDEBAR_TAGS } else { 12 };
-            let distinct = results.facets.iter().find(|f| f.field == field).map_or(0, |f| f.distinct);
+            let distinct = results
+                .facets
+                .iter()
+                .find(|f| f.field == field)
+                .map_or(0, |f| f.distinct);
             let items: Vec<FacetItem> = values
                 .iter()
                 .take(limit)
