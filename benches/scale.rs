@@ -64,6 +64,18 @@ struct Args {
     /// Where corpora and index folders go (never into the repository).
     #[arg(long, value_name = "DIR", default_value = "/work/bench-data")]
     data: PathBuf,
+    /// Studios of the generated corpus (10 named ones, then numbered branches; up to 50000 measured).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    studios: u64,
+    /// About this many distinct tags (0: the domain words alone, about 250).
+    #[arg(long, default_value_t = 0)]
+    tags: u64,
+    /// Record bodies this many times as long as the default 1–8 KB.
+    #[arg(long, default_value_t = 1.0)]
+    length: f64,
+    /// Add single common words (in half or more of the records) to the query mix.
+    #[arg(long)]
+    words: bool,
     /// Measure the real lawrefbook corpus instead of a generated one.
     #[arg(long)]
     lawref: bool,
@@ -140,7 +152,7 @@ impl Args {
         if self.lawref {
             "lawref".to_string()
         } else {
-            format!("{}-{}", self.records, self.seed)
+            format!("{}-{}{}", self.records, self.seed, self.shape().suffix())
         }
     }
 
@@ -148,7 +160,12 @@ impl Args {
         if self.lawref {
             self.data.join("corpus-lawref")
         } else {
-            self.data.join(format!("corpus-{}-{}", self.records, self.seed))
+            self.data.join(format!(
+                "corpus-{}-{}{}",
+                self.records,
+                self.seed,
+                self.shape().suffix()
+            ))
         }
     }
 
@@ -164,7 +181,19 @@ impl Args {
         if self.lawref {
             queries::lawref()
         } else {
-            queries::synthetic(self.seed, self.records)
+            let mut mix = queries::synthetic(self.seed, self.records);
+            if self.words {
+                mix.extend(queries::common_words());
+            }
+            mix
+        }
+    }
+
+    fn shape(&self) -> generator::Shape {
+        generator::Shape {
+            studios: self.studios as usize,
+            tags: self.tags as usize,
+            length: self.length,
         }
     }
 
@@ -181,7 +210,16 @@ impl Args {
             self.http_secs.to_string(),
             "--http-requests".into(),
             self.http_requests.to_string(),
+            "--studios".into(),
+            self.studios.to_string(),
+            "--tags".into(),
+            self.tags.to_string(),
+            "--length".into(),
+            self.length.to_string(),
         ];
+        if self.words {
+            out.push("--words".into());
+        }
         if self.lawref {
             out.push("--lawref".into());
             out.push("--tar".into());
@@ -193,6 +231,7 @@ impl Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    generator::set_shape(args.shape());
     let result = match args.phase {
         Some(phase) => run_phase(&args, phase).map(|m| {
             println!("{RESULT_PREFIX}{}", serde_json::to_string(&m).unwrap_or_default());
@@ -747,13 +786,23 @@ fn agent() -> ureq::Agent {
 fn http_load(m: &mut Metrics, addr: SocketAddr, urls: &[String], clients: usize, args: &Args) -> Res<()> {
     let base = format!("http://{addr}");
     let warm = agent();
+    let mut largest = 0usize;
     for url in urls {
         let mut response = warm.get(format!("{base}{url}")).call()?;
         let body = response.body_mut().read_to_string()?;
         if response.status() != 200 {
             return Err(format!("{url}: {} {body}", response.status()).into());
         }
+        largest = largest.max(body.len());
     }
+    // What a default search answers: every facet with its values.
+    let default = warm
+        .get(format!("{base}/api/search?q="))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    m.insert("http.default_kb".into(), default.len() as f64 / 1024.0);
+    m.insert("http.largest_kb".into(), largest as f64 / 1024.0);
     let next = AtomicUsize::new(0);
     let errors = AtomicUsize::new(0);
     let limit = args.http_requests * clients.min(2);
@@ -1393,6 +1442,15 @@ fn report(args: &Args, m: &Metrics, mix: &[QuerySpec], load_start: &str) -> Stri
         "req/s",
         "",
     );
+    row(
+        "HTTP default search (`q=`) response size",
+        "http.default_kb",
+        "",
+        "",
+        "KB",
+        "≤ 32 KB",
+    );
+    row("HTTP largest response of the mix", "http.largest_kb", "", "", "KB", "");
     row("HTTP /api/search, 4 clients, p50", "http.c4.p50", "", "", "ms", "");
     row("HTTP /api/search, 4 clients, p95", "http.c4.p95", "", "", "ms", "");
     row("HTTP /api/search, 4 clients, p99", "http.c4.p99", "", "", "ms", "");

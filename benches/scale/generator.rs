@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// Bump when the generated text changes: an existing corpus is then rebuilt.
 const GENERATOR_VERSION: &str = "zhihui-scale-generator-1";
@@ -219,6 +219,73 @@ const AWARDS: &[(&str, &str)] = &[
     ("集团公司QC成果一等奖", "enterprise"),
 ];
 
+// ---------------------------------------------------------------- shape
+
+/// How a corpus differs from the default one: more studios (each record's
+/// studio drawn among `studios`, the first 10 being the named ones), a tag
+/// vocabulary of about `tags` values instead of the domain words alone
+/// (0 keeps the words), and bodies `length` times as long. The default
+/// shape draws nothing more, so its records stay the same as before.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shape {
+    pub studios: usize,
+    pub tags: usize,
+    pub length: f64,
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape {
+            studios: STUDIOS.len(),
+            tags: 0,
+            length: 1.0,
+        }
+    }
+}
+
+impl Shape {
+    /// What the corpus and work folders' names add for this shape.
+    pub fn suffix(&self) -> String {
+        if *self == Shape::default() {
+            String::new()
+        } else {
+            format!("-s{}-t{}-l{}", self.studios, self.tags, self.length)
+        }
+    }
+}
+
+static SHAPE: OnceLock<Shape> = OnceLock::new();
+
+/// Sets the shape once, before anything is generated.
+pub fn set_shape(shape: Shape) {
+    let _ = SHAPE.set(shape);
+}
+
+pub fn shape() -> Shape {
+    SHAPE.get().copied().unwrap_or_default()
+}
+
+/// The studios of the shape: the 10 named ones, then numbered branches of
+/// them (same domain, unit and alliances, names and ids of their own),
+/// leaked once so records can keep `&'static` profiles.
+pub fn studios() -> &'static [StudioProfile] {
+    static ALL: OnceLock<Vec<StudioProfile>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let n = shape().studios.max(1);
+        let mut all: Vec<StudioProfile> = STUDIOS.iter().take(n).map(StudioProfile::copy).collect();
+        for i in STUDIOS.len()..n {
+            let base = &STUDIOS[i % STUDIOS.len()];
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            all.push(StudioProfile {
+                id: leak(format!("{}-{i}", base.id)),
+                name: leak(format!("{}第{i}分室", base.name.trim_end_matches("创新工作室"))),
+                ..base.copy()
+            });
+        }
+        all
+    })
+}
+
 // ---------------------------------------------------------------- profiles
 
 pub struct StudioProfile {
@@ -231,6 +298,12 @@ pub struct StudioProfile {
     pub alliances: &'static [&'static str],
     stars: u8,
     founded: u16,
+}
+
+impl StudioProfile {
+    fn copy(&self) -> StudioProfile {
+        StudioProfile { ..*self }
+    }
 }
 
 /// Domains: 0 tunnel, 1 bridge, 2 rail, 3 power.
@@ -391,7 +464,7 @@ pub const ALLIANCES: &[AllianceProfile] = &[
 /// The studios of an alliance (the bare engine has no profiles and filters
 /// an alliance as these studios).
 pub fn studios_of(alliance: &str) -> Vec<&'static str> {
-    STUDIOS
+    studios()
         .iter()
         .filter(|s| s.alliances.contains(&alliance))
         .map(|s| s.id)
@@ -434,7 +507,8 @@ pub struct Meta {
 }
 
 fn meta(rng: &mut Rng, i: u64) -> Meta {
-    let studio = &STUDIOS[rng.below(STUDIOS.len())];
+    let all = studios();
+    let studio = &all[rng.below(all.len())];
     let k = rng.unit();
     let kind = if k < 0.35 {
         Kind::Achievement
@@ -724,7 +798,20 @@ pub fn record(seed: u64, i: u64) -> Generated {
     let authors: Vec<String> = (0..w.rng.range(1, 5)).map(|_| w.person()).collect();
     let _ = writeln!(fm, "authors: {}", yaml_list(&authors));
     let n_tags = w.rng.range(2, 5);
-    let tags = distinct(&mut w, n_tags);
+    let mut tags = distinct(&mut w, n_tags);
+    let wide = shape().tags / 250;
+    if wide > 1 {
+        // About `tags` values: each word in `wide` numbered variants.
+        for t in &mut tags {
+            *t = format!("{t}{}", w.rng.below(wide));
+        }
+        let mut seen = Vec::new();
+        tags.retain(|t| {
+            let new = !seen.contains(t);
+            seen.push(t.clone());
+            new
+        });
+    }
     let _ = writeln!(fm, "tags: {}", yaml_list(&tags));
     let v = w.rng.unit();
     let visibility = if v < 0.6 {
@@ -860,7 +947,7 @@ pub fn record(seed: u64, i: u64) -> Generated {
 
     // Body: 1–8 KB, mostly 2–4 KB, in the chapters of its kind.
     let u = w.rng.unit();
-    let target = 1024 + (7000.0 * u * u) as usize;
+    let target = ((1024.0 + 7000.0 * u * u) * shape().length) as usize;
     let kind_word = match m.kind {
         Kind::Method => "工法",
         Kind::Patent => "装置",
@@ -889,7 +976,7 @@ pub fn record(seed: u64, i: u64) -> Generated {
             body.push('\n');
         }
     }
-    while body.len() < 1024 {
+    while body.len() < (1024.0 * shape().length.min(1.0)) as usize {
         body.push_str(&w.paragraph(kind_word));
         body.push_str("\n\n");
     }
@@ -934,7 +1021,7 @@ fn alliance_file(a: &AllianceProfile) -> String {
 fn write_profiles(content: &Path) -> std::io::Result<()> {
     fs::create_dir_all(content.join("studios"))?;
     fs::create_dir_all(content.join("alliances"))?;
-    for s in STUDIOS {
+    for s in studios() {
         fs::write(content.join(format!("studios/{}.md", s.id)), studio_file(s))?;
     }
     for a in ALLIANCES {
@@ -956,8 +1043,12 @@ fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
 /// generator's output for the same parameters. Returns the folder and
 /// whether it was (re)generated.
 pub fn ensure_corpus(data: &Path, records: u64, seed: u64) -> std::io::Result<(PathBuf, bool)> {
-    let dir = data.join(format!("corpus-{records}-{seed}"));
-    let stamp = format!("{GENERATOR_VERSION}\nrecords={records}\nseed={seed}\n");
+    let shape = shape();
+    let dir = data.join(format!("corpus-{records}-{seed}{}", shape.suffix()));
+    let mut stamp = format!("{GENERATOR_VERSION}\nrecords={records}\nseed={seed}\n");
+    if shape != Shape::default() {
+        let _ = writeln!(stamp, "shape={shape:?}");
+    }
     if fs::read_to_string(dir.join("params.txt")).ok().as_deref() == Some(stamp.as_str()) {
         return Ok((dir, false));
     }

@@ -16,7 +16,16 @@ pub struct QuerySpec {
     pub sort: &'static str,
 }
 
-pub const CATEGORIES: &[&str] = &["1 word", "2-3 words", "filters", "facets", "newest", "phrase", "code"];
+pub const CATEGORIES: &[&str] = &[
+    "1 word",
+    "common word",
+    "2-3 words",
+    "filters",
+    "facets",
+    "newest",
+    "phrase",
+    "code",
+];
 
 fn spec(category: &'static str, q: &str, filters: &[(&'static str, &str)], sort: &'static str) -> QuerySpec {
     QuerySpec {
@@ -41,6 +50,7 @@ impl QuerySpec {
             sort: Sort::parse(self.sort).unwrap_or_default(),
             page: 1,
             per_page: 10,
+            facet_limit: 10,
         }
     }
 
@@ -113,6 +123,15 @@ pub fn synthetic(seed: u64, records: u64) -> Vec<QuerySpec> {
         mix.push(spec("code", code, &[], r));
     }
     mix
+}
+
+/// Single words found in half or more of the generated records (`--words`):
+/// what a broad search costs when nearly everything matches.
+pub fn common_words() -> Vec<QuerySpec> {
+    ["技术", "施工", "质量", "效率", "监测", "优化", "安全", "工艺"]
+        .iter()
+        .map(|w| spec("common word", w, &[], "relevance"))
+        .collect()
 }
 
 /// The mix over the lawrefbook corpus (no codes there).

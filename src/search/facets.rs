@@ -16,19 +16,33 @@
 //! are most of the segment, over the documents missed, taken off the
 //! segment's totals. A search over nearly everything (施工 质量, or
 //! browsing with no words) thus counts almost nothing one by one.
+//!
+//! Segments name values by their own ordinals. A map from each segment's
+//! ordinals to one list of every value, sorted (`Global`), is made once
+//! per set of segments; a query's segment counts are added into one array
+//! over that list, and each facet answers only its top values, the ones
+//! selected and how many distinct values it has. So a studio facet of
+//! 50,000 values costs a pass over an array per query, never a map from
+//! names to counts, and an answer stays small (`/api/facets/{field}` finds
+//! the rest by prefix).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex};
 
-use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::collector::{Collector, Count, SegmentCollector};
+use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::bitset::Bitset;
+use super::engine::Engine;
 use super::schema::FacetField;
 use super::segment_cache::SegmentCache;
+use super::{FacetValues, SearchError, SearchRequest};
+use crate::auth::Viewer;
 
-/// A facet's values, each with its count.
-pub type Counts = Vec<HashMap<String, u64>>;
+/// The most values one facet answers with (`facet_limit`, `limit`).
+pub const MAX_FACET_LIMIT: usize = 500;
 
 /// A value held by at least one document in `COMMON` is counted from its
 /// bitset: one 64-document word costs about what one document's count does.
@@ -41,10 +55,9 @@ const COMMON: usize = 32;
 /// Counting a document is then a run of increments, with no branch on the
 /// facet or on a missing value.
 pub struct SegmentFacets {
+    segment: SegmentId,
     /// Value names per facet, in `FacetField::ALL` order.
     names: Vec<Vec<String>>,
-    /// Where each facet's values start among the slots.
-    first_slot: Vec<usize>,
     /// Document `d`'s slots are `doc_slots[starts[d]..starts[d + 1]]`, its
     /// common ones (those in `common`) before `rare_starts[d]`.
     starts: Vec<u32>,
@@ -62,11 +75,9 @@ impl SegmentFacets {
     fn load(segment: &SegmentReader) -> tantivy::Result<SegmentFacets> {
         let max_doc = segment.max_doc() as usize;
         let mut names = Vec::with_capacity(FacetField::ALL.len());
-        let mut first_slot = Vec::with_capacity(FacetField::ALL.len());
         let mut columns = Vec::new();
         let mut slots = 0usize;
         for facet in FacetField::ALL {
-            first_slot.push(slots);
             let Some(column) = segment.fast_fields().str(facet.name())? else {
                 // No document of the segment has this facet.
                 names.push(Vec::new());
@@ -119,8 +130,8 @@ impl SegmentFacets {
             rare_starts.push(starts[doc] + common_here as u32);
         }
         Ok(SegmentFacets {
+            segment: segment.segment_id(),
             names,
-            first_slot,
             starts,
             rare_starts,
             doc_slots,
@@ -180,23 +191,198 @@ impl SegmentFacets {
     }
 }
 
-/// The decoded facets of the segments in use, by segment.
+/// Every value of every facet over a set of segments, sorted by name
+/// within each facet, and each segment's slots mapped onto it.
+struct Global {
+    /// Names of the global slots; facet `f`'s are `first[f]..first[f + 1]`.
+    names: Vec<String>,
+    first: Vec<usize>,
+    /// Segment slot to global slot, per segment.
+    maps: HashMap<SegmentId, Vec<u32>>,
+}
+
+impl Global {
+    fn build(segments: &[&SegmentFacets]) -> Global {
+        let mut names = Vec::new();
+        let mut first = Vec::with_capacity(FacetField::ALL.len() + 1);
+        let mut maps: HashMap<SegmentId, Vec<u32>> = segments
+            .iter()
+            .map(|s| (s.segment, Vec::with_capacity(s.totals.len())))
+            .collect();
+        for f in 0..FacetField::ALL.len() {
+            let start = names.len();
+            first.push(start);
+            let mut values: Vec<&str> = segments
+                .iter()
+                .flat_map(|s| s.names[f].iter().map(String::as_str))
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            for segment in segments {
+                let map = maps.entry(segment.segment).or_default();
+                for name in &segment.names[f] {
+                    // Every segment name is among `values`.
+                    let at = values.binary_search(&name.as_str()).unwrap_or_default();
+                    map.push((start + at) as u32);
+                }
+            }
+            names.extend(values.into_iter().map(str::to_owned));
+        }
+        first.push(names.len());
+        Global { names, first, maps }
+    }
+
+    fn covers(&self, segments: &[&SegmentFacets]) -> bool {
+        segments.iter().all(|s| self.maps.contains_key(&s.segment))
+    }
+}
+
+/// The decoded facets of the segments in use, by segment, and the global
+/// list of values of the last set of segments.
 #[derive(Default)]
-pub struct FacetCache(SegmentCache<(), SegmentFacets>);
+pub struct FacetCache {
+    segments: SegmentCache<(), SegmentFacets>,
+    global: Mutex<Option<Arc<Global>>>,
+}
 
 impl FacetCache {
-    /// Decodes the segments not seen yet and forgets those gone: called
-    /// whenever the searcher changes, so queries find them ready.
+    /// Decodes the segments not seen yet, forgets those gone and maps
+    /// the values of the new set: called whenever the searcher changes, so
+    /// queries find them ready.
     pub fn refresh(&self, segments: &[SegmentReader]) -> tantivy::Result<()> {
-        self.0.retain(segments);
-        for segment in segments {
-            self.get(segment)?;
-        }
+        self.segments.retain(segments);
+        let decoded = segments
+            .iter()
+            .map(|segment| self.get(segment))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let all: Vec<&SegmentFacets> = decoded.iter().map(|s| &**s).collect();
+        *self.lock() = Some(Arc::new(Global::build(&all)));
         Ok(())
     }
 
     fn get(&self, segment: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
-        self.0.get(segment, &(), || SegmentFacets::load(segment))
+        self.segments.get(segment, &(), || SegmentFacets::load(segment))
+    }
+
+    /// The global list for these segments: the one made at the last
+    /// refresh, unless a query ran on segments it has not seen (a searcher
+    /// newer than the refresh).
+    fn global(&self, segments: &[&SegmentFacets]) -> Arc<Global> {
+        if let Some(global) = self.lock().as_ref().filter(|g| g.covers(segments)) {
+            return global.clone();
+        }
+        let built = Arc::new(Global::build(segments));
+        *self.lock() = Some(built.clone());
+        built
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<Global>>> {
+        self.global.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every facet's counts over a query's matches, by global value.
+pub struct Counts {
+    global: Arc<Global>,
+    counts: Vec<u64>,
+}
+
+impl Counts {
+    fn of(&self, field: FacetField) -> (usize, &[u64]) {
+        let f = FacetField::ALL.iter().position(|&x| x == field).unwrap_or_default();
+        let (from, to) = (self.global.first[f], self.global.first[f + 1]);
+        (from, &self.counts[from..to])
+    }
+
+    /// Takes `field`'s counts from `other` (counts of the same index
+    /// under another query): a facet with values chosen is counted as if
+    /// none were, so its other values stay selectable.
+    pub fn take_field(&mut self, field: FacetField, other: &Counts) {
+        if !Arc::ptr_eq(&self.global, &other.global) {
+            return;
+        }
+        let f = FacetField::ALL.iter().position(|&x| x == field).unwrap_or_default();
+        let (from, to) = (self.global.first[f], self.global.first[f + 1]);
+        self.counts[from..to].copy_from_slice(&other.counts[from..to]);
+    }
+
+    /// The count of one value of `field` (0 when no match holds it).
+    fn count_of(&self, field: FacetField, value: &str) -> u64 {
+        let (from, counts) = self.of(field);
+        self.global.names[from..from + counts.len()]
+            .binary_search_by(|name| name.as_str().cmp(value))
+            .map_or(0, |at| counts[at])
+    }
+
+    /// `field`'s values that `keep` accepts, the `limit` most frequent
+    /// (ties by name), with how many such values the matches hold in all.
+    /// A heap of `limit` entries: no list of every value is made.
+    pub fn top(&self, field: FacetField, limit: usize, keep: impl Fn(&str) -> bool) -> FacetValues {
+        let (from, counts) = self.of(field);
+        let names = &self.global.names[from..from + counts.len()];
+        let mut heap: BinaryHeap<Reverse<(u64, Reverse<usize>)>> = BinaryHeap::new();
+        let mut distinct = 0;
+        for (at, &n) in counts.iter().enumerate() {
+            if n == 0 || !keep(&names[at]) {
+                continue;
+            }
+            distinct += 1;
+            let entry = Reverse((n, Reverse(at)));
+            if heap.len() < limit {
+                heap.push(entry);
+            } else if heap.peek().is_some_and(|least| entry < *least) {
+                heap.pop();
+                heap.push(entry);
+            }
+        }
+        let mut best: Vec<(u64, usize)> = heap.into_iter().map(|Reverse((n, Reverse(at)))| (n, at)).collect();
+        match field {
+            // The most frequent years, read as a time line, newest first.
+            FacetField::Year => best.sort_unstable_by(|a, b| names[b.1].cmp(&names[a.1])),
+            _ => best.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1))),
+        }
+        FacetValues {
+            field,
+            values: best.into_iter().map(|(n, at)| (names[at].clone(), n)).collect(),
+            distinct,
+        }
+    }
+
+    /// Every facet's top `limit` values, with the `selected` values of
+    /// each always among them (counted, 0 when nothing matching holds
+    /// one), so a chosen filter never drops out of the list.
+    pub fn values(&self, selected: &BTreeMap<FacetField, Vec<String>>, limit: usize) -> Vec<FacetValues> {
+        FacetField::ALL
+            .iter()
+            .map(|&field| {
+                let mut top = self.top(field, limit, |_| true);
+                for value in selected.get(&field).into_iter().flatten() {
+                    if !top.values.iter().any(|(v, _)| v == value) {
+                        top.values.push((value.clone(), self.count_of(field, value)));
+                    }
+                }
+                top
+            })
+            .collect()
+    }
+}
+
+impl Engine {
+    /// One facet's values under a search's words, filters and the
+    /// viewer's visibility, those `keep` accepts (a prefix of the value
+    /// or of its label, decided by the caller, who knows the labels), the
+    /// `limit` most frequent first, with the number of matching records.
+    pub fn facet_values(
+        &self,
+        request: &SearchRequest,
+        viewer: &Viewer,
+        field: FacetField,
+        limit: usize,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<(usize, FacetValues), SearchError> {
+        // The search's own query, filters, visibility and relaxing.
+        let (total, counts) = self.collect_matching(request, viewer, (Count, FacetCounts { cache: &self.facets }))?;
+        Ok((total, counts.top(field, limit.min(MAX_FACET_LIMIT), keep)))
     }
 }
 
@@ -235,24 +421,21 @@ impl Collector for FacetCounts<'_> {
         false
     }
 
-    /// Values are named once over all segments (not once per segment
-    /// they occur in): a query's segments mostly hold the same values.
+    /// Each segment's counts are added into one array over the global
+    /// values, through the segment's map: no value is named here.
     fn merge_fruits(&self, fruits: Vec<SegmentCounts>) -> tantivy::Result<Counts> {
-        let mut merged: Vec<HashMap<&str, u64>> = vec![HashMap::new(); FacetField::ALL.len()];
+        let segments: Vec<&SegmentFacets> = fruits.iter().map(|f| &*f.facets).collect();
+        let global = self.cache.global(&segments);
+        let mut counts = vec![0u64; global.names.len()];
         for fruit in &fruits {
-            let facets = &*fruit.facets;
-            for ((into, names), &first) in merged.iter_mut().zip(&facets.names).zip(&facets.first_slot) {
-                for (name, &n) in names.iter().zip(&fruit.counts[first..first + names.len()]) {
-                    if n > 0 {
-                        *into.entry(name.as_str()).or_insert(0) += u64::from(n);
-                    }
-                }
+            let Some(map) = global.maps.get(&fruit.facets.segment) else {
+                continue;
+            };
+            for (&n, &to) in fruit.counts.iter().zip(map) {
+                counts[to as usize] += u64::from(n);
             }
         }
-        Ok(merged
-            .into_iter()
-            .map(|counts| counts.into_iter().map(|(name, n)| (name.to_string(), n)).collect())
-            .collect())
+        Ok(Counts { global, counts })
     }
 }
 
@@ -282,9 +465,19 @@ mod tests {
     use tantivy::schema::IndexRecordOption;
     use tantivy::{Index, TantivyDocument, Term};
 
+    type Maps = Vec<HashMap<String, u64>>;
+
+    /// Every value's count, as maps, from the collector's answer.
+    fn maps(counts: &Counts) -> Maps {
+        FacetField::ALL
+            .iter()
+            .map(|&field| counts.top(field, usize::MAX, |_| true).values.into_iter().collect())
+            .collect()
+    }
+
     /// Counts as the collector must give them, read from the documents.
-    fn naive(docs: &[Vec<(FacetField, String)>], matching: impl Fn(usize) -> bool) -> Counts {
-        let mut counts: Counts = vec![HashMap::new(); FacetField::ALL.len()];
+    fn naive(docs: &[Vec<(FacetField, String)>], matching: impl Fn(usize) -> bool) -> Maps {
+        let mut counts: Maps = vec![HashMap::new(); FacetField::ALL.len()];
         for (_, doc) in docs.iter().enumerate().filter(|(i, _)| matching(*i)) {
             for (field, value) in doc {
                 let at = FacetField::ALL.iter().position(|f| f == field).expect("a facet");
@@ -332,7 +525,7 @@ mod tests {
         let cache = FacetCache::default();
 
         let all = searcher.search(&AllQuery, &FacetCounts { cache: &cache }).unwrap();
-        assert_eq!(all, naive(&docs, |_| true));
+        assert_eq!(maps(&all), naive(&docs, |_| true));
         let patents = TermQuery::new(
             Term::from_field_text(fields.facet(FacetField::Kind), "patent"),
             IndexRecordOption::Basic,
@@ -341,7 +534,7 @@ mod tests {
             .search(&patents, &(DocSetCollector, FacetCounts { cache: &cache }))
             .unwrap();
         assert_eq!(found.len(), 2000);
-        assert_eq!(counts, naive(&docs, |i| i % 3 == 1));
+        assert_eq!(maps(&counts), naive(&docs, |i| i % 3 == 1));
 
         let dates = |range: std::ops::Range<i64>| {
             RangeQuery::new(
@@ -361,7 +554,7 @@ mod tests {
                 Box::new(dates(range.clone()))
             };
             let counts = searcher.search(&*query, &FacetCounts { cache: &cache }).unwrap();
-            assert_eq!(counts, naive(&docs, |i| range.contains(&(i as i64)) != outside));
+            assert_eq!(maps(&counts), naive(&docs, |i| range.contains(&(i as i64)) != outside));
         }
 
         // Deleted documents are misses too.
@@ -369,6 +562,6 @@ mod tests {
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
         let counts = searcher.search(&AllQuery, &FacetCounts { cache: &cache }).unwrap();
-        assert_eq!(counts, naive(&docs, |i| i % 3 != 0));
+        assert_eq!(maps(&counts), naive(&docs, |i| i % 3 != 0));
     }
 }

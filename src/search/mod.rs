@@ -27,6 +27,7 @@ mod bitset;
 mod document;
 mod engine;
 mod facets;
+pub use facets::MAX_FACET_LIMIT;
 mod lookup;
 mod pinyin;
 pub mod query;
@@ -113,6 +114,10 @@ pub struct SearchRequest {
     pub sort: Sort,
     pub page: usize,
     pub per_page: usize,
+    /// How many values each facet answers with, most frequent first (the
+    /// selected ones always too); `usize::MAX`, the default, is all of
+    /// them, for the callers that need every count.
+    pub facet_limit: usize,
 }
 
 impl Default for SearchRequest {
@@ -123,6 +128,7 @@ impl Default for SearchRequest {
             sort: Sort::Relevance,
             page: 1,
             per_page: 10,
+            facet_limit: usize::MAX,
         }
     }
 }
@@ -222,8 +228,11 @@ pub struct Hit {
 #[derive(Debug, Clone)]
 pub struct FacetValues {
     pub field: FacetField,
-    /// Most frequent first.
+    /// Most frequent first (then by value), at most the facet limit, and
+    /// after them any selected value that was not among them.
     pub values: Vec<(String, u64)>,
+    /// How many distinct values the matches hold (of those asked for).
+    pub distinct: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@ use super::query::{self, Compiler, Notice, ParsedQuery};
 use super::schema::FacetField;
 use super::snippet::{self, Finder, Needle, Span};
 use super::visible::{Rule, Visible};
-use super::{Card, FacetValues, Hit, SearchError, SearchRequest, SearchResults, Sort};
+use super::{Card, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::Visibility;
 
@@ -63,7 +63,7 @@ impl Engine {
 
     /// `visibility_filter` as a rule for `Visible`, named by the kind of
     /// viewer it is for.
-    fn visibility_rule(&self, viewer: &Viewer) -> Option<Rule> {
+    pub(super) fn visibility_rule(&self, viewer: &Viewer) -> Option<Rule> {
         let query = self.visibility_filter(viewer)?;
         let key = format!(
             "{:?}/{}",
@@ -297,7 +297,7 @@ impl Engine {
         Ok(SearchResults {
             total,
             hits,
-            facets: facet_values(counts),
+            facets: counts.values(&built.filters, request.facet_limit),
             notices: built.notices,
             filters: built.filters,
             page: paging.page,
@@ -327,17 +327,12 @@ impl Engine {
             if values.is_empty() {
                 continue;
             }
-            let Some(slot) = FacetField::ALL.iter().position(|f| f == which) else {
-                continue;
-            };
             let mut others = built.filters.clone();
             others.remove(which);
             let query = self.build_query(&unfiltered, &others, compiler).query;
             let facets = FacetCounts { cache: &self.facets };
-            let mut all = self.collect_visible(searcher, &query, rule, facets)?;
-            if slot < all.len() && slot < counts.len() {
-                counts[slot] = std::mem::take(&mut all[slot]);
-            }
+            let all = self.collect_visible(searcher, &query, rule, facets)?;
+            counts.take_field(*which, &all);
         }
         Ok(())
     }
@@ -379,7 +374,7 @@ impl Engine {
     /// parameters and from `field:value` in the words. A query with no
     /// searchable word matches everything its filters let through, and
     /// says so in a notice when it had words.
-    fn build_query(
+    pub(super) fn build_query(
         &self,
         parsed: &ParsedQuery,
         filters: &BTreeMap<FacetField, Vec<String>>,
@@ -545,7 +540,7 @@ impl Engine {
 
     /// `searcher.search`, with only the matches `rule` lets the viewer see
     /// reaching `collector`.
-    fn collect_visible<C: Collector>(
+    pub(super) fn collect_visible<C: Collector>(
         &self,
         searcher: &Searcher,
         query: &dyn Query,
@@ -697,8 +692,8 @@ fn in_page_order<T>(
 }
 
 /// A search's query, as `build_query` makes it.
-struct BuiltQuery {
-    query: BooleanQuery,
+pub(super) struct BuiltQuery {
+    pub(super) query: BooleanQuery,
     /// Whether any word of the query is searchable: only then are the
     /// matches ranked by score and the best re-ranked by proximity.
     positive: bool,
@@ -782,23 +777,7 @@ fn load_page(
 
 /// Each facet's values with their counts, most frequent first and equal
 /// counts by value, so that the sidebar's order does not change between
-/// searches; years by year.
-fn facet_values(counts: Counts) -> Vec<FacetValues> {
-    FacetField::ALL
-        .iter()
-        .zip(counts)
-        .map(|(which, counts)| {
-            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
-            match which {
-                // Years read as a time line, newest first.
-                FacetField::Year => values.sort_by(|a, b| b.0.cmp(&a.0)),
-                _ => values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0))),
-            }
-            FacetValues { field: *which, values }
-        })
-        .collect()
-}
-
+/// searches.
 /// The two things done at once after the matches are collected.
 enum Step {
     ShowLikely,

@@ -23,6 +23,9 @@ struct SearchBody<'a> {
     per_page: usize,
     hits: &'a [Hit],
     facets: BTreeMap<&'static str, BTreeMap<&'a str, u64>>,
+    /// How many distinct values each facet has among the matches; `facets`
+    /// holds only the most frequent (`facet_limit=`) and the selected ones.
+    facet_totals: BTreeMap<&'static str, usize>,
     notices: Vec<String>,
 }
 
@@ -38,6 +41,7 @@ fn search_body<'a>(results: &'a SearchResults, tr: Tr) -> SearchBody<'a> {
             .iter()
             .map(|f| (f.field.name(), f.values.iter().map(|(k, n)| (k.as_str(), *n)).collect()))
             .collect(),
+        facet_totals: results.facets.iter().map(|f| (f.field.name(), f.distinct)).collect(),
         notices: results.notices.iter().map(|n| tr.notice(n)).collect(),
     }
 }

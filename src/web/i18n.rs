@@ -95,6 +95,17 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Try fewer or shorter words, remove a filter, or another wording.",
     ),
     ("filters", "筛选", "Filters"),
+    ("facet_more", "更多", "More"),
+    ("facet_values", "个值", "values"),
+    ("facet_prefix", "按开头查找", "Starts with"),
+    ("facet_find", "查找", "Find"),
+    ("facet_none", "没有符合的值。", "No value matches."),
+    (
+        "facet_more_hint",
+        "只列出最常见的值：输入开头的字或名称可找到其余的。",
+        "Only the most frequent values are listed: type the start of a value or name to find the rest.",
+    ),
+    ("facet_back", "返回搜索结果", "Back to the results"),
     (
         "beyond_last",
         "这一页已超出结果范围：结果在前面的页中。",

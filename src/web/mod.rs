@@ -22,6 +22,7 @@ mod changes;
 pub mod clock;
 mod error;
 mod exhibits;
+mod facets;
 mod files;
 mod form;
 mod history;
@@ -118,6 +119,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_files::static_file))
         .route("/healthz", get(api::health))
         .route("/api/search", get(api::search))
+        .route("/api/facets/{field}", get(facets::api))
+        .route("/search/facets/{field}", get(facets::page))
         .route("/api/suggest", get(api::suggest))
         .route("/api/similar", get(api::similar))
         .route("/api/stats", get(stats::api))

@@ -6,12 +6,16 @@ use std::collections::BTreeMap;
 use crate::search::{FacetField, SearchRequest, Sort};
 
 pub const DEFAULT_PER_PAGE: usize = 10;
+/// Values per facet in a search's answer unless `facet_limit=` says.
+pub const DEFAULT_FACET_LIMIT: usize = 10;
 
-/// Reads `q`, filters, `sort`, `page`, `per_page`. Values that make no
-/// sense fall back to the default instead of failing the search.
+/// Reads `q`, filters, `sort`, `page`, `per_page`, `facet_limit`. Values
+/// that make no sense fall back to the default instead of failing the
+/// search.
 pub fn search_request(query: Option<&str>) -> SearchRequest {
     let mut request = SearchRequest {
         per_page: DEFAULT_PER_PAGE,
+        facet_limit: DEFAULT_FACET_LIMIT,
         ..SearchRequest::default()
     };
     let Some(query) = query else { return request };
@@ -23,6 +27,12 @@ pub fn search_request(query: Option<&str>) -> SearchRequest {
             "sort" => request.sort = Sort::parse(value).unwrap_or_default(),
             "page" => request.page = value.parse().unwrap_or(1).clamp(1, 10_000),
             "per_page" => request.per_page = value.parse().unwrap_or(DEFAULT_PER_PAGE).clamp(1, 100),
+            "facet_limit" => {
+                request.facet_limit = value
+                    .parse()
+                    .unwrap_or(DEFAULT_FACET_LIMIT)
+                    .clamp(1, crate::search::MAX_FACET_LIMIT)
+            }
             name => {
                 if let Some(field) = FacetField::parse(name)
                     && !value.is_empty()
@@ -97,6 +107,13 @@ impl Links<'_> {
 
     pub fn page(&self, page: &usize) -> String {
         self.build(&self.request.filters, self.request.sort, *page)
+    }
+
+    /// The page of all of one facet's values under this search.
+    pub fn more(&self, field: FacetField) -> String {
+        let search = self.build(&self.request.filters, self.request.sort, 1);
+        let query = search.strip_prefix("/search?").unwrap_or("");
+        format!("/search/facets/{}?{query}", field.name())
     }
 }
 

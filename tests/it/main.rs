@@ -6,6 +6,7 @@ mod browser;
 mod chrome;
 mod cli;
 mod exhibits;
+mod facets;
 mod hardening;
 mod pages;
 mod props;

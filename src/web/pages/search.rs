@@ -23,6 +23,8 @@ pub struct FacetItem {
 pub struct FacetView {
     pub name: &'static str,
     pub items: Vec<FacetItem>,
+    /// The page of all its values, when the sidebar shows only some.
+    pub more_url: Option<String>,
 }
 
 pub struct Chip {
@@ -85,6 +87,9 @@ pub struct WordAlone {
 }
 
 /// Facets shown in the sidebar, in this order; the rest are API-only.
+/// Tags listed in the sidebar (other facets show 12).
+const SIDEBAR_TAGS: usize = 20;
+
 const SIDEBAR: [FacetField; 10] = [
     FacetField::Kind,
     FacetField::Alliance,
@@ -106,6 +111,8 @@ pub async fn search(
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let mut request = params::search_request(query.as_deref());
+    // The sidebar's longest list; the rest are behind its "更多" link.
+    request.facet_limit = SIDEBAR_TAGS;
     let home = uri.path() == "/" && request.q.is_empty() && request.filters.is_empty();
     if request.q.trim().is_empty() && query.as_deref().is_none_or(|q| !q.contains("sort=")) {
         request.sort = Sort::Newest;
@@ -165,8 +172,13 @@ fn search_page(
             if values.is_empty() {
                 return None;
             }
-            let limit = if field == FacetField::Tag { 20 } else { 12 };
-            let items = values
+            let limit = if field == FacetField::Tag { SIDEBAR_TAGS } else { 12 };
+            let distinct = results
+                .facets
+                .iter()
+                .find(|f| f.field == field)
+                .map_or(0, |f| f.distinct);
+            let items: Vec<FacetItem> = values
                 .iter()
                 .take(limit)
                 .map(|(value, count)| FacetItem {
@@ -178,6 +190,7 @@ fn search_page(
                 .collect();
             Some(FacetView {
                 name: tr.facet_name(field),
+                more_url: (distinct > items.len()).then(|| links.more(field)),
                 items,
             })
         })
