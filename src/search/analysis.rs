@@ -133,6 +133,64 @@ fn cjk_terms(chars: &[char], indexed: &WholeWords) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// Question and filler words: engineers type questions (管片错台怎么修,
+/// `how to repair a segment`), and no record answers with 怎么 or `how`.
+/// A query that holds other words does not require these (`Compiler`
+/// leaves them out); a query of nothing else still searches them. Latin
+/// entries are compared by their stems, Chinese ones as jieba cuts them
+/// (a single character only when jieba leaves it alone: 的 in 目的 is not
+/// one). Keep domain words out: 可以 or 方法 may be what a record says.
+pub const QUESTION_WORDS: &[&str] = &[
+    "怎么",
+    "怎样",
+    "怎么样",
+    "怎么办",
+    "怎么弄",
+    "怎么做",
+    "如何",
+    "什么",
+    "为什么",
+    "为何",
+    "哪些",
+    "哪个",
+    "哪种",
+    "哪里",
+    "是否",
+    "能否",
+    "有没有",
+    "请问",
+    "咋",
+    "咋办",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "的",
+    "了",
+    "是",
+    "会",
+    "how",
+    "what",
+    "why",
+    "which",
+    "when",
+    "where",
+    "who",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "is",
+    "are",
+    "do",
+    "does",
+    "in",
+    "for",
+    "and",
+    "with",
+];
+
 /// Query-side analysis: normalisation, jieba with the staff dictionary to
 /// cut what people type into words, stemming.
 pub struct Analyzer {
@@ -417,9 +475,15 @@ impl Analyzer {
                     let slice: String = chars[start..end].iter().collect();
                     let mut singles = String::new();
                     for t in self.jieba().cut(&slice, false) {
-                        if t.end - t.start >= 2 {
+                        // A question word stands apart (修吗 is 修 and 吗),
+                        // for the search to leave it out.
+                        let filler = QUESTION_WORDS.contains(&t.word);
+                        if t.end - t.start >= 2 || filler {
                             flush_singles(&mut singles, join_singles, &mut out);
-                            out.push(QueryPiece::Word(t.word.to_string()));
+                            out.push(match t.end - t.start {
+                                1 => QueryPiece::Char(t.word.to_string()),
+                                _ => QueryPiece::Word(t.word.to_string()),
+                            });
                         } else {
                             singles.push_str(t.word);
                         }
@@ -475,6 +539,25 @@ impl Analyzer {
         }
         let first = out.first().map_or(0, |(p, _)| *p);
         out.into_iter().map(|(p, t)| (p - first, t)).collect()
+    }
+
+    /// Whether `piece` is a question or filler word (`QUESTION_WORDS`),
+    /// which a query holding other words does not require.
+    pub fn is_filler(&self, piece: &QueryPiece) -> bool {
+        static STEMS: OnceLock<HashSet<String>> = OnceLock::new();
+        match piece {
+            QueryPiece::Word(w) | QueryPiece::Char(w) => QUESTION_WORDS.contains(&w.as_str()),
+            QueryPiece::Latin(stem) => STEMS
+                .get_or_init(|| {
+                    QUESTION_WORDS
+                        .iter()
+                        .filter(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+                        .map(|w| self.stem(w))
+                        .collect()
+                })
+                .contains(stem),
+            QueryPiece::Code(_) => false,
+        }
     }
 
     /// The words of the staff dictionary, normalised.
@@ -1133,6 +1216,32 @@ mod tests {
         assert_eq!(surfaces(a.query_pieces("ZPW2000A")), vec!["zpw2000a"]);
         assert_eq!(surfaces(a.loose_pieces("ZPW2000A")), vec!["zpw", "2000"]);
         assert_eq!(surfaces(a.loose_pieces("tunnel")), vec!["tunnel"]);
+    }
+
+    #[test]
+    fn question_words_stand_apart_and_are_known_as_fillers() {
+        let a = analyzer();
+        let surfaces = |pieces: &[QueryPiece]| pieces.iter().map(QueryPiece::surface).collect::<Vec<_>>();
+        let fillers = |text: &str| {
+            a.query_pieces(text)
+                .iter()
+                .filter(|p| a.is_filler(p))
+                .map(QueryPiece::surface)
+                .collect::<Vec<_>>()
+        };
+        let pieces = a.query_pieces("管片错台怎么修");
+        assert_eq!(surfaces(&pieces), vec!["管片", "错台", "怎么", "修"]);
+        assert_eq!(fillers("管片错台怎么修"), vec!["怎么"]);
+        // A filler character is not joined to its unknown neighbours.
+        assert_eq!(surfaces(&a.query_pieces("顶推吗")), vec!["顶推", "吗"]);
+        assert_eq!(fillers("顶推吗"), vec!["吗"]);
+        assert_eq!(fillers("请问有没有焊接的方法"), vec!["请问", "有没有", "的"]);
+        assert_eq!(fillers("为什么 吊弦 会断呢"), vec!["为什么", "会", "呢"]);
+        assert_eq!(fillers("How to repair the segments"), vec!["how", "to", "the"]);
+        assert_eq!(fillers("What is a catenary"), vec!["what", "is", "a"]);
+        // Domain words and codes are never fillers, nor a word holding one.
+        assert!(fillers("目的 盾构 接触网 GJEJGF245-2016 welding").is_empty());
+        assert!(!a.is_filler(&QueryPiece::Code("the-1".into())));
     }
 
     #[test]

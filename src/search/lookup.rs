@@ -130,6 +130,7 @@ impl Engine {
             indexed: &whole_words,
             fields: &searched,
             relaxed: false,
+            skip_fillers: false,
         };
         let any: Vec<(Occur, Box<dyn Query>)> = weighted
             .iter()
@@ -211,6 +212,7 @@ impl Engine {
             indexed: &whole_words,
             fields: &title,
             relaxed: false,
+            skip_fillers: false,
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = parsed
             .required

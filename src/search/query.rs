@@ -42,6 +42,13 @@ pub enum Notice {
     /// Nothing held a run the segmenter left in characters with them side
     /// by side (or a code as typed): what is shown holds them apart.
     Relaxed,
+    /// Nothing held every word: what is shown holds at least `required`
+    /// of the `of` words, most first; the first hit lacks `missing`.
+    MostWords {
+        required: usize,
+        of: usize,
+        missing: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -221,6 +228,25 @@ pub struct Compiler<'a> {
     /// as their characters anywhere, codes typed without their dash as
     /// their letters and digits. Every word still matters.
     pub relaxed: bool,
+    /// Question and filler words (`analysis::QUESTION_WORDS`) are left
+    /// out: the query holds other words (`holds_content`).
+    pub skip_fillers: bool,
+}
+
+/// Whether `parsed` holds a required word that is not a question or
+/// filler word (or a phrase): then those are left out of its search.
+pub fn holds_content(parsed: &ParsedQuery, analyzer: &Analyzer) -> bool {
+    parsed.required.iter().flatten().any(|clause| match clause {
+        Clause::Phrase(_) => true,
+        Clause::Word(w) => analyzer.query_pieces(w).iter().any(|p| !analyzer.is_filler(p)),
+    })
+}
+
+/// One word a "most words" search counts (`Compiler::units`): a piece of
+/// a typed word, or a group of alternatives, with how it was typed.
+pub struct Unit {
+    pub label: String,
+    pub query: Box<dyn Query>,
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
@@ -268,12 +294,63 @@ impl Compiler<'_> {
         if !with_synonyms && WholeWords::is_candidate(word) {
             return Some(self.in_every_field(&QueryPiece::Word(word.to_string()).terms(self.indexed)));
         }
-        let pieces = match self.relaxed {
+        let pieces = self.pieces(word);
+        let queries: Vec<Box<dyn Query>> = pieces.iter().map(|p| self.piece(p, with_synonyms)).collect();
+        (!queries.is_empty()).then(|| all_of(queries))
+    }
+
+    /// The pieces of a typed word this compiler requires.
+    fn pieces(&self, word: &str) -> Vec<QueryPiece> {
+        let mut pieces = match self.relaxed {
             true => self.analyzer.loose_pieces(word),
             false => self.analyzer.query_pieces(word),
         };
-        let queries: Vec<Box<dyn Query>> = pieces.iter().map(|p| self.piece(p, with_synonyms)).collect();
-        (!queries.is_empty()).then(|| all_of(queries))
+        if self.skip_fillers {
+            pieces.retain(|p| !self.analyzer.is_filler(p));
+        }
+        pieces
+    }
+
+    /// The words of the required groups one by one, for a search that
+    /// asks for most of them: each piece of a typed word (with its
+    /// synonyms), a word with a synonym group or a group of alternatives
+    /// as one; and the phrases, which stay required (quoted, they were
+    /// asked for as they are).
+    pub fn units(&self, parsed: &ParsedQuery) -> (Vec<Unit>, Vec<Box<dyn Query>>) {
+        let mut units = Vec::new();
+        let mut phrases = Vec::new();
+        for group in &parsed.required {
+            match group.as_slice() {
+                [Clause::Phrase(p)] => phrases.extend(self.phrase(p)),
+                [Clause::Word(w)] if self.synonyms.to_search(&normalize(w)).is_none() => {
+                    for piece in self.pieces(w) {
+                        units.push(Unit {
+                            label: piece.surface(),
+                            query: self.piece(&piece, true),
+                        });
+                    }
+                }
+                _ => {
+                    let alternatives: Vec<Box<dyn Query>> = group.iter().filter_map(|c| self.clause(c)).collect();
+                    if alternatives.is_empty() {
+                        continue;
+                    }
+                    let label = group
+                        .iter()
+                        .map(|c| match c {
+                            Clause::Word(w) => w.clone(),
+                            Clause::Phrase(p) => format!("\"{p}\""),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    units.push(Unit {
+                        label,
+                        query: any_of(alternatives),
+                    });
+                }
+            }
+        }
+        (units, phrases)
     }
 
     fn piece(&self, piece: &QueryPiece, with_synonyms: bool) -> Box<dyn Query> {
@@ -335,7 +412,7 @@ impl Compiler<'_> {
                         words.extend(group.iter().cloned());
                     }
                     for word in words {
-                        for piece in self.analyzer.query_pieces(&word) {
+                        for piece in self.pieces(&word) {
                             if let QueryPiece::Word(word) = &piece
                                 && let Some(group) = self.synonyms.group_of(word)
                             {

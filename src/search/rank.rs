@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use tantivy::collector::{Collector, Count, DocSetCollector, TopDocs};
 use tantivy::postings::Postings;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, Query, TermQuery};
 use tantivy::schema::Value;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Executor, Order, Searcher, TantivyDocument, Term};
@@ -20,7 +20,7 @@ use super::analysis::{Analyzer, WholeWords};
 use super::document::Audience;
 use super::engine::Engine;
 use super::facets::{Counts, FacetCounts};
-use super::query::{self, Compiler, Notice, ParsedQuery};
+use super::query::{self, Compiler, Notice, ParsedQuery, Unit};
 use super::schema::FacetField;
 use super::snippet::{self, Finder, Needle, Span};
 use super::visible::{Rule, Visible};
@@ -162,23 +162,24 @@ impl Engine {
                 indexed: &whole_words,
                 fields: &searched,
                 relaxed: false,
+                skip_fillers: query::holds_content(&parsed, &snapshot.analyzer),
             };
-            let built = self.build_query(&parsed, &request.filters, &compiler);
             let rule = self.visibility_rule(viewer);
-            if !(built.positive && relaxable(&parsed, &compiler)) {
-                return Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?);
-            }
-            // As `search` does: when the words as written find nothing, the
-            // same words with unknown runs as characters apart.
-            if self.collect_visible(searcher, &built.query, rule.as_ref(), Count)? > 0 {
-                return Ok(self.collect_visible(searcher, &built.query, rule.as_ref(), collector)?);
-            }
-            let loose = Compiler {
-                relaxed: true,
-                ..compiler
+            // As `search` does: the first stage that finds anything, or
+            // the strict query (which finds nothing).
+            let mut stages = self.stages(&parsed, &request.filters, &compiler).into_iter();
+            let Some(strict) = stages.next() else {
+                return Err(SearchError::Internal("no query was built".into()));
             };
-            let relaxed = self.build_query(&parsed, &request.filters, &loose);
-            Ok(self.collect_visible(searcher, &relaxed.query, rule.as_ref(), collector)?)
+            let mut chosen = &strict;
+            let rest: Vec<BuiltQuery> = stages.collect();
+            for built in std::iter::once(&strict).chain(&rest) {
+                if rest.is_empty() || self.collect_visible(searcher, &built.query, rule.as_ref(), Count)? > 0 {
+                    chosen = built;
+                    break;
+                }
+            }
+            Ok(self.collect_visible(searcher, &chosen.query, rule.as_ref(), collector)?)
         };
         // On a search thread, like `search`: called from outside the pool,
         // each segment would be handed over and waited for.
@@ -237,41 +238,34 @@ impl Engine {
             indexed: &whole_words,
             fields: &searched,
             relaxed: false,
+            skip_fillers: query::holds_content(&parsed, &snapshot.analyzer),
         };
-        let mut built = self.build_query(&parsed, &request.filters, &compiler);
         let rule = self.visibility_rule(viewer);
         let paging = Paging::of(request);
         let needles = compiler.needles(&parsed);
-        let mut collected = self.collect_ranked(
-            searcher,
-            &built.query,
-            rule.as_ref(),
-            request.sort,
-            built.positive,
-            paging,
-        )?;
-        // Nothing found: asked again with unknown runs as characters apart
-        // (and codes as their letters and digits), and said.
-        if collected.total == 0 && built.positive && relaxable(&parsed, &compiler) {
-            let loose = Compiler {
-                relaxed: true,
-                ..compiler
-            };
-            let relaxed = self.build_query(&parsed, &request.filters, &loose);
-            let again = self.collect_ranked(
+        // The first stage that finds anything answers (statistics choose
+        // alike, `collect_matching_in`); when none does, the strict one.
+        let mut chosen: Option<(BuiltQuery, Collected)> = None;
+        for built in self.stages(&parsed, &request.filters, &compiler) {
+            let collected = self.collect_ranked(
                 searcher,
-                &relaxed.query,
+                &built.query,
                 rule.as_ref(),
                 request.sort,
-                relaxed.positive,
+                built.positive,
                 paging,
             )?;
-            if again.total > 0 {
-                built = relaxed;
-                built.notices.push(Notice::Relaxed);
-                collected = again;
+            let found = collected.total > 0;
+            if chosen.is_none() || found {
+                chosen = Some((built, collected));
+            }
+            if found {
+                break;
             }
         }
+        let Some((mut built, collected)) = chosen else {
+            return Err(SearchError::Internal("no query was built".into()));
+        };
         let Collected {
             mut ranked,
             total,
@@ -292,6 +286,9 @@ impl Engine {
         } else {
             Vec::new()
         };
+        if built.stage == Stage::MostWords {
+            self.most_words_first(searcher, &mut built, &mut ranked, request.sort)?;
+        }
         let page_hits = page_of(ranked, request.sort, paging);
         let hits = load_page(searcher, &page_hits, shown_early, &show)?;
         Ok(SearchResults {
@@ -329,12 +326,138 @@ impl Engine {
             }
             let mut others = built.filters.clone();
             others.remove(which);
-            let query = self.build_query(&unfiltered, &others, compiler).query;
+            let Some(query) = self
+                .stages(&unfiltered, &others, compiler)
+                .into_iter()
+                .find(|b| b.stage == built.stage)
+                .map(|b| b.query)
+            else {
+                continue;
+            };
             let facets = FacetCounts { cache: &self.facets };
             let all = self.collect_visible(searcher, &query, rule, facets)?;
             counts.take_field(*which, &all);
         }
         Ok(())
+    }
+
+    /// The ways a query is asked, in order (`Stage`): the strict query,
+    /// and when it has searchable words each fallback that could find
+    /// more. The search answers with the first that finds anything.
+    fn stages(
+        &self,
+        parsed: &ParsedQuery,
+        filters: &BTreeMap<FacetField, Vec<String>>,
+        compiler: &Compiler,
+    ) -> Vec<BuiltQuery> {
+        let strict = self.build_query(parsed, filters, compiler);
+        if !strict.positive {
+            return vec![strict];
+        }
+        let mut stages = vec![strict];
+        if relaxable(parsed, compiler) {
+            let loose = Compiler {
+                relaxed: true,
+                ..*compiler
+            };
+            let mut built = self.build_query(parsed, filters, &loose);
+            built.stage = Stage::Loose;
+            built.notices.push(Notice::Relaxed);
+            stages.push(built);
+        }
+        let (units, phrases) = compiler.units(parsed);
+        if units.len() >= 2 {
+            let required = most_of(units.len());
+            let shoulds: Vec<(Occur, Box<dyn Query>)> =
+                units.iter().map(|u| (Occur::Should, u.query.box_clone())).collect();
+            let mut words: Vec<(Occur, Box<dyn Query>)> = vec![(
+                Occur::Must,
+                Box::new(BooleanQuery::with_minimum_required_clauses(shoulds, required)),
+            )];
+            words.extend(phrases.into_iter().map(|p| (Occur::Must, p)));
+            let mut built = self.finish_query(parsed, filters, compiler, words, true);
+            built.stage = Stage::MostWords;
+            built.notices.push(Notice::MostWords {
+                required,
+                of: units.len(),
+                missing: Vec::new(),
+            });
+            built.units = units;
+            stages.push(built);
+        }
+        stages
+    }
+
+    /// A "most words" answer: the records holding more of the words first
+    /// (among the re-ranked best, by relevance), and the notice names the
+    /// words the first one lacks.
+    fn most_words_first(
+        &self,
+        searcher: &Searcher,
+        built: &mut BuiltQuery,
+        ranked: &mut [(f32, DocAddress)],
+        sort: Sort,
+    ) -> Result<(), SearchError> {
+        let docs: Vec<DocAddress> = match sort {
+            Sort::Relevance => ranked.iter().map(|(_, a)| *a).collect(),
+            _ => ranked.iter().take(1).map(|(_, a)| *a).collect(),
+        };
+        let held = self.held(searcher, &built.units, &docs)?;
+        if sort == Sort::Relevance {
+            let mut order: Vec<(usize, (f32, DocAddress))> = held
+                .iter()
+                .map(|h| h.iter().filter(|x| **x).count())
+                .zip(ranked.iter().copied())
+                .collect();
+            order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.0.total_cmp(&a.1.0)));
+            for (slot, (_, hit)) in ranked.iter_mut().zip(order) {
+                *slot = hit;
+            }
+        }
+        let first = ranked.first().and_then(|(_, a)| docs.iter().position(|d| d == a));
+        let missing: Vec<String> = match first {
+            Some(i) => built
+                .units
+                .iter()
+                .zip(&held[i])
+                .filter(|(_, held)| !**held)
+                .map(|(u, _)| u.label.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        for notice in &mut built.notices {
+            if let Notice::MostWords { missing: m, .. } = notice {
+                *m = missing.clone();
+            }
+        }
+        Ok(())
+    }
+
+    /// Which of `units` each document holds.
+    fn held(&self, searcher: &Searcher, units: &[Unit], docs: &[DocAddress]) -> Result<Vec<Vec<bool>>, SearchError> {
+        let mut out = vec![vec![false; units.len()]; docs.len()];
+        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+        for (i, address) in docs.iter().enumerate() {
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push((address.doc_id, i));
+        }
+        for (u, unit) in units.iter().enumerate() {
+            let weight = unit.query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+            for (segment, wanted) in &mut by_segment {
+                // Scorers only move forward.
+                wanted.sort_unstable();
+                let mut scorer = weight.scorer(searcher.segment_reader(*segment), 1.0)?;
+                for &(doc, i) in wanted.iter() {
+                    if scorer.doc() < doc {
+                        scorer.seek(doc);
+                    }
+                    out[i][u] = scorer.doc() == doc;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// How many records each word of `q` finds alone, without filters:
@@ -343,14 +466,23 @@ impl Engine {
     pub fn words_alone(&self, q: &str, viewer: &Viewer) -> Result<Vec<(String, usize)>, SearchError> {
         let parsed = query::parse(q);
         let analyzer = self.snapshot().analyzer.clone();
+        // Question words are not offered alone beside other words.
+        let skip_fillers = query::holds_content(&parsed, &analyzer);
         let mut texts: Vec<String> = Vec::new();
         for clause in parsed.required.iter().flatten() {
             match clause {
                 // A sentence typed without spaces is its words.
-                query::Clause::Word(w) => match analyzer.query_pieces(w).as_slice() {
-                    [] | [_] => texts.push(w.clone()),
-                    pieces => texts.extend(pieces.iter().map(|p| p.surface())),
-                },
+                query::Clause::Word(w) => {
+                    let all = analyzer.query_pieces(w);
+                    let mut pieces = all.clone();
+                    if skip_fillers {
+                        pieces.retain(|p| !analyzer.is_filler(p));
+                    }
+                    match pieces.len() {
+                        0 | 1 if pieces.len() == all.len() => texts.push(w.clone()),
+                        _ => texts.extend(pieces.iter().map(|p| p.surface())),
+                    }
+                }
                 query::Clause::Phrase(p) => texts.push(format!("\"{p}\"")),
             }
         }
@@ -380,11 +512,6 @@ impl Engine {
         filters: &BTreeMap<FacetField, Vec<String>>,
         compiler: &Compiler,
     ) -> BuiltQuery {
-        let mut notices = parsed.notices.clone();
-        let mut filters = filters.clone();
-        for (which, value) in &parsed.filters {
-            filters.entry(*which).or_default().push(value.clone());
-        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut positive = false;
         for group in &parsed.required {
@@ -394,6 +521,24 @@ impl Engine {
                 let any = BooleanQuery::new(alternatives.into_iter().map(|q| (Occur::Should, q)).collect());
                 clauses.push((Occur::Must, Box::new(any)));
             }
+        }
+        self.finish_query(parsed, filters, compiler, clauses, positive)
+    }
+
+    /// A query of these word clauses, with the excluded words and the
+    /// filters (from the parameters and from `field:value`).
+    fn finish_query(
+        &self,
+        parsed: &ParsedQuery,
+        filters: &BTreeMap<FacetField, Vec<String>>,
+        compiler: &Compiler,
+        mut clauses: Vec<(Occur, Box<dyn Query>)>,
+        positive: bool,
+    ) -> BuiltQuery {
+        let mut notices = parsed.notices.clone();
+        let mut filters = filters.clone();
+        for (which, value) in &parsed.filters {
+            filters.entry(*which).or_default().push(value.clone());
         }
         if !parsed.required.is_empty() && !positive {
             notices.push(Notice::NothingSearchable);
@@ -418,6 +563,8 @@ impl Engine {
             positive,
             notices,
             filters,
+            stage: Stage::Strict,
+            units: Vec::new(),
         }
     }
 
@@ -700,6 +847,30 @@ pub(super) struct BuiltQuery {
     notices: Vec<Notice>,
     /// The filters applied, from the parameters and from `field:value`.
     filters: BTreeMap<FacetField, Vec<String>>,
+    stage: Stage,
+    /// The words a "most words" query counts.
+    units: Vec<Unit>,
+}
+
+/// The ways a query is asked (`Engine::stages`), in order; the first that
+/// finds anything answers, and statistics count what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Every word as typed (question words left out when there are others).
+    Strict,
+    /// Every word, runs the segmenter left in characters as characters
+    /// anywhere and codes typed without their dash as their parts.
+    Loose,
+    /// Most of the words (`most_of`), records holding more of them first:
+    /// a question with a word no record holds (a typo, a term written
+    /// otherwise) still finds the records of its other words.
+    MostWords,
+}
+
+/// How many of `n` words (two or more) a "most words" query requires:
+/// two thirds rounded up, and always one fewer than all (one of two).
+fn most_of(n: usize) -> usize {
+    (2 * n).div_ceil(3).min(n.saturating_sub(1)).max(1)
 }
 
 /// What one pass over a search's matches gathers (`collect_ranked`).
@@ -849,6 +1020,15 @@ mod tests {
             |_, _| {},
         );
         assert!(missing.is_err());
+    }
+
+    #[test]
+    fn most_words_is_two_thirds_and_never_all() {
+        let cases = [(2, 1), (3, 2), (4, 3), (5, 4), (6, 4), (9, 6), (32, 22)];
+        for (n, required) in cases {
+            assert_eq!(most_of(n), required, "{n}");
+            assert!(most_of(n) < n);
+        }
     }
 
     #[test]

@@ -676,6 +676,7 @@ impl Engine {
             indexed: &none,
             fields: &searched,
             relaxed: false,
+            skip_fillers: false,
         };
         let any: Vec<Box<dyn Query>> = words
             .filter_map(|w| compiler.clause(&Clause::Phrase(w.clone())))

@@ -469,6 +469,23 @@ impl Tr {
                 "没有记录包含紧挨在一起的这些字（或按输入写法的编号），以下结果中这些字不相邻、只是分别出现。"
             }
             .into(),
+            Notice::MostWords { required, of, missing } => {
+                let missing = missing.join(if en { ", " } else { "、" });
+                match (en, missing.is_empty()) {
+                    (true, true) => format!(
+                        "No record holds all {of} words: showing records that hold at least {required} of them, those holding more first."
+                    ),
+                    (true, false) => format!(
+                        "No record holds all {of} words: showing records that hold at least {required} of them, those holding more first. The first one lacks: {missing}."
+                    ),
+                    (false, true) => {
+                        format!("没有记录同时包含全部 {of} 个词，以下是至少包含其中 {required} 个的记录，包含越多越靠前。")
+                    }
+                    (false, false) => format!(
+                        "没有记录同时包含全部 {of} 个词，以下是至少包含其中 {required} 个的记录，包含越多越靠前；排在第一的记录未包含：{missing}。"
+                    ),
+                }
+            }
             Notice::NothingSearchable => if en {
                 "The query holds no searchable words (only symbols); showing all records."
             } else {

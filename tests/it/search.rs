@@ -42,7 +42,18 @@ fn search_finds_words_compounds_codes_and_mixed_text() {
 #[test]
 fn every_word_matters_and_operators_work() {
     let app = TestApp::start("basic");
-    assert_eq!(q(&app, "盾构 挂篮")["total"], 0, "both words required");
+    // Both words are required; when no record holds both, the records of
+    // either are shown with a notice saying so.
+    let apart = q(&app, "盾构 挂篮");
+    assert!(apart["total"].as_u64().unwrap() > 0);
+    let said = apart["notices"].as_array().unwrap();
+    assert!(
+        said.iter()
+            .any(|n| n.as_str().unwrap().contains("没有记录同时包含全部 2 个词")),
+        "{apart}"
+    );
+    let both = q(&app, "盾构 管片");
+    assert!(both["notices"].as_array().unwrap().is_empty(), "{both}");
     let phrase = ids(&q(&app, "\"管片错台\""));
     assert!(phrase.contains(&"tunnel-zhang/segment-repair".to_string()));
     assert!(
@@ -237,10 +248,11 @@ fn edits_to_files_are_searchable_within_a_second() {
     let took = started.elapsed();
     assert!(took < Duration::from_millis(1500), "took {took:?}");
     std::fs::write(&path, text.replace("新词汇甲", "新词汇乙")).unwrap();
+    // As a phrase: 新词汇甲 as words would find 新词汇乙 by most of them.
     assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇乙")["total"] == 1
-        && q(a, "新词汇甲")["total"] == 0));
+        && q(a, "\"新词汇甲\"")["total"] == 0));
     std::fs::remove_file(&path).unwrap();
-    assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "新词汇乙")["total"] == 0));
+    assert!(app.wait_for(Duration::from_secs(5), |a| q(a, "\"新词汇乙\"")["total"] == 0));
     // A studio profile change re-indexes that studio's records.
     let studio = app.content().join("studios/bridge-li.md");
     let profile = std::fs::read_to_string(&studio)
