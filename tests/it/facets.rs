@@ -244,7 +244,8 @@ fn the_sidebar_links_to_a_page_of_more_values_that_works_without_script() {
         .map(|s| s.split('"').next().unwrap_or(""))
         .find(|h| h.starts_with("/search/facets/studio?"))
         .expect("a more link for studios")
-        .replace("&amp;", "&");
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
     assert!(href.contains("kind=achievement"), "{href}");
     // Kinds have one value here: no link.
     assert!(!page.body.contains("/search/facets/kind?"));
@@ -253,11 +254,17 @@ fn the_sidebar_links_to_a_page_of_more_values_that_works_without_script() {
     assert_eq!(more.status, 200, "{}", more.body);
     assert!(more.body.contains("分室01号创新工作室"), "all 14 listed");
     assert!(more.body.contains("name=\"prefix\""));
+    // The prefix form keeps the search it came from.
+    assert!(
+        more.body.contains("name=\"kind\" value=\"achievement\""),
+        "{}",
+        more.body
+    );
     // Each value toggles the filter on the search page.
     assert!(more.body.contains("studio=fs-07"));
     // The form's answer: by name.
     let found = app.get(&format!("{href}&prefix={}", enc("分室13")));
     assert!(found.body.contains("分室13号创新工作室"));
-    assert!(!found.body.contains("分室12号创新工作室"));
+    assert!(!found.body.contains("分室12号创新工作室"), "{href}");
     assert!(!found.body.contains("style="), "no inline style");
 }

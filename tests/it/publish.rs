@@ -93,8 +93,15 @@ pub(crate) fn record(studio: &str, title: &str, word: &str, visibility: &str) ->
     )
 }
 
-pub(crate) fn total(app: &TestApp, token: Option<&str>, q: &str) -> u64 {
-    get_as(app, token, &format!("/api/search?q={}", enc(q))).json()["total"]
+pub(crate) fn total(app: &TestApp, token: Option<&str>, word: &str) -> u64 {
+    // Quoted: the records holding exactly `word`, never the fallbacks a
+    // search that finds nothing offers (other records holding most of it).
+    let q = if word.starts_with('"') {
+        word.to_string()
+    } else {
+        format!("\"{word}\"")
+    };
+    get_as(app, token, &format!("/api/search?q={}", enc(&q))).json()["total"]
         .as_u64()
         .unwrap()
 }
@@ -119,7 +126,7 @@ fn role_and_visibility_matrix_on_every_surface() {
             let expected = if which == 0 { sees_members } else { sees_studio };
             let n = u64::from(expected);
             assert_eq!(total(&app, token, word), n, "{who}: search {word}");
-            let all = get_as(&app, token, "/api/search?per_page=100").json();
+            let all = get_as(&app, token, "/api/search?per_page=100&facet_limit=500").json();
             assert_eq!(
                 all["facets"]["tag"].get(word).is_some(),
                 expected,
