@@ -73,6 +73,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("alliances", "联盟", "Alliances"),
     ("studios", "工作室", "Studios"),
     ("exhibits", "成果展", "Exhibits"),
+    ("add_to_exhibit", "加入成果展", "Add to exhibit"),
     ("stats", "统计", "Statistics"),
     ("other_lang", "English", "中文"),
     ("results", "条结果", "results"),
