@@ -1060,9 +1060,9 @@ mod tests {
 
     #[test]
     fn every_described_field_is_read_from_the_record() {
-        let text = "---\ntitle: 一个工法\nkind: patent\nstudio: s\ndate: 2023-06-18\nauthors: [甲, 乙]\ntags: [t]\nsummary: 摘要\nvisibility: public\nbenefit: 85.6\npatent_type: invention\napplication_no: CN202110345678.9\npublication_no: CN1\nfiling_date: 2021-01-02\ngrant_date: 2022-01-02\nstatus: granted\nassignee: 公司\nipc: [E21D 11/08]\nrelated: [a/b]\nreview: pending\nreview_comment: 请补充\n---\n正文\n";
+        let text = "---\ntitle: 一个工法\nkind: patent\nstudio: s\npartners: [p]\ndate: 2023-06-18\nauthors: [甲, 乙]\ntags: [t]\nsummary: 摘要\nvisibility: public\nbenefit: 85.6\npatent_type: invention\napplication_no: CN202110345678.9\npublication_no: CN1\nfiling_date: 2021-01-02\ngrant_date: 2022-01-02\nstatus: granted\nassignee: 公司\nipc: [E21D 11/08]\nrelated: [a/b]\nreview: pending\nreview_comment: 请补充\n---\n正文\n";
         let known = KnownIds {
-            studios: ["s".to_string()].into(),
+            studios: ["s".to_string(), "p".to_string()].into(),
             ..KnownIds::default()
         };
         let Ok((Document::Record(record), _)) = parse_document("x/y", text, &known) else {
