@@ -165,6 +165,12 @@ fn bad_partner_lists_are_refused_with_a_reason() {
         }
     }
 
+    // The publishing form offers the field, labelled from the field table.
+    let form = get_as(&app, Some(&t.staff), "/publish?kind=achievement");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("name=\"partners\""), "{}", form.body);
+    assert!(form.body.contains("合作工作室"));
+
     // `check` reports the same, with the file and line.
     let dir = crate::support::fixture_copy("basic");
     for (i, (partners, _)) in cases.iter().enumerate() {
@@ -184,4 +190,52 @@ fn bad_partner_lists_are_refused_with_a_reason() {
             "bad-{i}: {text}"
         );
     }
+}
+
+#[test]
+fn the_publishing_form_takes_partners_as_ids() {
+    let (app, _) = app();
+    let (cookie, csrf) = crate::publish::sign_in(&app, "pub-tunnel");
+    let form = |partners: &str, slug: &str| {
+        format!(
+            "csrf={}&kind=achievement&category=tech&title={}&slug={slug}&date=2025-05-01&partners={}&visibility=public&body={}&action=submit",
+            enc(&csrf),
+            enc("表单联合攻关成果"),
+            enc(partners),
+            enc("正文。")
+        )
+    };
+    let headers = [
+        ("cookie", cookie.as_str()),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    for (partners, message) in [
+        ("power-chan", "是否应为“power-chen”"),
+        ("tunnel-zhang", "就是本记录的工作室"),
+        ("bridge-li，bridge-li", "重复列出"),
+    ] {
+        let r = app
+            .request(
+                "POST",
+                "/publish",
+                &headers,
+                Some(form(partners, "form-bad").as_bytes()),
+            )
+            .unwrap();
+        assert_eq!(r.status, 422, "{partners}");
+        assert!(r.body.contains(message), "{partners}: {}", r.body);
+        assert!(r.body.contains("aria-describedby=\"err-partners\""), "{partners}");
+    }
+    assert!(!app.content().join("tunnel-zhang/form-bad.md").exists());
+    let ok = app
+        .request(
+            "POST",
+            "/publish",
+            &headers,
+            Some(form("power-chen，bridge-li", "form-joint").as_bytes()),
+        )
+        .unwrap();
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let text = std::fs::read_to_string(app.content().join("tunnel-zhang/form-joint.md")).unwrap();
+    assert!(text.contains("power-chen") && text.contains("bridge-li"), "{text}");
 }
