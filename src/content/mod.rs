@@ -201,6 +201,10 @@ pub struct Record {
     pub title: String,
     pub kind: Kind,
     pub studio: String,
+    /// Studios that did the work with the owner (联合攻关); visibility
+    /// stays the owner studio's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<String>,
     pub date: Date,
     pub authors: Vec<String>,
     pub tags: Vec<String>,
@@ -268,6 +272,7 @@ impl Record {
             "title" => Some(self.title.clone()),
             "kind" => Some(self.kind.as_str().to_string()),
             "studio" => Some(self.studio.clone()),
+            "partners" => list(&self.partners),
             "date" => Some(self.date.to_string()),
             "authors" => list(&self.authors),
             "tags" => list(&self.tags),
@@ -584,6 +589,21 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         let message = unknown_ref("工作室", s, &known.studios);
         r.error("studio", studio_line, message);
     }
+    let partners_line = r.line_of("partners");
+    let partners = r.string_list("partners");
+    let mut seen = HashSet::new();
+    for p in &partners {
+        let message = if !known.studios.contains(p) {
+            unknown_ref("合作工作室", p, &known.studios)
+        } else if studio.as_deref() == Some(p.as_str()) {
+            format!("合作工作室“{p}”就是本记录的工作室，无需再列为合作方")
+        } else if !seen.insert(p.as_str()) {
+            format!("合作工作室“{p}”重复列出")
+        } else {
+            continue;
+        };
+        r.error("partners", partners_line, message);
+    }
     let date = r.required_date("date");
     let authors = r.string_list("authors");
     let tags = r.string_list("tags");
@@ -630,6 +650,7 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         title: title.clone().unwrap_or_default(),
         kind: kind.unwrap_or(Kind::Achievement),
         studio: studio.clone().unwrap_or_default(),
+        partners,
         date: date.unwrap_or(Date {
             year: 1970,
             month: 1,
@@ -1039,9 +1060,9 @@ mod tests {
 
     #[test]
     fn every_described_field_is_read_from_the_record() {
-        let text = "---\ntitle: 一个工法\nkind: patent\nstudio: s\ndate: 2023-06-18\nauthors: [甲, 乙]\ntags: [t]\nsummary: 摘要\nvisibility: public\nbenefit: 85.6\npatent_type: invention\napplication_no: CN202110345678.9\npublication_no: CN1\nfiling_date: 2021-01-02\ngrant_date: 2022-01-02\nstatus: granted\nassignee: 公司\nipc: [E21D 11/08]\nrelated: [a/b]\nreview: pending\nreview_comment: 请补充\n---\n正文\n";
+        let text = "---\ntitle: 一个工法\nkind: patent\nstudio: s\npartners: [p]\ndate: 2023-06-18\nauthors: [甲, 乙]\ntags: [t]\nsummary: 摘要\nvisibility: public\nbenefit: 85.6\npatent_type: invention\napplication_no: CN202110345678.9\npublication_no: CN1\nfiling_date: 2021-01-02\ngrant_date: 2022-01-02\nstatus: granted\nassignee: 公司\nipc: [E21D 11/08]\nrelated: [a/b]\nreview: pending\nreview_comment: 请补充\n---\n正文\n";
         let known = KnownIds {
-            studios: ["s".to_string()].into(),
+            studios: ["s".to_string(), "p".to_string()].into(),
             ..KnownIds::default()
         };
         let Ok((Document::Record(record), _)) = parse_document("x/y", text, &known) else {

@@ -187,6 +187,10 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
     )),
     required(f("kind", "类型", "Kind", Shape::Choice(KINDS))),
     required(eg("tunnel-zhang", f("studio", "工作室", "Studio", Shape::Studio))),
+    eg(
+        "[bridge-li, rail-chen]",
+        f("partners", "合作工作室", "Partner studios", Shape::List),
+    ),
     required(eg("2023-06-18", f("date", "日期", "Date", Shape::Date))),
     eg("[张伟, 李强]", f("authors", "完成人", "Authors", Shape::List)),
     eg("[盾构, 管片]", f("tags", "关键词", "Tags", Shape::List)),

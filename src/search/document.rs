@@ -66,16 +66,32 @@ impl Engine {
         for audience in Audience::of(record.effective_visibility()) {
             doc.add_text(f.audience, audience.as_str());
         }
+        // The owner studio's own term: the `studio` facet also holds a
+        // joint record's partners, who gain no access by it.
+        doc.add_text(f.audience, Audience::owner(&record.studio));
         let mut facet = |which: FacetField, value: &str| doc.add_text(f.facet(which), value);
         facet(FacetField::Kind, record.kind.as_str());
         facet(FacetField::Studio, &record.studio);
+        // A joint record is found under every studio that did it, and
+        // under each of their alliances once.
+        for p in &record.partners {
+            facet(FacetField::Studio, p);
+        }
         facet(FacetField::Year, &record.date.year.to_string());
         facet(FacetField::Visibility, record.effective_visibility().as_str());
         if let Some(review) = &record.review {
             facet(FacetField::Review, review);
         }
-        for a in profiles.alliances_of(&record.studio) {
-            facet(FacetField::Alliance, &a.id);
+        let mut alliances: Vec<&str> = Vec::new();
+        for s in std::iter::once(&record.studio).chain(&record.partners) {
+            for a in profiles.alliances_of(s) {
+                if !alliances.contains(&a.id.as_str()) {
+                    alliances.push(&a.id);
+                }
+            }
+        }
+        for a in alliances {
+            facet(FacetField::Alliance, a);
         }
         for level in record.award_levels() {
             facet(FacetField::AwardLevel, level);
@@ -93,7 +109,12 @@ impl Engine {
         }
         let facts = crate::stats::Facts::of(record, profiles);
         doc.add_bytes(f.facts, &serde_json::to_vec(&facts).unwrap_or_default());
-        let card = Card::of(record, studio.map(|s| s.name.as_str()));
+        let mut card = Card::of(record, studio.map(|s| s.name.as_str()));
+        for p in &mut card.partners {
+            if let Some(s) = profiles.studios.get(&p.id) {
+                p.name = s.name.clone();
+            }
+        }
         doc.add_text(f.card, serde_json::to_string(&card).unwrap_or_default());
         doc
     }
@@ -122,6 +143,11 @@ pub(super) enum Audience {
 }
 
 impl Audience {
+    /// The term a publisher's studio-only records are matched by.
+    pub(super) fn owner(studio: &str) -> String {
+        format!("owner:{studio}")
+    }
+
     pub(super) fn as_str(self) -> &'static str {
         match self {
             Audience::Anyone => "anyone",

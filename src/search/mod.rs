@@ -179,6 +179,16 @@ pub struct Card {
     /// The records that solved a problem, for a studio's "helped" count.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub solved_by: Vec<String>,
+    /// Partner studios of a joint record (联合攻关), as (id, name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<Partner>,
+}
+
+/// A partner studio as cards and pages link it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Partner {
+    pub id: String,
+    pub name: String,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -209,6 +219,14 @@ impl Card {
             grant_date: record.grant_date.map(|d| d.to_string()),
             adoptions: record.applied_in.len(),
             solved_by: record.solved_by.clone(),
+            partners: record
+                .partners
+                .iter()
+                .map(|id| Partner {
+                    id: id.clone(),
+                    name: id.clone(),
+                })
+                .collect(),
         }
     }
 }

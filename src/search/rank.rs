@@ -51,7 +51,7 @@ impl Engine {
                     Occur::Must,
                     exact(self.fields.facet(FacetField::Visibility), Visibility::Studio.as_str()),
                 ),
-                (Occur::Must, exact(self.fields.facet(FacetField::Studio), studio)),
+                (Occur::Must, exact(self.fields.audience, &Audience::owner(studio))),
             ]);
             allowed.push(Box::new(own));
         }

@@ -57,6 +57,9 @@ pub struct Facts {
     /// a studio's profile re-indexes its records).
     #[serde(rename = "a", default)]
     pub alliances: Vec<String>,
+    /// Partner studios of a joint record: it counts once under each.
+    #[serde(rename = "pa", default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<String>,
     #[serde(rename = "y")]
     pub year: i32,
     /// Economic benefit in 1/10000 万元 (`Wan`).
@@ -96,11 +99,18 @@ impl Facts {
             kind: record.kind.as_str().to_string(),
             category: record.category.clone(),
             studio: record.studio.clone(),
-            alliances: profiles
-                .alliances_of(&record.studio)
-                .iter()
-                .map(|a| a.id.clone())
-                .collect(),
+            alliances: {
+                let mut all: Vec<String> = Vec::new();
+                for s in std::iter::once(&record.studio).chain(&record.partners) {
+                    for a in profiles.alliances_of(s) {
+                        if !all.contains(&a.id) {
+                            all.push(a.id.clone());
+                        }
+                    }
+                }
+                all
+            },
+            partners: record.partners.clone(),
             year: record.date.year,
             benefit: record.benefit.map_or(0, |b| Wan::from_number(b).0),
             tags: record.tags.clone(),
@@ -155,6 +165,7 @@ struct DocFacts {
     patent_place: u8,
     method_place: u8,
     alliances: (u32, u32),
+    partners: (u32, u32),
     tags: (u32, u32),
     awards: (u32, u32),
     applied: (u32, u32),
@@ -175,6 +186,7 @@ const EMPTY: DocFacts = DocFacts {
     patent_place: NO_PLACE,
     method_place: NO_PLACE,
     alliances: (0, 0),
+    partners: (0, 0),
     tags: (0, 0),
     awards: (0, 0),
     applied: (0, 0),
@@ -257,6 +269,12 @@ impl SegmentFacts {
         }
         let alliances = range(start, self.lists.len());
         let start = self.lists.len();
+        for p in &f.partners {
+            let n = strings.number(p);
+            self.lists.push(n);
+        }
+        let partners = range(start, self.lists.len());
+        let start = self.lists.len();
         for t in &f.tags {
             let n = strings.number(t);
             self.lists.push(n);
@@ -298,6 +316,7 @@ impl SegmentFacts {
                 .and_then(|l| place(spec::METHOD_LEVELS, l))
                 .map_or(NO_PLACE, |p| p as u8),
             alliances,
+            partners,
             tags,
             awards,
             applied,
@@ -585,7 +604,10 @@ impl Counter<'_> {
             Dimension::Kind => one(f.kind, out),
             Dimension::Category => one(f.category, out),
             Dimension::Alliance => out.extend(self.facts.list(f.alliances).iter().map(|&n| u64::from(n))),
-            Dimension::Studio => one(f.studio, out),
+            Dimension::Studio => {
+                one(f.studio, out);
+                out.extend(self.facts.list(f.partners).iter().map(|&n| u64::from(n)));
+            }
             // Filled in per figure.
             Dimension::Year => out.push(0),
             Dimension::AwardLevel | Dimension::AwardYear => {

@@ -243,6 +243,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("records_of", "成果与记录", "Records"),
     ("date", "日期", "Date"),
     ("authors", "完成人", "Authors"),
+    ("partners", "合作工作室", "Partner studios"),
     ("tags", "关键词", "Tags"),
     ("summary", "摘要", "Summary"),
     ("benefit", "经济效益", "Economic benefit"),

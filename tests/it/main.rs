@@ -8,6 +8,7 @@ mod cli;
 mod exhibits;
 mod facets;
 mod hardening;
+mod joint;
 mod pages;
 mod props;
 mod publish;

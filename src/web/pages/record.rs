@@ -90,6 +90,8 @@ pub struct RecordPage {
     pub record: Record,
     pub kind_label: String,
     pub studio_name: String,
+    /// Partner studios of a joint record (联合攻关), linked in the header.
+    pub partners: Vec<crate::search::Partner>,
     pub meta: Vec<MetaRow>,
     pub html: String,
     pub toc: Vec<(u8, String, String)>,
@@ -179,6 +181,7 @@ fn record_page(
                 "title"
                     | "kind"
                     | "studio"
+                    | "partners"
                     | "tags"
                     | "summary"
                     | "related"
@@ -312,6 +315,7 @@ fn record_page(
         toc_html: toc_html(&toc),
         kind_label: tr.label("kind", record.kind.as_str()).into_owned(),
         studio_name: card.studio_name.clone(),
+        partners: card.partners.clone(),
         meta,
         html: rendered.html.clone(),
         toc,
