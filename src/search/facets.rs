@@ -381,7 +381,8 @@ impl Engine {
         keep: impl Fn(&str) -> bool,
     ) -> Result<(usize, FacetValues), SearchError> {
         // The search's own query, filters, visibility and relaxing.
-        let (total, counts) = self.collect_matching(request, viewer, (Count, FacetCounts { cache: &self.facets }))?;
+        let (total, counts) =
+            self.collect_matching(request, viewer, || (Count, FacetCounts { cache: &self.facets }))?;
         Ok((total, counts.top(field, limit.min(MAX_FACET_LIMIT), keep)))
     }
 }

@@ -274,7 +274,26 @@ fn all_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     ))
 }
 
-impl Compiler<'_> {
+impl<'a> Compiler<'a> {
+    /// The strict compiler of what was typed: every word as written, the
+    /// question words left out when the query holds other words.
+    pub fn new(
+        analyzer: &'a Analyzer,
+        synonyms: &'a Synonyms,
+        indexed: &'a WholeWords,
+        fields: &'a [Weighted],
+        parsed: &ParsedQuery,
+    ) -> Self {
+        Compiler {
+            analyzer,
+            synonyms,
+            indexed,
+            fields,
+            relaxed: false,
+            skip_fillers: holds_content(parsed, analyzer),
+        }
+    }
+
     /// The query for one clause, or `None` when it holds nothing searchable
     /// (only punctuation or emoji).
     pub fn clause(&self, clause: &Clause) -> Option<Box<dyn Query>> {

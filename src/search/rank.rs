@@ -126,19 +126,21 @@ impl Engine {
             .collect()
     }
 
-    /// Runs `collector` over the matches of `request` that `viewer` may
-    /// see: the same query, filters and visibility rule as `search`, with
-    /// the segments collected on the search threads. Statistics use it.
+    /// Runs a collector made by `make` over the matches of `request` that
+    /// `viewer` may see: the same query, filters, visibility rule and
+    /// fallbacks as `search`, with the segments collected on the search
+    /// threads. Statistics and facet lookups use it. A collector is made
+    /// again only when the strict query found nothing and a fallback did.
     pub(crate) fn collect_matching<C: Collector>(
         &self,
         request: &SearchRequest,
         viewer: &Viewer,
-        collector: C,
+        make: impl Fn() -> C + Send + Sync,
     ) -> Result<C::Fruit, SearchError>
     where
         C::Fruit: Send,
     {
-        self.collect_matching_in(&self.searcher(), request, viewer, collector)
+        self.collect_matching_in(&self.searcher(), request, viewer, make)
     }
 
     fn collect_matching_in<C: Collector>(
@@ -146,7 +148,7 @@ impl Engine {
         searcher: &Searcher,
         request: &SearchRequest,
         viewer: &Viewer,
-        collector: C,
+        make: impl Fn() -> C + Send + Sync,
     ) -> Result<C::Fruit, SearchError>
     where
         C::Fruit: Send,
@@ -156,30 +158,26 @@ impl Engine {
             let parsed = query::parse(&request.q);
             let searched = self.fields.searched();
             let whole_words = self.query_words.get();
-            let compiler = Compiler {
-                analyzer: &snapshot.analyzer,
-                synonyms: &snapshot.synonyms,
-                indexed: &whole_words,
-                fields: &searched,
-                relaxed: false,
-                skip_fillers: query::holds_content(&parsed, &snapshot.analyzer),
-            };
+            let compiler = Compiler::new(&snapshot.analyzer, &snapshot.synonyms, &whole_words, &searched, &parsed);
             let rule = self.visibility_rule(viewer);
-            // As `search` does: the first stage that finds anything, or
-            // the strict query (which finds nothing).
-            let mut stages = self.stages(&parsed, &request.filters, &compiler).into_iter();
-            let Some(strict) = stages.next() else {
-                return Err(SearchError::Internal("no query was built".into()));
-            };
-            let mut chosen = &strict;
-            let rest: Vec<BuiltQuery> = stages.collect();
-            for built in std::iter::once(&strict).chain(&rest) {
-                if rest.is_empty() || self.collect_visible(searcher, &built.query, rule.as_ref(), Count)? > 0 {
-                    chosen = built;
-                    break;
+            let strict = self.build_query(&parsed, &request.filters, &compiler);
+            if !strict.positive {
+                return Ok(self.collect_visible(searcher, &strict.query, rule.as_ref(), make())?);
+            }
+            // As `search` does: the strict query, else the first fallback
+            // that finds anything; when none does, the strict (empty) answer.
+            let (found, fruit) = self.collect_visible(searcher, &strict.query, rule.as_ref(), (Count, make()))?;
+            if found > 0 {
+                return Ok(fruit);
+            }
+            for stage in FALLBACKS {
+                if let Some(fallback) = self.at_stage(&parsed, &request.filters, &compiler, stage)
+                    && self.collect_visible(searcher, &fallback.query, rule.as_ref(), Count)? > 0
+                {
+                    return Ok(self.collect_visible(searcher, &fallback.query, rule.as_ref(), make())?);
                 }
             }
-            Ok(self.collect_visible(searcher, &chosen.query, rule.as_ref(), collector)?)
+            Ok(fruit)
         };
         // On a search thread, like `search`: called from outside the pool,
         // each segment would be handed over and waited for.
@@ -199,8 +197,13 @@ impl Engine {
         limit: usize,
     ) -> Result<(Vec<(Card, crate::stats::Facts)>, usize), SearchError> {
         let searcher = self.searcher();
-        let newest = TopDocs::with_limit(limit.max(1)).order_by_fast_field::<i64>("date", Order::Desc);
-        let (found, total) = self.collect_matching_in(&searcher, request, viewer, (newest, Count))?;
+        let newest = || {
+            (
+                TopDocs::with_limit(limit.max(1)).order_by_fast_field::<i64>("date", Order::Desc),
+                Count,
+            )
+        };
+        let (found, total) = self.collect_matching_in(&searcher, request, viewer, newest)?;
         let mut records = Vec::with_capacity(found.len().min(limit));
         for (_, address) in found.into_iter().take(limit) {
             let doc: TantivyDocument = searcher.doc(address)?;
@@ -232,40 +235,36 @@ impl Engine {
         let parsed = query::parse(&request.q);
         let searched = self.fields.searched();
         let whole_words = self.query_words.get();
-        let compiler = Compiler {
-            analyzer: &snapshot.analyzer,
-            synonyms: &snapshot.synonyms,
-            indexed: &whole_words,
-            fields: &searched,
-            relaxed: false,
-            skip_fillers: query::holds_content(&parsed, &snapshot.analyzer),
-        };
+        let compiler = Compiler::new(&snapshot.analyzer, &snapshot.synonyms, &whole_words, &searched, &parsed);
         let rule = self.visibility_rule(viewer);
         let paging = Paging::of(request);
         let needles = compiler.needles(&parsed);
-        // The first stage that finds anything answers (statistics choose
-        // alike, `collect_matching_in`); when none does, the strict one.
-        let mut chosen: Option<(BuiltQuery, Collected)> = None;
-        for built in self.stages(&parsed, &request.filters, &compiler) {
-            let collected = self.collect_ranked(
+        let mut built = self.build_query(&parsed, &request.filters, &compiler);
+        let collect = |built: &BuiltQuery| {
+            self.collect_ranked(
                 searcher,
                 &built.query,
                 rule.as_ref(),
                 request.sort,
                 built.positive,
                 paging,
-            )?;
-            let found = collected.total > 0;
-            if chosen.is_none() || found {
-                chosen = Some((built, collected));
-            }
-            if found {
-                break;
+            )
+        };
+        let mut collected = collect(&built)?;
+        // Nothing found: the fallbacks in order, and the first that finds
+        // anything answers (statistics choose alike, `collect_matching_in`).
+        if collected.total == 0 && built.positive {
+            for stage in FALLBACKS {
+                let Some(fallback) = self.at_stage(&parsed, &request.filters, &compiler, stage) else {
+                    continue;
+                };
+                let again = collect(&fallback)?;
+                if again.total > 0 {
+                    (built, collected) = (fallback, again);
+                    break;
+                }
             }
         }
-        let Some((mut built, collected)) = chosen else {
-            return Err(SearchError::Internal("no query was built".into()));
-        };
         let Collected {
             mut ranked,
             total,
@@ -327,9 +326,7 @@ impl Engine {
             let mut others = built.filters.clone();
             others.remove(which);
             let Some(query) = self
-                .stages(&unfiltered, &others, compiler)
-                .into_iter()
-                .find(|b| b.stage == built.stage)
+                .at_stage(&unfiltered, &others, compiler, built.stage)
                 .map(|b| b.query)
             else {
                 continue;
@@ -341,51 +338,57 @@ impl Engine {
         Ok(())
     }
 
-    /// The ways a query is asked, in order (`Stage`): the strict query,
-    /// and when it has searchable words each fallback that could find
-    /// more. The search answers with the first that finds anything.
-    fn stages(
+    /// The query of `parsed` asked at `stage`, or None when that stage
+    /// has nothing to change: nothing the segmenter left in characters to
+    /// relax, fewer than two words to require most of. Fallbacks are asked
+    /// only of a query with searchable words whose strict form found
+    /// nothing, so a search that finds something never builds them.
+    fn at_stage(
         &self,
         parsed: &ParsedQuery,
         filters: &BTreeMap<FacetField, Vec<String>>,
         compiler: &Compiler,
-    ) -> Vec<BuiltQuery> {
-        let strict = self.build_query(parsed, filters, compiler);
-        if !strict.positive {
-            return vec![strict];
+        stage: Stage,
+    ) -> Option<BuiltQuery> {
+        match stage {
+            Stage::Strict => Some(self.build_query(parsed, filters, compiler)),
+            Stage::Loose => {
+                if !relaxable(parsed, compiler) {
+                    return None;
+                }
+                let loose = Compiler {
+                    relaxed: true,
+                    ..*compiler
+                };
+                let mut built = self.build_query(parsed, filters, &loose);
+                built.stage = Stage::Loose;
+                built.notices.push(Notice::Relaxed);
+                Some(built)
+            }
+            Stage::MostWords => {
+                let (units, phrases) = compiler.units(parsed);
+                if units.len() < 2 {
+                    return None;
+                }
+                let required = most_of(units.len());
+                let shoulds: Vec<(Occur, Box<dyn Query>)> =
+                    units.iter().map(|u| (Occur::Should, u.query.box_clone())).collect();
+                let mut words: Vec<(Occur, Box<dyn Query>)> = vec![(
+                    Occur::Must,
+                    Box::new(BooleanQuery::with_minimum_required_clauses(shoulds, required)),
+                )];
+                words.extend(phrases.into_iter().map(|p| (Occur::Must, p)));
+                let mut built = self.finish_query(parsed, filters, compiler, words, true);
+                built.stage = Stage::MostWords;
+                built.notices.push(Notice::MostWords {
+                    required,
+                    of: units.len(),
+                    missing: Vec::new(),
+                });
+                built.units = units;
+                Some(built)
+            }
         }
-        let mut stages = vec![strict];
-        if relaxable(parsed, compiler) {
-            let loose = Compiler {
-                relaxed: true,
-                ..*compiler
-            };
-            let mut built = self.build_query(parsed, filters, &loose);
-            built.stage = Stage::Loose;
-            built.notices.push(Notice::Relaxed);
-            stages.push(built);
-        }
-        let (units, phrases) = compiler.units(parsed);
-        if units.len() >= 2 {
-            let required = most_of(units.len());
-            let shoulds: Vec<(Occur, Box<dyn Query>)> =
-                units.iter().map(|u| (Occur::Should, u.query.box_clone())).collect();
-            let mut words: Vec<(Occur, Box<dyn Query>)> = vec![(
-                Occur::Must,
-                Box::new(BooleanQuery::with_minimum_required_clauses(shoulds, required)),
-            )];
-            words.extend(phrases.into_iter().map(|p| (Occur::Must, p)));
-            let mut built = self.finish_query(parsed, filters, compiler, words, true);
-            built.stage = Stage::MostWords;
-            built.notices.push(Notice::MostWords {
-                required,
-                of: units.len(),
-                missing: Vec::new(),
-            });
-            built.units = units;
-            stages.push(built);
-        }
-        stages
     }
 
     /// A "most words" answer: the records holding more of the words first
@@ -852,7 +855,7 @@ pub(super) struct BuiltQuery {
     units: Vec<Unit>,
 }
 
-/// The ways a query is asked (`Engine::stages`), in order; the first that
+/// The ways a query is asked (`Engine::at_stage`), in order; the first that
 /// finds anything answers, and statistics count what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -866,6 +869,9 @@ enum Stage {
     /// otherwise) still finds the records of its other words.
     MostWords,
 }
+
+/// The stages asked, in order, when the strict query finds nothing.
+const FALLBACKS: [Stage; 2] = [Stage::Loose, Stage::MostWords];
 
 /// How many of `n` words (two or more) a "most words" query requires:
 /// two thirds rounded up, and always one fewer than all (one of two).

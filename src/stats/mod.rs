@@ -416,8 +416,9 @@ impl Engine {
         query: &StatsQuery,
     ) -> Result<StatsTable, SearchError> {
         let studios = studio_info(&self.snapshot().profiles);
-        let tally = Tally {
-            cache: self.stats_cache(),
+        let cache = self.stats_cache();
+        let tally = || Tally {
+            cache,
             query,
             studios: &studios,
         };

@@ -727,19 +727,8 @@ pub async fn put_api(
     body: Body,
 ) -> Result<Response, AppError> {
     current.check_csrf(csrf_header(&headers))?;
-    let bytes = axum::body::to_bytes(body, super::records_api::MAX_RECORD_BYTES)
-        .await
-        .map_err(|_| AppError::PayloadTooLarge("成果展文件过大：最多 1024 KB".into()))?;
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| AppError::BadRequest("成果展文件必须是 UTF-8 编码的文本".into()))?;
-    let value = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let if_match = value(header::IF_MATCH);
-    let create_only = value(header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
+    let text = super::records_api::read_text(body, "成果展文件").await?;
+    let (if_match, create_only) = super::records_api::write_conditions(&headers);
     let publisher = state.publisher.clone();
     let viewer = current.viewer.clone();
     let saved =

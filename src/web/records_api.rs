@@ -18,11 +18,13 @@ use crate::publish::{Outcome, PublishError};
 /// Largest record file accepted, in bytes.
 pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
-async fn read_text(body: Body) -> Result<String, AppError> {
+/// A Markdown file sent as a request body (`what` names it: 记录文件,
+/// 成果展文件), at most `MAX_RECORD_BYTES`, in UTF-8.
+pub(super) async fn read_text(body: Body, what: &str) -> Result<String, AppError> {
     let bytes = to_bytes(body, MAX_RECORD_BYTES)
         .await
-        .map_err(|_| AppError::PayloadTooLarge(format!("记录文件过大：最多 {} KB", MAX_RECORD_BYTES / 1024)))?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest("记录文件必须是 UTF-8 编码的文本".into()))
+        .map_err(|_| AppError::PayloadTooLarge(format!("{what}过大：最多 {} KB", MAX_RECORD_BYTES / 1024)))?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| AppError::BadRequest(format!("{what}必须是 UTF-8 编码的文本")))
 }
 
 fn outcome_response(outcome: &Outcome, status: StatusCode) -> Response {
@@ -43,6 +45,13 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
+/// A write's conditions: `If-Match` (the version it replaces) and
+/// `If-None-Match: *` ("only create, never replace").
+pub(super) fn write_conditions(headers: &HeaderMap) -> (Option<String>, bool) {
+    let create_only = header_text(headers, header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
+    (header_text(headers, header::IF_MATCH), create_only)
+}
+
 /// `PUT /api/records/{id}`: the whole Markdown file as the body.
 pub async fn put_record(
     State(state): State<AppState>,
@@ -52,11 +61,9 @@ pub async fn put_record(
     body: Body,
 ) -> Result<Response, AppError> {
     current.check_csrf(csrf_header(&headers))?;
-    let text = read_text(body).await?;
+    let text = read_text(body, "记录文件").await?;
     let publisher = state.publisher.clone();
-    let if_match = header_text(&headers, header::IF_MATCH);
-    // `If-None-Match: *` means "only create, never replace".
-    let create_only = header_text(&headers, header::IF_NONE_MATCH).is_some_and(|v| v.trim() == "*");
+    let (if_match, create_only) = write_conditions(&headers);
     let result = crate::web::unblock(move || {
         if create_only && let Some((_, current)) = publisher.current(&current.viewer, &id)? {
             return Err(PublishError::Conflict { current });
@@ -102,7 +109,7 @@ pub async fn review_action(
     body: Body,
 ) -> Result<Response, AppError> {
     current.check_csrf(csrf_header(&headers))?;
-    let text = read_text(body).await?;
+    let text = read_text(body, "记录文件").await?;
     let comment = serde_json::from_str::<ReviewBody>(&text).unwrap_or_default().comment;
     let publisher = state.publisher.clone();
     let result = crate::web::unblock(move || {
@@ -150,7 +157,7 @@ pub async fn preview(
     if current.viewer.name.is_none() {
         return Err(AppError::Unauthorized("请先登录后再使用预览".into()));
     }
-    let text = read_text(body).await?;
+    let text = read_text(body, "记录文件").await?;
     let rendered = crate::web::pages::render_markdown(text, preview_base(&query.base)).await?;
     Ok(Json(json!({ "html": rendered.html })))
 }
