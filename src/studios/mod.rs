@@ -10,7 +10,7 @@
 //! `all_figures` are the only two ways in, so that they can move onto
 //! aggregations inside the search without their callers changing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -266,13 +266,12 @@ fn count(results: &SearchResults, field: FacetField, value: &str) -> u64 {
 /// adoptions are the statistics' sums (inside the search); its granted
 /// patents and solved problems are facet counts; problems it helped with
 /// are the solved problems of other studios whose solutions include one
-/// of its records.
+/// of its records (own or joint), each solution looked up by id.
 pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioFigures, SearchError> {
     let mut own = SearchRequest::filtered(FacetField::Studio, studio);
     own.per_page = 1;
     let counts = engine.search(&own, viewer)?;
     let sums = crate::stats::studio_figures(engine, viewer, studio, None)?.total;
-    let cards = engine.all_cards(&own.filters, viewer)?;
     let mut patents = SearchRequest::filtered(FacetField::Studio, studio);
     patents
         .filters
@@ -289,7 +288,31 @@ pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioF
     solved.insert(FacetField::Kind, vec![Kind::Problem.as_str().to_string()]);
     solved.insert(FacetField::Status, vec!["solved".to_string()]);
     let solved = engine.all_cards(&solved, viewer)?;
-    let mine: HashSet<&str> = cards.iter().map(|c| c.id.as_str()).collect();
+    // Whether a solving record is this studio's (its own or joint work),
+    // looked up once per record named: solutions are few, a studio's
+    // records may be tens of thousands.
+    let mut mine: HashMap<String, bool> = HashMap::new();
+    let mut is_mine = |id: &str| -> Result<bool, SearchError> {
+        if let Some(&known) = mine.get(id) {
+            return Ok(known);
+        }
+        let found = engine.locate(id, viewer)?.is_some_and(|located| {
+            located.card.studio == studio || located.card.partners.iter().any(|p| p.id == studio)
+        });
+        mine.insert(id.to_string(), found);
+        Ok(found)
+    };
+    let mut problems_helped = 0;
+    for problem in solved.iter().filter(|c| c.studio != studio) {
+        let mut helped = false;
+        for id in &problem.solved_by {
+            if is_mine(id)? {
+                helped = true;
+                break;
+            }
+        }
+        problems_helped += usize::from(helped);
+    }
     Ok(StudioFigures {
         records: counts.total,
         by_kind: counts.facet(FacetField::Kind).to_vec(),
@@ -299,10 +322,7 @@ pub fn figures(engine: &Engine, viewer: &Viewer, studio: &str) -> Result<StudioF
         benefit: sums.benefit,
         adoptions: sums.adoptions,
         problems_solved: count(&problems, FacetField::Status, "solved"),
-        problems_helped: solved
-            .iter()
-            .filter(|c| c.studio != studio && c.solved_by.iter().any(|id| mine.contains(id.as_str())))
-            .count(),
+        problems_helped,
     })
 }
 

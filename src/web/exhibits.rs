@@ -106,12 +106,11 @@ fn is_staff(current: &Current) -> bool {
 fn refuse_non_staff(current: &Current, here: &str) -> Option<Response> {
     match current.viewer.role {
         Role::Staff => None,
-        Role::Member => {
+        // Sent to sign in, as the publishing pages do.
+        Role::Anonymous => refuse_non_writer(current, here),
+        Role::Member | Role::Publisher { .. } => {
             Some(AppError::Forbidden("成果展由工会工作人员维护：只有工作人员可以编辑".into()).into_response())
         }
-        _ => refuse_non_writer(current, here).or_else(|| {
-            Some(AppError::Forbidden("成果展由工会工作人员维护：只有工作人员可以编辑".into()).into_response())
-        }),
     }
 }
 
