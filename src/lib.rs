@@ -6,7 +6,7 @@
 //! `search` (analysis, the index and its sync, queries, facets, snippets,
 //! visibility), `auth` (viewers and roles, accounts, API tokens, sessions,
 //! sign-in limits), `publish` (writes on a viewer's behalf, review, history
-//! and audit), `exhibit` (exhibits' builder edits, boards, QR codes and
+//! and audit), `requests` (adoption requests, 申请对接), `feeds` (Atom feeds), `exhibit` (exhibits' builder edits, boards, QR codes and
 //! offline copy), `stats` (figures over a search's matches, the annual
 //! report, CSV and XLSX), `atomic` (crash-safe file writes) and `watch` (applies edits
 //! made to the files to the index while the server runs). `web` is the only
@@ -18,8 +18,10 @@ pub mod auth;
 pub mod cli;
 pub mod content;
 pub mod exhibit;
+pub mod feeds;
 pub mod patents;
 pub mod publish;
+pub mod requests;
 pub mod search;
 pub mod stats;
 pub mod studios;

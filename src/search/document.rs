@@ -63,6 +63,10 @@ impl Engine {
         doc.add_text(f.text, body);
         doc.add_i64(f.date, record.date.ordinal());
         doc.add_f64(f.benefit, record.benefit.unwrap_or(0.0));
+        doc.add_i64(
+            f.adoption,
+            super::schema::adoption_key(record.applied_in.len(), record.date.ordinal()),
+        );
         for audience in Audience::of(record.effective_visibility()) {
             doc.add_text(f.audience, audience.as_str());
         }
@@ -81,6 +85,13 @@ impl Engine {
         facet(FacetField::Visibility, record.effective_visibility().as_str());
         if let Some(review) = &record.review {
             facet(FacetField::Review, review);
+        }
+        // Each year once: the facet counts records adopted in a year.
+        let mut adoption_years: Vec<i64> = record.applied_in.iter().filter_map(|a| a.year).collect();
+        adoption_years.sort_unstable();
+        adoption_years.dedup();
+        for year in adoption_years {
+            facet(FacetField::AdoptionYear, &year.to_string());
         }
         let mut alliances: Vec<&str> = Vec::new();
         for s in std::iter::once(&record.studio).chain(&record.partners) {

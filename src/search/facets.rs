@@ -338,7 +338,7 @@ impl Counts {
         let mut best: Vec<(u64, usize)> = heap.into_iter().map(|Reverse((n, Reverse(at)))| (n, at)).collect();
         match field {
             // The most frequent years, read as a time line, newest first.
-            FacetField::Year => best.sort_unstable_by(|a, b| names[b.1].cmp(&names[a.1])),
+            FacetField::Year | FacetField::AdoptionYear => best.sort_unstable_by(|a, b| names[b.1].cmp(&names[a.1])),
             _ => best.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1))),
         }
         FacetValues {

@@ -85,6 +85,8 @@ pub enum Sort {
     Relevance,
     Newest,
     Benefit,
+    /// Most adoptions (`applied_in` entries) first, then the newest.
+    Adoption,
 }
 
 impl Sort {
@@ -93,6 +95,7 @@ impl Sort {
             "relevance" | "" => Some(Sort::Relevance),
             "newest" | "date" => Some(Sort::Newest),
             "benefit" => Some(Sort::Benefit),
+            "adoption" | "adoptions" => Some(Sort::Adoption),
             _ => None,
         }
     }
@@ -102,6 +105,7 @@ impl Sort {
             Sort::Relevance => "relevance",
             Sort::Newest => "newest",
             Sort::Benefit => "benefit",
+            Sort::Adoption => "adoption",
         }
     }
 }

@@ -621,6 +621,20 @@ impl Engine {
                     counts,
                 )
             }
+            Sort::Adoption => {
+                let top = TopDocs::with_limit(per_page)
+                    .and_offset(offset)
+                    .order_by_fast_field::<i64>(super::schema::ADOPTION_FIELD, Order::Desc);
+                let (top, total, counts) = self.collect_visible(searcher, query, rule, (top, Count, facets))?;
+                // The score shown is the number of adoptions.
+                (
+                    top.into_iter()
+                        .map(|(k, a)| ((k.unwrap_or(0) / 100_000_000) as f32, a))
+                        .collect(),
+                    total,
+                    counts,
+                )
+            }
         };
         Ok(Collected { ranked, total, counts })
     }

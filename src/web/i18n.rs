@@ -177,6 +177,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("sort_relevance", "相关度", "Relevance"),
     ("sort_newest", "最新", "Newest"),
     ("sort_benefit", "经济效益", "Benefit"),
+    ("sort_adoption", "应用推广", "Adoptions"),
     ("prev", "上一页", "Previous"),
     ("next", "下一页", "Next"),
     ("page", "页", "Page"),
@@ -394,6 +395,7 @@ impl Tr {
             FacetField::Level => ("工法等级", "Method level"),
             FacetField::Visibility => ("可见范围", "Visibility"),
             FacetField::Review => ("审核状态", "Review"),
+            FacetField::AdoptionYear => ("应用年份", "Adoption year"),
         };
         if self.lang == Lang::En { en } else { zh }
     }

@@ -10,7 +10,8 @@
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
 //! preview and novelty check), `form` (the publishing form), `exhibits`
 //! (exhibit pages, print boards, builder, offline copy), `review`,
-//! `history`, `files` (bundle files and uploads), `stats` (statistics,
+//! `history`, `files` (bundle files and uploads), `requests` (adoption
+//! requests, 申请对接), `feeds` (Atom feeds), `stats` (statistics,
 //! their files and the annual report) and `session` (who is asking,
 //! signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
@@ -30,6 +31,8 @@ pub mod i18n;
 mod pages;
 mod params;
 mod records_api;
+mod requests;
+pub(crate) mod feeds;
 mod review;
 mod session;
 mod stats;
@@ -67,6 +70,8 @@ pub struct AppState {
     /// core from the searches and pages.
     pub password_checks: Arc<tokio::sync::Semaphore>,
     pub publisher: Arc<Publisher>,
+    /// Adoption requests (申请对接), under `data/requests/`.
+    pub requests: Arc<crate::requests::Requests>,
     /// Mark the session cookie `Secure` (when served behind TLS).
     pub secure_cookies: bool,
     /// The time zone times are shown in (Beijing time unless set).
@@ -85,6 +90,7 @@ impl AppState {
             sign_in_limits: Arc::new(SignInThrottle::default()),
             password_checks: Arc::new(tokio::sync::Semaphore::new(session::password_check_slots())),
             publisher: Arc::new(Publisher::new(engine.clone(), data_dir)),
+            requests: Arc::new(crate::requests::Requests::open(data_dir)),
             engine,
             secure_cookies,
             clock: clock::Clock::default(),
@@ -140,6 +146,17 @@ pub fn router(state: AppState) -> Router {
                 .delete(records_api::delete_record)
                 .post(records_api::review_action),
         )
+        .route("/requests", get(requests::list_page).post(requests::form_submit))
+        .route("/requests/new", get(requests::form_page))
+        .route("/requests/{id}/state", post(requests::state_submit))
+        .route("/api/requests", get(requests::api_list).post(requests::api_create))
+        .route("/api/requests/{id}", get(requests::api_get))
+        .route("/api/requests/{id}/state", post(requests::api_state))
+        .route("/search.atom", get(feeds::search_feed))
+        .route("/feeds/records.atom", get(feeds::records_feed))
+        .route("/feeds/problems.atom", get(feeds::problems_feed))
+        .route("/feeds/{area}/{file}", get(feeds::area_feed))
+        .route("/feeds/{area}/{id}/{file}", get(feeds::area_problems_feed))
         .route("/api/session", post(session::create).delete(session::delete))
         .route("/api/preview", post(records_api::preview))
         .route("/api/novelty", post(records_api::novelty))

@@ -131,6 +131,8 @@ pub struct CardView {
     pub badges: Vec<String>,
     /// 待审核 / 已退回: only those who may see a submission get one.
     pub review: Option<String>,
+    /// 应用推广 N 项, when the record was adopted anywhere.
+    pub adoptions: Option<String>,
 }
 
 fn card_view(tr: Tr, hit: Hit) -> CardView {
@@ -155,6 +157,10 @@ fn card_view(tr: Tr, hit: Hit) -> CardView {
         kind_label: tr.label("kind", &c.kind).into_owned(),
         badges,
         review: c.review.as_deref().map(|r| tr.label("review", r).into_owned()),
+        adoptions: (c.adoptions > 0).then(|| match tr.is_en() {
+            true => format!("Adopted in {} projects", c.adoptions),
+            false => format!("应用推广 {} 项", c.adoptions),
+        }),
         hit,
     }
 }

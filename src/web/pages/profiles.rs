@@ -89,6 +89,8 @@ pub async fn alliances(State(state): State<AppState>, _current: Current, chrome:
 #[template(path = "alliance.html")]
 pub struct AlliancePage {
     pub chrome: Chrome,
+    /// For its feeds' links.
+    pub id: String,
     pub name: String,
     pub domain: String,
     pub founded: String,
@@ -126,6 +128,7 @@ pub async fn alliance(
         });
     render_page(&AlliancePage {
         chrome,
+        id: id.clone(),
         name: alliance.name.clone(),
         domain: alliance.domain.clone(),
         founded: alliance.founded.map(|y| y.to_string()).unwrap_or_default(),

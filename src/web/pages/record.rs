@@ -104,6 +104,9 @@ pub struct RecordPage {
     pub similar: Vec<CardView>,
     pub more: Vec<CardView>,
     pub can_edit: bool,
+    /// 申请对接 is offered (visitors are asked to sign in first): a
+    /// published result of another studio than the viewer's.
+    pub can_request: bool,
     /// What was just done (`?done=`), in a banner.
     pub banner: Option<&'static str>,
     /// The files chosen in the form could not all be attached.
@@ -284,6 +287,9 @@ fn record_page(
         Role::Publisher { studio } => *studio == record.studio,
         _ => false,
     };
+    let can_request = record.kind != crate::content::Kind::Problem
+        && record.review.is_none()
+        && viewer.own_studio() != Some(record.studio.as_str());
     let (waiting, approval) = if can_edit {
         let waiting = state
             .publisher
@@ -326,6 +332,7 @@ fn record_page(
         similar,
         more: card_views(tr, more_hits),
         can_edit,
+        can_request,
         record,
     };
     render_page(&page)

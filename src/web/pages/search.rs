@@ -59,6 +59,8 @@ fn value_label(state: &AppState, tr: Tr, field: FacetField, value: &str) -> Stri
 #[template(path = "search.html")]
 pub struct SearchPage {
     pub chrome: Chrome,
+    /// This search as an Atom feed (`/search.atom?…`).
+    pub feed_url: String,
     pub home: bool,
     pub total: usize,
     pub took_ms: String,
@@ -90,7 +92,7 @@ pub struct WordAlone {
 /// Tags listed in the sidebar (other facets show 12).
 const SIDEBAR_TAGS: usize = 20;
 
-const SIDEBAR: [FacetField; 10] = [
+const SIDEBAR: [FacetField; 11] = [
     FacetField::Kind,
     FacetField::Alliance,
     FacetField::Studio,
@@ -100,6 +102,7 @@ const SIDEBAR: [FacetField; 10] = [
     FacetField::Status,
     FacetField::Level,
     FacetField::AwardLevel,
+    FacetField::AdoptionYear,
     FacetField::Tag,
 ];
 
@@ -208,6 +211,7 @@ fn search_page(
         ("relevance", "sort_relevance"),
         ("newest", "sort_newest"),
         ("benefit", "sort_benefit"),
+        ("adoption", "sort_adoption"),
     ]
     .into_iter()
     .map(|(key, label)| SortOption {
@@ -243,6 +247,7 @@ fn search_page(
         cards: card_views(tr, results.hits),
         alone: Vec::new(),
         ask_url: None,
+        feed_url: crate::web::feeds::search_feed_url(request),
     }
 }
 
