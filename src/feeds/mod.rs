@@ -76,7 +76,9 @@ pub fn recent_records(engine: &Engine, history: &History, request: &SearchReques
             if items.contains_key(&id) || items.len() >= CANDIDATES + MAX_ENTRIES {
                 continue;
             }
-            let Some(found) = engine.locate(&id, &visitor)? else { continue };
+            let Some(found) = engine.locate(&id, &visitor)? else {
+                continue;
+            };
             let card = found.card;
             let studios: Vec<&str> = std::iter::once(card.studio.as_str())
                 .chain(card.partners.iter().map(|p| p.id.as_str()))
@@ -84,13 +86,9 @@ pub fn recent_records(engine: &Engine, history: &History, request: &SearchReques
             let matches = request.filters.iter().all(|(field, values)| match field {
                 FacetField::Kind => values.contains(&card.kind),
                 FacetField::Studio => studios.iter().any(|s| values.iter().any(|v| v == s)),
-                FacetField::Alliance => studios.iter().any(|s| {
-                    snapshot
-                        .profiles
-                        .alliances_of(s)
-                        .iter()
-                        .any(|a| values.contains(&a.id))
-                }),
+                FacetField::Alliance => studios
+                    .iter()
+                    .any(|s| snapshot.profiles.alliances_of(s).iter().any(|a| values.contains(&a.id))),
                 // Other filters are checked by the search only.
                 _ => false,
             });
@@ -284,13 +282,22 @@ mod tests {
             self_url: "https://zh.example/feeds/records.atom".into(),
             page_url: "https://zh.example/search".into(),
         };
-        let label = |_: &str, v: &str| if v == "method" { "工法".to_string() } else { v.to_string() };
+        let label = |_: &str, v: &str| {
+            if v == "method" {
+                "工法".to_string()
+            } else {
+                v.to_string()
+            }
+        };
         let xml = write(&meta, &items, "https://zh.example", &label, 0);
         let feed: Feed = xml.parse().unwrap();
         assert_eq!(feed.title().as_str(), "智汇 · 最新记录");
         assert_eq!(feed.updated().to_rfc3339(), "2023-07-01T00:00:00+08:00");
         let e = &feed.entries()[0];
-        assert_eq!(e.id(), "urn:zhihui:record:tunnel-zhang/%E7%AE%A1%E7%89%87%20%E4%BF%AE%E5%A4%8D");
+        assert_eq!(
+            e.id(),
+            "urn:zhihui:record:tunnel-zhang/%E7%AE%A1%E7%89%87%20%E4%BF%AE%E5%A4%8D"
+        );
         assert_eq!(
             e.links()[0].href(),
             "https://zh.example/records/tunnel-zhang/%E7%AE%A1%E7%89%87%20%E4%BF%AE%E5%A4%8D"

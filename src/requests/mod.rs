@@ -277,7 +277,11 @@ impl Requests {
         for r in mine {
             open += 1;
             if r.record == card.id {
-                problems.push(Problem::error(0, "record", "您已就这项成果提交过申请，工作室处理后可再次申请"));
+                problems.push(Problem::error(
+                    0,
+                    "record",
+                    "您已就这项成果提交过申请，工作室处理后可再次申请",
+                ));
             }
         }
         if open >= MAX_OPEN_PER_ACCOUNT {
@@ -330,7 +334,10 @@ impl Requests {
             return Err(RequestError::Unauthorized);
         }
         let items = self.items();
-        let request = valid_id(id).then(|| items.get(id)).flatten().ok_or(RequestError::NotFound)?;
+        let request = valid_id(id)
+            .then(|| items.get(id))
+            .flatten()
+            .ok_or(RequestError::NotFound)?;
         if may_manage(viewer, request) || is_requester(viewer, request) {
             Ok(request.clone())
         } else {
@@ -508,7 +515,11 @@ fn optional(problems: &mut Vec<Problem>, field: &str, value: &str, max: usize) -
 fn check_text(problems: &mut Vec<Problem>, field: &str, value: &str, max: usize, label: &str) {
     let chars = value.chars().count();
     if chars > max {
-        problems.push(Problem::error(0, field, format!("{label}最多 {max} 个字（现有 {chars} 个）")));
+        problems.push(Problem::error(
+            0,
+            field,
+            format!("{label}最多 {max} 个字（现有 {chars} 个）"),
+        ));
     }
     let multiline = max > MAX_SHORT;
     if value
@@ -570,7 +581,9 @@ mod tests {
         let text = "---\ntitle: 工法\n# 保留的注释\napplied_in:\n  - {project: 深圳地铁14号线, year: 2023}\nvisibility: public\n---\n\n正文\n";
         let out = with_adoption(text, &adoption).unwrap();
         let (fm, body) = front_matter::split(&out).unwrap();
-        let Some((Value::Sequence(list), _)) = fm.get("applied_in") else { panic!("{out}") };
+        let Some((Value::Sequence(list), _)) = fm.get("applied_in") else {
+            panic!("{out}")
+        };
         assert_eq!(list.len(), 2);
         assert_eq!(list[1]["project"], Value::from("成都地铁9号线"));
         assert_eq!(list[1]["year"], Value::from(2025));
@@ -587,7 +600,10 @@ mod tests {
     #[test]
     fn texts_are_checked_for_length_and_control_characters() {
         let mut problems = Vec::new();
-        assert_eq!(checked(&mut problems, "unit", "  中铁某局  ", MAX_SHORT, "申请单位"), "中铁某局");
+        assert_eq!(
+            checked(&mut problems, "unit", "  中铁某局  ", MAX_SHORT, "申请单位"),
+            "中铁某局"
+        );
         assert!(problems.is_empty());
         checked(&mut problems, "unit", "   ", MAX_SHORT, "申请单位");
         checked(&mut problems, "contact", &"1".repeat(101), MAX_SHORT, "联系方式");

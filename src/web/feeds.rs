@@ -164,18 +164,30 @@ pub async fn area_feed(
     let (field, name, page) = match area.as_str() {
         "alliances" => {
             let a = profiles.alliances.get(&id).ok_or(AppError::NotFound)?;
-            (FacetField::Alliance, a.name.clone(), format!("/alliances/{}", feeds::encode_path(&id)))
+            (
+                FacetField::Alliance,
+                a.name.clone(),
+                format!("/alliances/{}", feeds::encode_path(&id)),
+            )
         }
         "studios" => {
             let s = profiles.studios.get(&id).ok_or(AppError::NotFound)?;
-            (FacetField::Studio, s.name.clone(), format!("/studios/{}", feeds::encode_path(&id)))
+            (
+                FacetField::Studio,
+                s.name.clone(),
+                format!("/studios/{}", feeds::encode_path(&id)),
+            )
         }
         "kinds" => {
             crate::content::Kind::parse(&id).ok_or(AppError::NotFound)?;
             let label = crate::content::spec::choice_label("kind", &id, false)
                 .unwrap_or(&id)
                 .to_string();
-            (FacetField::Kind, label, format!("/search?kind={}", feeds::encode_path(&id)))
+            (
+                FacetField::Kind,
+                label,
+                format!("/search?kind={}", feeds::encode_path(&id)),
+            )
         }
         _ => return Err(AppError::NotFound),
     };

@@ -83,7 +83,15 @@ fn view(state: &AppState, viewer: &crate::auth::Viewer, r: &AdoptionRequest) -> 
         steps: r
             .steps
             .iter()
-            .map(|s| (state.clock.format(s.time), s.by.clone(), s.from.label(), s.to.label(), s.note.clone()))
+            .map(|s| {
+                (
+                    state.clock.format(s.time),
+                    s.by.clone(),
+                    s.from.label(),
+                    s.to.label(),
+                    s.note.clone(),
+                )
+            })
             .collect(),
         adoption: r.adoption.as_ref().map(|a| (a.project.clone(), a.year, a.pending)),
         can_adopt: next.iter().any(|(s, _)| *s == "adopted"),
