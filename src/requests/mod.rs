@@ -172,6 +172,9 @@ pub enum RequestError {
     /// Every problem with what was filled in, by field.
     #[error("申请内容不完整或有误")]
     Invalid(Vec<Problem>),
+    /// Staff would publish over a change waiting for review.
+    #[error("{0}")]
+    Conflict(String),
     #[error("写入失败")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -455,6 +458,13 @@ impl Requests {
 /// Writes the record with one more `applied_in` entry, as `viewer` edits
 /// it (their pending version if they have one).
 fn propose_adoption(publisher: &Publisher, viewer: &Viewer, id: &str, adoption: &Adoption) -> Result<(), RequestError> {
+    // Staff's write publishes the text at once: the text staff edit would
+    // be a publisher's change still waiting for review.
+    if matches!(viewer.role, Role::Staff) && publisher.submission(viewer, id)?.is_some_and(|s| s.published.is_some()) {
+        return Err(RequestError::Conflict(
+            "这条记录有一项修改正在等待审核：请先审核，再把申请标记为已应用".into(),
+        ));
+    }
     let (text, etag) = publisher.current(viewer, id)?.ok_or(RequestError::NotFound)?;
     let edited = with_adoption(&text, adoption).map_err(|message| invalid("applied_in", message))?;
     publisher.put(viewer, id, &edited, Some(&etag))?;

@@ -4,6 +4,7 @@
 //! The rules live in `crate::requests`.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -22,6 +23,7 @@ impl From<RequestError> for AppError {
             RequestError::Unauthorized => AppError::Unauthorized(e.to_string()),
             RequestError::Forbidden(m) => AppError::Forbidden(m),
             RequestError::NotFound => AppError::NotFound,
+            RequestError::Conflict(m) => AppError::Conflict(m),
             RequestError::Invalid(problems) => AppError::Invalid(problems),
             RequestError::Io(io) => crate::publish::PublishError::Io(io).into(),
             RequestError::Search(s) => s.into(),
@@ -320,6 +322,11 @@ async fn move_on(
     Ok(unblock(move || st.requests.transition(&st.publisher, &viewer, &id, &change)).await??)
 }
 
+/// A JSON body, or a 400 that says what is wrong with it.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("请求内容不是有效的 JSON 对象：{e}")))
+}
+
 /// `GET /api/requests`: `{"requests": […]}`, what the viewer may see.
 pub async fn api_list(State(state): State<AppState>, current: Current) -> Result<Response, AppError> {
     if matches!(current.viewer.role, Role::Anonymous) {
@@ -335,9 +342,10 @@ pub async fn api_create(
     State(state): State<AppState>,
     current: Current,
     headers: HeaderMap,
-    Json(new): Json<NewRequest>,
+    body: Bytes,
 ) -> Result<Response, AppError> {
     current.check_csrf(csrf_header(&headers))?;
+    let new: NewRequest = json_body(&body)?;
     let (st, viewer) = (state.clone(), current.viewer.clone());
     let created = unblock(move || st.requests.create(&st.engine, &viewer, &new)).await??;
     Ok((StatusCode::CREATED, Json(created)).into_response())
@@ -359,9 +367,10 @@ pub async fn api_state(
     current: Current,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Json(change): Json<Transition>,
+    body: Bytes,
 ) -> Result<Response, AppError> {
     current.check_csrf(csrf_header(&headers))?;
+    let change: Transition = json_body(&body)?;
     let done = move_on(&state, &current, id, change).await?;
     Ok(Json(done).into_response())
 }

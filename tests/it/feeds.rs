@@ -201,7 +201,7 @@ fn feeds_hold_what_visitors_see_filtered_as_named() {
         &app,
         &u.staff,
         old,
-        &text.replace("\n---\n", "\nsummary: 新增摘要\n---\n"),
+        &text.replace("挂篮悬臂浇筑连续梁，待处理事项包括线形控制。", "新增摘要"),
         &[],
     );
     assert_eq!(r.status, 200, "{}", r.body);

@@ -82,6 +82,22 @@ fn a_request_goes_from_asking_to_an_adoption_shown_after_review() {
         );
         assert_eq!(r.status, 404, "{record}: {}", r.body);
     }
+    // A body that is not JSON, or not of the right shape, is a 400 in Chinese.
+    for body in ["{", "[1, 2]", "{\"record\": 5}"] {
+        let r = app
+            .request(
+                "POST",
+                "/api/requests",
+                &[
+                    ("authorization", &format!("Bearer {}", u.member)),
+                    ("content-type", "application/json"),
+                ],
+                Some(body.as_bytes()),
+            )
+            .unwrap();
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert!(r.json()["error"].as_str().unwrap().contains("JSON"), "{}", r.body);
+    }
     // A studio does not ask itself.
     let own = post_as(&app, &u.tunnel, "/api/requests", &ask(RECORD, "本单位", "张工", "自用"));
     assert_eq!(own.status, 422, "{}", own.body);
@@ -351,6 +367,31 @@ fn staff_adopt_at_once_and_forms_need_the_csrf_token() {
         post_as(&app, &u.staff, &state, &json!({"state": "contacted"})).status,
         200
     );
+    // While a publisher's change to the record waits for review, staff
+    // cannot publish over it: 409, and the request stays as it was.
+    let text = std::fs::read_to_string(app.content().join("bridge-li/hanging-basket.md")).unwrap();
+    let changed = text.replace("挂篮悬臂浇筑连续梁，待处理事项包括线形控制。", "待审核的摘要");
+    let waiting = crate::publish::put(&app, &u.bridge, "bridge-li/hanging-basket", &changed, &[]);
+    assert_eq!(waiting.status, 200, "{}", waiting.body);
+    let blocked = post_as(
+        &app,
+        &u.staff,
+        &state,
+        &json!({"state": "adopted", "project": "成渝中线", "year": "2024"}),
+    );
+    assert_eq!(blocked.status, 409, "{}", blocked.body);
+    assert!(blocked.json()["error"].as_str().unwrap().contains("等待审核"));
+    assert_eq!(
+        get_as(&app, Some(&u.staff), &format!("/api/requests/{id}")).json()["state"],
+        "contacted"
+    );
+    let approved = post_as(
+        &app,
+        &u.staff,
+        "/api/records/bridge-li/hanging-basket/approve",
+        &json!({}),
+    );
+    assert_eq!(approved.status, 200, "{}", approved.body);
     let adopted = post_as(
         &app,
         &u.staff,
@@ -362,6 +403,10 @@ fn staff_adopt_at_once_and_forms_need_the_csrf_token() {
     // Staff's edit is published at once.
     let record = get_as(&app, None, "/api/records/bridge-li/hanging-basket").json();
     assert_eq!(record["applied_in"][0]["project"], "成渝中线");
+    assert!(
+        record["html"].as_str().unwrap().contains("待审核的摘要"),
+        "the approved change is kept: {record}"
+    );
     assert!(record.get("review").is_none_or(Value::is_null));
     let declined = post_as(&app, &u.staff, &state, &json!({"state": "declined"}));
     assert_eq!(declined.status, 422);
