@@ -7,7 +7,8 @@
 //! visibility), `auth` (viewers and roles, accounts, API tokens, sessions,
 //! sign-in limits), `publish` (writes on a viewer's behalf, review, history
 //! and audit), `exhibit` (exhibits' builder edits, boards, QR codes and
-//! offline copy), `stats` (figures over a search's matches, the annual
+//! offline copy), `problems` (the 劳模帮帮团 problem board and its
+//! state rules), `stats` (figures over a search's matches, the annual
 //! report, CSV and XLSX), `atomic` (crash-safe file writes) and `watch` (applies edits
 //! made to the files to the index while the server runs). `web` is the only
 //! place with routes and the only one that imports axum; `cli` the only
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod content;
 pub mod exhibit;
 pub mod patents;
+pub mod problems;
 pub mod publish;
 pub mod search;
 pub mod stats;

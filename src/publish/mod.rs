@@ -15,6 +15,7 @@
 pub mod drafts;
 mod exhibits;
 mod history;
+pub mod problems;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use serde::Serialize;
 
 pub use exhibits::ExhibitSaved;
 pub use history::{Audience, History, Version, diff};
+pub use problems::Step;
 
 use crate::auth::{Role, Viewer};
 use crate::content::{Document, Problem, REVIEW_STATES, Record, parse_document};

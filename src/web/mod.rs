@@ -10,7 +10,8 @@
 //! and health), `records_api` (the JSON writes on `/api/records/…`,
 //! preview and novelty check), `form` (the publishing form), `exhibits`
 //! (exhibit pages, print boards, builder, offline copy), `review`,
-//! `history`, `files` (bundle files and uploads), `stats` (statistics,
+//! `history`, `files` (bundle files and uploads), `problems` (the
+//! 劳模帮帮团 board, its print list and workflow steps), `stats` (statistics,
 //! their files and the annual report) and `session` (who is asking,
 //! signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
@@ -29,6 +30,7 @@ mod history;
 pub mod i18n;
 mod pages;
 mod params;
+mod problems;
 mod records_api;
 mod review;
 mod session;
@@ -104,6 +106,10 @@ pub fn router(state: AppState) -> Router {
         .route("/patents", get(pages::patents::patents_page))
         .route("/patents.ics", get(pages::patents::patents_ics))
         .route("/api/patents", get(pages::patents::api_patents))
+        .route("/problems", get(problems::board_page))
+        .route("/problems/print", get(problems::board_print))
+        .route("/problems/{*id}", post(problems::step_form))
+        .route("/api/problems", get(problems::board_api))
         .route("/alliances", get(pages::profiles::alliances))
         .route("/alliances/{id}", get(pages::profiles::alliance))
         .route("/exhibits", get(exhibits::list).post(exhibits::create))
