@@ -10,6 +10,7 @@ mod facets;
 mod hardening;
 mod joint;
 mod pages;
+mod problems;
 mod props;
 mod publish;
 mod quality;
