@@ -526,3 +526,122 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
     let text = pdf_extract::extract_text_from_mem(&pdf).unwrap_or_default();
     assert!(text.contains("过堂"), "{text}");
 }
+
+#[test]
+fn board_fields_are_checked_when_published_and_kept_by_the_form() {
+    let (app, u) = app();
+    let problem = |extra: &str| {
+        format!("---\ntitle: 新难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2025-05-05\nvisibility: public\n{extra}---\n\n正文。\n")
+    };
+    for (extra, field, says) in [
+        ("status: open\nlead: bridg-li\n", "lead", "是否应为“bridge-li”"),
+        ("status: open\nhelpers: [tunnel-zhang]\n", "helpers", "就是提出难题的工作室"),
+        ("status: open\nhelpers: [bridge-li, bridge-li]\n", "helpers", "重复"),
+        ("status: open\nhelpers: [power-chan]\n", "helpers", "是否应为“power-chen”"),
+        ("status: open\npriority: urgent\n", "priority", "不是可选值"),
+        ("status: open\ndue: 2025-01-01\n", "due", "早于"),
+        ("status: open\nsolved_by: [bridge-li/hanging-basket]\n", "solved_by", "只有已解决"),
+        ("status: solved\nsolved_by: [power-chen/open-problem]\n", "solved_by", "是另一个难题"),
+    ] {
+        let r = crate::publish::put(&app, &u.staff, "tunnel-zhang/new-problem", &problem(extra), &[]);
+        assert_eq!(r.status, 422, "{extra}: {}", r.body);
+        let errors = r.json()["errors"].as_array().unwrap().clone();
+        assert!(
+            errors.iter().any(|e| e["field"] == field && e["message"].as_str().unwrap().contains(says)),
+            "{extra}: {errors:?}"
+        );
+    }
+    assert!(!app.content().join("tunnel-zhang/new-problem.md").exists());
+    // A problem as the spec first wrote it is still fine.
+    let r = crate::publish::put(&app, &u.staff, "tunnel-zhang/new-problem", &problem("status: open\n"), &[]);
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // The form shows a problem's board fields and keeps them when saved.
+    let r = step(&app, Some(&u.bridge), PROBLEM, "help", json!({"comment": "可以帮忙"}));
+    assert_eq!(r.status, 200);
+    let offered_on = r.json()["helpers"][0]["date"].as_str().unwrap().to_string();
+    let (cookie, csrf) = sign_in(&app, "staff1");
+    let page = app
+        .request("GET", &format!("/publish?id={}", enc(PROBLEM)), &[("cookie", &cookie)], None)
+        .unwrap()
+        .body;
+    let line = format!("bridge-li | 可以帮忙 | {offered_on} | 待接受");
+    assert!(page.contains(&line), "{line}");
+    assert!(page.contains("<option value=\"high\" selected>高</option>"));
+    assert!(page.contains("name=\"due\" type=\"date\"") && page.contains("value=\"2099-12-31\""));
+    assert!(page.contains("牵头工作室") && page.contains("协作工作室"));
+    let body = [
+        ("csrf", csrf.as_str()),
+        ("id", PROBLEM),
+        ("kind", "problem"),
+        ("title", "盾构掘进参数与管片错台难题（修订）"),
+        ("studio", "tunnel-zhang"),
+        ("date", "2024-01-10"),
+        ("visibility", "public"),
+        ("status", "open"),
+        ("priority", "medium"),
+        ("due", "2099-12-31"),
+        ("helpers", line.as_str()),
+        ("body", "修订后的正文。"),
+        ("action", "submit"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+    .collect::<Vec<_>>()
+    .join("&");
+    let r = app
+        .request(
+            "POST",
+            "/publish",
+            &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")],
+            Some(body.as_bytes()),
+        )
+        .unwrap();
+    assert_eq!(r.status, 303, "{}", r.body);
+    let record = get_as(&app, None, &format!("/api/records/{PROBLEM}")).json();
+    assert_eq!(record["priority"], "medium");
+    assert_eq!(record["helpers"][0]["studio"], "bridge-li");
+    assert_eq!(record["helpers"][0]["accepted"], false);
+    assert_eq!(record["helpers"][0]["comment"], "可以帮忙");
+    assert_eq!(record["helpers"][0]["date"], offered_on);
+}
+
+#[test]
+fn a_step_needs_no_review_and_reaches_a_change_waiting_for_it() {
+    let (app, u) = app();
+    // A's publisher changes the published problem: the change waits.
+    let changed = file(&app, PROBLEM).replace("求掘进参数和错台修复的经验。", "补充：已换用新型盾尾刷。");
+    let r = crate::publish::put(&app, &u.tunnel, PROBLEM, &changed, &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let waiting = app.content().join("tunnel-zhang/.shield-problem.pending.md");
+    assert!(waiting.is_file());
+    // B's offer is written to the published file at once, and to the change.
+    let r = step(&app, Some(&u.bridge), PROBLEM, "help", json!({"comment": "派人支援"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["pending"], Value::Null);
+    let published = file(&app, PROBLEM);
+    assert!(published.contains("派人支援") && !published.contains("review:"), "{published}");
+    assert!(!published.contains("新型盾尾刷"), "the change still waits");
+    let pending = std::fs::read_to_string(&waiting).unwrap();
+    assert!(pending.contains("派人支援") && pending.contains("review: pending") && pending.contains("新型盾尾刷"));
+    // Approving the change keeps the offer.
+    let r = post_as(&app, &u.staff, &format!("/api/records/{PROBLEM}/approve"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let published = file(&app, PROBLEM);
+    assert!(published.contains("派人支援") && published.contains("新型盾尾刷"), "{published}");
+
+    // A problem awaiting review stays so through a step of its own studio,
+    // and is not there for other studios to help with.
+    let new = "---\ntitle: 待审的难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2025-05-05\nvisibility: public\nstatus: open\n---\n\n正文。\n";
+    assert_eq!(crate::publish::put(&app, &u.tunnel, "tunnel-zhang/waiting-problem", new, &[]).status, 201);
+    let r = step(&app, Some(&u.bridge), "tunnel-zhang/waiting-problem", "help", json!({"comment": "帮忙"}));
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = step(&app, Some(&u.tunnel), "tunnel-zhang/waiting-problem", "state", json!({"state": "closed"}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = file(&app, "tunnel-zhang/waiting-problem");
+    assert!(text.contains("status: closed") && text.contains("review: pending"), "{text}");
+    assert!(!board_ids(&board(&app, None, "?state=all")).contains(&"tunnel-zhang/waiting-problem".to_string()));
+    // A step on a record that is not a problem is refused.
+    let r = step(&app, Some(&u.staff), SOLUTION, "state", json!({"state": "closed"}));
+    assert_eq!(r.status, 422, "{}", r.body);
+}
