@@ -138,7 +138,10 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
     assert_eq!(r.json()["helpers"][0]["studio"], "bridge-li");
     assert_eq!(r.json()["helpers"][0]["accepted"], false);
     let on_disk = file(&app, PROBLEM);
-    assert!(on_disk.contains("studio: bridge-li") && on_disk.contains("accepted: false"), "{on_disk}");
+    assert!(
+        on_disk.contains("studio: bridge-li") && on_disk.contains("accepted: false"),
+        "{on_disk}"
+    );
     assert!(on_disk.contains("可派两名盾构司机驻场"), "{on_disk}");
     // Every other line is kept as it was.
     assert!(on_disk.starts_with("---\ntitle: 盾构掘进参数与管片错台难题\nkind: problem\n"));
@@ -159,7 +162,11 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
         ("solve", json!({"solved_by": [SOLUTION]})),
     ] {
         assert_eq!(step(&app, None, PROBLEM, action, body.clone()).status, 401, "{action}");
-        assert_eq!(step(&app, Some(&u.member), PROBLEM, action, body.clone()).status, 403, "{action}");
+        assert_eq!(
+            step(&app, Some(&u.member), PROBLEM, action, body.clone()).status,
+            403,
+            "{action}"
+        );
         let r = step(&app, Some(&u.bridge), PROBLEM, action, body);
         assert_eq!(r.status, 403, "{action}: {}", r.body);
     }
@@ -171,7 +178,14 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(file(&app, PROBLEM).contains("accepted: true"));
     assert_eq!(
-        step(&app, Some(&u.tunnel), PROBLEM, "accept", json!({"studio": "power-chen"})).status,
+        step(
+            &app,
+            Some(&u.tunnel),
+            PROBLEM,
+            "accept",
+            json!({"studio": "power-chen"})
+        )
+        .status,
         422,
         "a studio that offered nothing"
     );
@@ -181,7 +195,10 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["status"], "claimed");
     let on_disk = file(&app, PROBLEM);
-    assert!(on_disk.contains("lead: bridge-li") && on_disk.contains("status: claimed"), "{on_disk}");
+    assert!(
+        on_disk.contains("lead: bridge-li") && on_disk.contains("status: claimed"),
+        "{on_disk}"
+    );
     assert_eq!(item(&board(&app, None, ""), PROBLEM)["lead"]["id"], "bridge-li");
 
     // Bad transitions are a 422 with the reason, and write nothing.
@@ -193,9 +210,21 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
         ("solve", json!({"solved_by": []}), "请填写"),
         ("solve", json!({"solved_by": [SECRET]}), "难题"),
         ("solve", json!({"solved_by": ["bridge-li/nothing-here"]}), "找不到记录"),
-        ("solve", json!({"solved_by": [SOLUTION], "solved_date": "2099-01-01"}), "晚于今天"),
-        ("solve", json!({"solved_by": [SOLUTION], "solved_date": "2023-01-01"}), "早于"),
-        ("solve", json!({"solved_by": [SOLUTION], "solved_date": "昨天"}), "不是有效日期"),
+        (
+            "solve",
+            json!({"solved_by": [SOLUTION], "solved_date": "2099-01-01"}),
+            "晚于今天",
+        ),
+        (
+            "solve",
+            json!({"solved_by": [SOLUTION], "solved_date": "2023-01-01"}),
+            "早于",
+        ),
+        (
+            "solve",
+            json!({"solved_by": [SOLUTION], "solved_date": "昨天"}),
+            "不是有效日期",
+        ),
     ] {
         let r = step(&app, Some(&u.tunnel), PROBLEM, action, body.clone());
         assert_eq!(r.status, 422, "{action} {body}: {}", r.body);
@@ -219,17 +248,18 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
     let r = step(&app, Some(&u.staff), PROBLEM, "state", json!({"state": "open"}));
     assert_eq!(r.status, 422);
     assert!(r.body.contains("已解决的难题不能再改变状态"), "{}", r.body);
-    assert_eq!(
-        step(&app, Some(&u.bridge), PROBLEM, "help", help.clone()).status,
-        422
-    );
+    assert_eq!(step(&app, Some(&u.bridge), PROBLEM, "help", help.clone()).status, 422);
     // Off the default board, on the solved one; counted as solved.
     assert!(!board_ids(&board(&app, None, "")).contains(&PROBLEM.to_string()));
     let solved = board(&app, None, "?state=solved");
     assert_eq!(item(&solved, PROBLEM)["status_label"], "已解决");
     assert_eq!(
-        get_as(&app, None, "/api/search?kind=problem&status=solved&q=%E7%AE%A1%E7%89%87%E9%94%99%E5%8F%B0")
-            .json()["total"],
+        get_as(
+            &app,
+            None,
+            "/api/search?kind=problem&status=solved&q=%E7%AE%A1%E7%89%87%E9%94%99%E5%8F%B0"
+        )
+        .json()["total"],
         1
     );
     // The solution's page says which problem it solved, linked.
@@ -246,7 +276,12 @@ fn a_problem_is_helped_led_and_solved_step_by_step_with_history_and_audit() {
     let steps: Vec<(String, String)> = audit(&app)
         .iter()
         .filter(|l| l["id"] == PROBLEM)
-        .map(|l| (l["action"].as_str().unwrap().into(), l["actor"].as_str().unwrap().into()))
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap().into(),
+                l["actor"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let expected: Vec<(String, String)> = [
         ("help", "pub-bridge"),
@@ -285,7 +320,12 @@ fn visitors_never_see_a_members_only_problem_its_count_or_hidden_suggestions() {
         anonymous["by_state"]["open"].as_u64().unwrap() + 1,
         member["by_state"]["open"].as_u64().unwrap()
     );
-    for path in ["/problems", "/problems?state=all", "/problems/print", "/problems?alliance=tunnel"] {
+    for path in [
+        "/problems",
+        "/problems?state=all",
+        "/problems/print",
+        "/problems?alliance=tunnel",
+    ] {
         let page = get_as(&app, None, path).body;
         assert!(!page.contains("机密难题乙"), "{path}");
         let shown = get_as(&app, Some(&u.member), path).body;
@@ -309,7 +349,13 @@ fn visitors_never_see_a_members_only_problem_its_count_or_hidden_suggestions() {
     assert!(app.wait_for(std::time::Duration::from_secs(10), |a| {
         board_ids(&board(a, Some(&u.staff), "")).contains(&"tunnel-zhang/studio-problem".to_string())
     }));
-    let r = step(&app, Some(&u.bridge), "tunnel-zhang/studio-problem", "help", json!({"comment": "帮忙"}));
+    let r = step(
+        &app,
+        Some(&u.bridge),
+        "tunnel-zhang/studio-problem",
+        "help",
+        json!({"comment": "帮忙"}),
+    );
     assert_eq!(r.status, 404, "{}", r.body);
     assert!(!board_ids(&board(&app, Some(&u.bridge), "")).contains(&"tunnel-zhang/studio-problem".to_string()));
 
@@ -320,21 +366,47 @@ fn visitors_never_see_a_members_only_problem_its_count_or_hidden_suggestions() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["id"].as_str().unwrap().to_string(), s["kind"].as_str().unwrap().to_string()))
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_string(),
+                    s["kind"].as_str().unwrap().to_string(),
+                )
+            })
             .collect()
     };
     let for_visitors = suggested(&anonymous);
     let for_members = suggested(&member);
-    assert!(for_visitors.iter().any(|(id, _)| id == "tunnel-zhang/segment-repair"), "{for_visitors:?}");
-    assert!(!for_visitors.iter().any(|(id, _)| id == "tunnel-zhang/members-only"), "{for_visitors:?}");
-    assert!(for_members.iter().any(|(id, _)| id == "tunnel-zhang/members-only"), "{for_members:?}");
-    assert!(for_visitors.iter().chain(&for_members).all(|(_, kind)| kind != "problem"));
+    assert!(
+        for_visitors.iter().any(|(id, _)| id == "tunnel-zhang/segment-repair"),
+        "{for_visitors:?}"
+    );
+    assert!(
+        !for_visitors.iter().any(|(id, _)| id == "tunnel-zhang/members-only"),
+        "{for_visitors:?}"
+    );
+    assert!(
+        for_members.iter().any(|(id, _)| id == "tunnel-zhang/members-only"),
+        "{for_members:?}"
+    );
+    assert!(
+        for_visitors
+            .iter()
+            .chain(&for_members)
+            .all(|(_, kind)| kind != "problem")
+    );
     let first = &item(&anonymous, PROBLEM)["suggestions"][0];
     assert!(!first["shared_words"].as_array().unwrap().is_empty(), "{first}");
     let page = get_as(&app, None, &format!("/records/{PROBLEM}")).body;
     assert!(page.contains("可能可用的已有成果") && page.contains("共有词："));
-    assert!(!page.contains("联盟内部盾构掘进参数库"), "a members-only suggestion on a visitor's page");
-    assert!(get_as(&app, Some(&u.member), &format!("/records/{PROBLEM}")).body.contains("联盟内部盾构掘进参数库"));
+    assert!(
+        !page.contains("联盟内部盾构掘进参数库"),
+        "a members-only suggestion on a visitor's page"
+    );
+    assert!(
+        get_as(&app, Some(&u.member), &format!("/records/{PROBLEM}"))
+            .body
+            .contains("联盟内部盾构掘进参数库")
+    );
 }
 
 #[test]
@@ -345,7 +417,11 @@ fn the_board_filters_and_refuses_unknown_values_with_a_reason() {
     // Default: the problems still being worked on, highest priority first.
     assert!(ids.contains(&PROBLEM.to_string()) && ids.contains(&"power-chen/open-problem".to_string()));
     assert_eq!(ids[0], PROBLEM, "high priority first: {ids:?}");
-    assert_eq!(ids.last().unwrap(), "tunnel-zhang/overdue-problem", "low priority last: {ids:?}");
+    assert_eq!(
+        ids.last().unwrap(),
+        "tunnel-zhang/overdue-problem",
+        "low priority last: {ids:?}"
+    );
     let overdue = item(&all, "tunnel-zhang/overdue-problem");
     assert_eq!(overdue["overdue"], true);
     assert!(overdue["age_days"].as_i64().unwrap() > 365);
@@ -355,7 +431,11 @@ fn the_board_filters_and_refuses_unknown_values_with_a_reason() {
     let only = |query: &str| board_ids(&board(&app, Some(&u.staff), query));
     assert_eq!(only("?overdue=1"), vec!["tunnel-zhang/overdue-problem"]);
     assert_eq!(only("?priority=low"), vec!["tunnel-zhang/overdue-problem"]);
-    assert!(only("?alliance=four-electric").iter().all(|id| id.starts_with("power-chen/")));
+    assert!(
+        only("?alliance=four-electric")
+            .iter()
+            .all(|id| id.starts_with("power-chen/"))
+    );
     assert!(!only("?alliance=four-electric").is_empty());
     assert!(!only("?alliance=tunnel").iter().any(|id| id.starts_with("power-chen/")));
     assert!(only("?state=solved").is_empty());
@@ -376,7 +456,11 @@ fn the_board_filters_and_refuses_unknown_values_with_a_reason() {
     ] {
         let r = get_as(&app, None, &format!("/api/problems{query}"));
         assert_eq!(r.status, 400, "{query}");
-        assert!(r.json()["error"].as_str().unwrap().contains(says), "{query}: {}", r.body);
+        assert!(
+            r.json()["error"].as_str().unwrap().contains(says),
+            "{query}: {}",
+            r.body
+        );
         let page = get_as(&app, None, &format!("/problems{query}"));
         assert_eq!(page.status, 400, "{query}");
         assert!(page.body.contains(says), "{query}");
@@ -395,7 +479,10 @@ fn the_board_forms_need_the_csrf_token_and_come_back() {
         app.request(
             "POST",
             &format!("/problems/{PROBLEM}"),
-            &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
             Some(body.as_bytes()),
         )
         .unwrap()
@@ -413,12 +500,20 @@ fn the_board_forms_need_the_csrf_token_and_come_back() {
     assert_eq!(r.header("location"), Some(&*format!("/records/{PROBLEM}?done=help")));
     assert!(file(&app, PROBLEM).contains("派人支援"));
     let page = app
-        .request("GET", &format!("/records/{PROBLEM}?done=help"), &[("cookie", &cookie)], None)
+        .request(
+            "GET",
+            &format!("/records/{PROBLEM}?done=help"),
+            &[("cookie", &cookie)],
+            None,
+        )
         .unwrap()
         .body;
     assert!(page.contains("已提出协助"));
     // A form error is a page that says what is wrong.
-    let r = post(&format!("action=help&csrf={csrf}&comment={}&back=%2Fproblems", enc("再来")));
+    let r = post(&format!(
+        "action=help&csrf={csrf}&comment={}&back=%2Fproblems",
+        enc("再来")
+    ));
     assert_eq!(r.status, 422);
     assert!(r.body.contains("本工作室已在协作名单中"), "{}", r.body);
     // The same step as a form to the JSON route (scripts): the CSRF header.
@@ -426,7 +521,10 @@ fn the_board_forms_need_the_csrf_token_and_come_back() {
         .request(
             "POST",
             &format!("/api/records/{PROBLEM}/help"),
-            &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
             Some(b"comment=x"),
         )
         .unwrap();
@@ -455,19 +553,29 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
     b.viewport(390, 844, true);
     sign_in_browser(&mut b, &app, "pub-bridge", "/problems");
     let problems = |b: &mut Browser| -> Vec<String> {
-        serde_json::from_value(b.eval("[...document.querySelectorAll('article.problem')].map(a => a.dataset.id)")).unwrap()
+        serde_json::from_value(b.eval("[...document.querySelectorAll('article.problem')].map(a => a.dataset.id)"))
+            .unwrap()
     };
     let all = problems(&mut b);
     assert!(all.contains(&PROBLEM.to_string()) && all.contains(&"power-chen/open-problem".to_string()));
     // No sideways scroll on a phone.
     let widths = b.eval("[document.documentElement.scrollWidth, window.innerWidth]");
-    assert!(widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap() + 1.0, "{widths}");
+    assert!(
+        widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap() + 1.0,
+        "{widths}"
+    );
     // Filter: the four-electric alliance only, through the form.
     b.eval("document.querySelector('select[name=alliance]').value = 'four-electric'; document.querySelector('form.board-filters').submit(); true");
-    b.wait_for("location.search.includes('alliance=four-electric') && document.readyState === 'complete'", "filtered");
+    b.wait_for(
+        "location.search.includes('alliance=four-electric') && document.readyState === 'complete'",
+        "filtered",
+    );
     assert_eq!(problems(&mut b), vec!["power-chen/open-problem".to_string()]);
     b.eval("document.querySelector('select[name=alliance]').value = ''; document.querySelector('select[name=priority]').value = 'low'; document.querySelector('form.board-filters').submit(); true");
-    b.wait_for("location.search.includes('priority=low') && document.readyState === 'complete'", "filtered by priority");
+    b.wait_for(
+        "location.search.includes('priority=low') && document.readyState === 'complete'",
+        "filtered by priority",
+    );
     assert_eq!(problems(&mut b), vec!["tunnel-zhang/overdue-problem".to_string()]);
     assert_eq!(b.eval("document.querySelectorAll('.badge.overdue').length"), 1);
 
@@ -478,10 +586,22 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
     b.eval(&format!(
         "document.querySelector(\"{form} input[name=comment]\").value = '可提供挂篮施工经验'; document.querySelector(\"{form}\").submit(); true"
     ));
-    b.wait_for("location.search.includes('done=help') && document.readyState === 'complete'", "offered");
-    let helpers = b.eval(&format!("document.querySelector(\"article[data-id='{PROBLEM}'] .helpers\").textContent"));
-    assert!(helpers.as_str().unwrap().contains("李明桥梁创新工作室（待接受）"), "{helpers}");
-    assert_eq!(b.eval(&format!("!!document.querySelector(\"{form}\")")), false, "offered once");
+    b.wait_for(
+        "location.search.includes('done=help') && document.readyState === 'complete'",
+        "offered",
+    );
+    let helpers = b.eval(&format!(
+        "document.querySelector(\"article[data-id='{PROBLEM}'] .helpers\").textContent"
+    ));
+    assert!(
+        helpers.as_str().unwrap().contains("李明桥梁创新工作室（待接受）"),
+        "{helpers}"
+    );
+    assert_eq!(
+        b.eval(&format!("!!document.querySelector(\"{form}\")")),
+        false,
+        "offered once"
+    );
     assert!(file(&app, PROBLEM).contains("可提供挂篮施工经验"));
 
     // A's publisher accepts and sets the lead on the record's page.
@@ -489,16 +609,24 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
     a.viewport(1280, 900, false);
     sign_in_browser(&mut a, &app, "pub-tunnel", &format!("/records/{PROBLEM}"));
     a.eval("document.querySelector('form.accept').submit(); true");
-    a.wait_for("location.search.includes('done=accept_helper') && document.readyState === 'complete'", "accepted");
+    a.wait_for(
+        "location.search.includes('done=accept_helper') && document.readyState === 'complete'",
+        "accepted",
+    );
     a.eval("document.querySelector('form.lead select').value = 'bridge-li'; document.querySelector('form.lead').submit(); true");
-    a.wait_for("location.search.includes('done=set_lead') && document.readyState === 'complete'", "lead set");
+    a.wait_for(
+        "location.search.includes('done=set_lead') && document.readyState === 'complete'",
+        "lead set",
+    );
     let state = a.eval("document.querySelector('article.problem .badge.state').textContent");
     assert_eq!(state, "已认领");
     let lead = a.eval("document.querySelector('article.problem .lead').textContent");
     assert_eq!(lead, "李明桥梁创新工作室");
     // B sees the new state on the board.
     b.goto(&format!("{}/problems", app.base));
-    let state = b.eval(&format!("document.querySelector(\"article[data-id='{PROBLEM}'] .badge.state\").textContent"));
+    let state = b.eval(&format!(
+        "document.querySelector(\"article[data-id='{PROBLEM}'] .badge.state\").textContent"
+    ));
     assert_eq!(state, "已认领");
 
     // The list for the alliance meeting prints on A4 (landscape), every
@@ -521,7 +649,10 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
                 .unwrap()
         };
         let (w, h) = (n(2) - n(0), n(3) - n(1));
-        assert!((w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0, "A4 landscape is 842×595 pt, got {w}×{h}");
+        assert!(
+            (w - 842.0).abs() < 2.0 && (h - 595.0).abs() < 2.0,
+            "A4 landscape is 842×595 pt, got {w}×{h}"
+        );
     }
     let text = pdf_extract::extract_text_from_mem(&pdf).unwrap_or_default();
     assert!(text.contains("过堂"), "{text}");
@@ -531,29 +662,55 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
 fn board_fields_are_checked_when_published_and_kept_by_the_form() {
     let (app, u) = app();
     let problem = |extra: &str| {
-        format!("---\ntitle: 新难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2025-05-05\nvisibility: public\n{extra}---\n\n正文。\n")
+        format!(
+            "---\ntitle: 新难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2025-05-05\nvisibility: public\n{extra}---\n\n正文。\n"
+        )
     };
     for (extra, field, says) in [
         ("status: open\nlead: bridg-li\n", "lead", "是否应为“bridge-li”"),
-        ("status: open\nhelpers: [tunnel-zhang]\n", "helpers", "就是提出难题的工作室"),
+        (
+            "status: open\nhelpers: [tunnel-zhang]\n",
+            "helpers",
+            "就是提出难题的工作室",
+        ),
         ("status: open\nhelpers: [bridge-li, bridge-li]\n", "helpers", "重复"),
-        ("status: open\nhelpers: [power-chan]\n", "helpers", "是否应为“power-chen”"),
+        (
+            "status: open\nhelpers: [power-chan]\n",
+            "helpers",
+            "是否应为“power-chen”",
+        ),
         ("status: open\npriority: urgent\n", "priority", "不是可选值"),
         ("status: open\ndue: 2025-01-01\n", "due", "早于"),
-        ("status: open\nsolved_by: [bridge-li/hanging-basket]\n", "solved_by", "只有已解决"),
-        ("status: solved\nsolved_by: [power-chen/open-problem]\n", "solved_by", "是另一个难题"),
+        (
+            "status: open\nsolved_by: [bridge-li/hanging-basket]\n",
+            "solved_by",
+            "只有已解决",
+        ),
+        (
+            "status: solved\nsolved_by: [power-chen/open-problem]\n",
+            "solved_by",
+            "是另一个难题",
+        ),
     ] {
         let r = crate::publish::put(&app, &u.staff, "tunnel-zhang/new-problem", &problem(extra), &[]);
         assert_eq!(r.status, 422, "{extra}: {}", r.body);
         let errors = r.json()["errors"].as_array().unwrap().clone();
         assert!(
-            errors.iter().any(|e| e["field"] == field && e["message"].as_str().unwrap().contains(says)),
+            errors
+                .iter()
+                .any(|e| e["field"] == field && e["message"].as_str().unwrap().contains(says)),
             "{extra}: {errors:?}"
         );
     }
     assert!(!app.content().join("tunnel-zhang/new-problem.md").exists());
     // A problem as the spec first wrote it is still fine.
-    let r = crate::publish::put(&app, &u.staff, "tunnel-zhang/new-problem", &problem("status: open\n"), &[]);
+    let r = crate::publish::put(
+        &app,
+        &u.staff,
+        "tunnel-zhang/new-problem",
+        &problem("status: open\n"),
+        &[],
+    );
     assert_eq!(r.status, 201, "{}", r.body);
 
     // The form shows a problem's board fields and keeps them when saved.
@@ -562,7 +719,12 @@ fn board_fields_are_checked_when_published_and_kept_by_the_form() {
     let offered_on = r.json()["helpers"][0]["date"].as_str().unwrap().to_string();
     let (cookie, csrf) = sign_in(&app, "staff1");
     let page = app
-        .request("GET", &format!("/publish?id={}", enc(PROBLEM)), &[("cookie", &cookie)], None)
+        .request(
+            "GET",
+            &format!("/publish?id={}", enc(PROBLEM)),
+            &[("cookie", &cookie)],
+            None,
+        )
         .unwrap()
         .body;
     let line = format!("bridge-li | 可以帮忙 | {offered_on} | 待接受");
@@ -593,7 +755,10 @@ fn board_fields_are_checked_when_published_and_kept_by_the_form() {
         .request(
             "POST",
             "/publish",
-            &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")],
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
             Some(body.as_bytes()),
         )
         .unwrap();
@@ -620,7 +785,10 @@ fn a_step_needs_no_review_and_reaches_a_change_waiting_for_it() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["pending"], Value::Null);
     let published = file(&app, PROBLEM);
-    assert!(published.contains("派人支援") && !published.contains("review:"), "{published}");
+    assert!(
+        published.contains("派人支援") && !published.contains("review:"),
+        "{published}"
+    );
     assert!(!published.contains("新型盾尾刷"), "the change still waits");
     let pending = std::fs::read_to_string(&waiting).unwrap();
     assert!(pending.contains("派人支援") && pending.contains("review: pending") && pending.contains("新型盾尾刷"));
@@ -628,18 +796,39 @@ fn a_step_needs_no_review_and_reaches_a_change_waiting_for_it() {
     let r = post_as(&app, &u.staff, &format!("/api/records/{PROBLEM}/approve"), &json!({}));
     assert_eq!(r.status, 200, "{}", r.body);
     let published = file(&app, PROBLEM);
-    assert!(published.contains("派人支援") && published.contains("新型盾尾刷"), "{published}");
+    assert!(
+        published.contains("派人支援") && published.contains("新型盾尾刷"),
+        "{published}"
+    );
 
     // A problem awaiting review stays so through a step of its own studio,
     // and is not there for other studios to help with.
     let new = "---\ntitle: 待审的难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2025-05-05\nvisibility: public\nstatus: open\n---\n\n正文。\n";
-    assert_eq!(crate::publish::put(&app, &u.tunnel, "tunnel-zhang/waiting-problem", new, &[]).status, 201);
-    let r = step(&app, Some(&u.bridge), "tunnel-zhang/waiting-problem", "help", json!({"comment": "帮忙"}));
+    assert_eq!(
+        crate::publish::put(&app, &u.tunnel, "tunnel-zhang/waiting-problem", new, &[]).status,
+        201
+    );
+    let r = step(
+        &app,
+        Some(&u.bridge),
+        "tunnel-zhang/waiting-problem",
+        "help",
+        json!({"comment": "帮忙"}),
+    );
     assert_eq!(r.status, 404, "{}", r.body);
-    let r = step(&app, Some(&u.tunnel), "tunnel-zhang/waiting-problem", "state", json!({"state": "closed"}));
+    let r = step(
+        &app,
+        Some(&u.tunnel),
+        "tunnel-zhang/waiting-problem",
+        "state",
+        json!({"state": "closed"}),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let text = file(&app, "tunnel-zhang/waiting-problem");
-    assert!(text.contains("status: closed") && text.contains("review: pending"), "{text}");
+    assert!(
+        text.contains("status: closed") && text.contains("review: pending"),
+        "{text}"
+    );
     assert!(!board_ids(&board(&app, None, "?state=all")).contains(&"tunnel-zhang/waiting-problem".to_string()));
     // A step on a record that is not a problem is refused.
     let r = step(&app, Some(&u.staff), SOLUTION, "state", json!({"state": "closed"}));
