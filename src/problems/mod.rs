@@ -318,17 +318,17 @@ pub fn suggestions(
 }
 
 /// The visible problems naming `id` among their solutions (`solved_by`),
-/// as (id, title): "解决了难题：…" on a solution's page.
+/// as (id, title): "解决了难题：…" on a solution's page. One indexed term
+/// (`Engine::solved_with`), not a pass over every solved problem.
 pub fn solved_by_record(engine: &Engine, viewer: &Viewer, id: &str) -> Result<Vec<(String, String)>, SearchError> {
-    let mut filters = BTreeMap::new();
-    filters.insert(FacetField::Kind, vec![Kind::Problem.as_str().to_string()]);
-    filters.insert(FacetField::Status, vec!["solved".to_string()]);
-    Ok(engine
-        .all_cards(&filters, viewer)?
+    let mut found: Vec<(String, String)> = engine
+        .solved_with(id, viewer, 200)?
         .into_iter()
-        .filter(|c| c.solved_by.iter().any(|s| s == id))
+        .filter(|c| c.kind == Kind::Problem.as_str() && c.status.as_deref() == Some("solved"))
         .map(|c| (c.id, c.title))
-        .collect())
+        .collect();
+    found.sort();
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -39,6 +39,21 @@ impl Engine {
         }
     }
 
+    /// The visible records naming `id` among their solutions (a problem's
+    /// `solved_by`), as cards, at most `limit`.
+    pub fn solved_with(&self, id: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Card>, SearchError> {
+        let searcher = self.searcher();
+        let mut clauses = vec![(Occur::Must, exact(self.fields.solves, id))];
+        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        top.into_iter()
+            .map(|(_, address)| Ok(self.load(&searcher, address)?.card))
+            .collect()
+    }
+
     /// Reads, checks and returns a visible record's file as it is now.
     pub fn read_record(&self, id: &str, viewer: &Viewer) -> Result<Option<(Record, Located)>, SearchError> {
         let Some(located) = self.locate(id, viewer)? else {

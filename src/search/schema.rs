@@ -100,6 +100,9 @@ pub struct Fields {
     pub card: Field,
     /// Who may see the record, as filter terms (`Audience`).
     pub audience: Field,
+    /// A problem's solutions (`solved_by` ids), so a solution's page finds
+    /// the problems it solved by one term instead of reading every problem.
+    pub solves: Field,
     pub date: Field,
     pub benefit: Field,
     /// What statistics count of the record (`stats::Facts`, JSON), as a
@@ -157,6 +160,7 @@ pub fn build() -> (Schema, Fields) {
     let body_text = b.add_text_field("text", STORED);
     let card = b.add_text_field("card", STORED);
     let audience = b.add_text_field("audience", STRING);
+    let solves = b.add_text_field("solves", STRING);
     let date = b.add_i64_field("date", INDEXED | FAST);
     let benefit = b.add_f64_field("benefit", FAST);
     let facts = b.add_bytes_field(crate::stats::FACTS_FIELD, STORED | FAST);
@@ -173,6 +177,7 @@ pub fn build() -> (Schema, Fields) {
         text: body_text,
         card,
         audience,
+        solves,
         date,
         benefit,
         facts,

@@ -407,6 +407,20 @@ fn visitors_never_see_a_members_only_problem_its_count_or_hidden_suggestions() {
             .body
             .contains("联盟内部盾构掘进参数库")
     );
+
+    // A solution's page names only the solved problems the viewer may see.
+    std::fs::write(
+        app.content().join("tunnel-zhang/secret-solved.md"),
+        "---\ntitle: 成员可见的已解决难题丙\nkind: problem\nstudio: tunnel-zhang\ndate: 2024-02-01\nvisibility: members\nstatus: solved\nsolved_by: [tunnel-zhang/segment-repair]\nsolved_date: 2024-03-01\n---\n\n正文。\n",
+    )
+    .unwrap();
+    assert!(app.wait_for(std::time::Duration::from_secs(10), |a| {
+        board_ids(&board(a, Some(&u.member), "?state=solved")).contains(&"tunnel-zhang/secret-solved".to_string())
+    }));
+    let for_member = get_as(&app, Some(&u.member), "/records/tunnel-zhang/segment-repair").body;
+    assert!(for_member.contains("解决了难题：") && for_member.contains("成员可见的已解决难题丙"));
+    let for_visitor = get_as(&app, None, "/records/tunnel-zhang/segment-repair").body;
+    assert!(!for_visitor.contains("成员可见的已解决难题丙") && !for_visitor.contains("解决了难题："));
 }
 
 #[test]
