@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-14";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-15";
 
 pub const TOKENIZER: &str = "zh";
 
