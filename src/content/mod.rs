@@ -924,6 +924,20 @@ fn read_board_fields(
         };
         r.error("helpers", line, message);
     }
+    // The board lets only the studio itself or a helper lead; a file
+    // naming another studio still reads, with a word of warning.
+    if let Some(lead) = &record.lead
+        && known.studios.contains(lead)
+        && owner != Some(lead.as_str())
+        && !record.helpers.iter().any(|h| &h.studio == lead)
+    {
+        r.problems.push(Problem::new(
+            Severity::Warning,
+            lead_line,
+            "lead",
+            format!("牵头工作室“{lead}”既不是提出难题的工作室，也不在协作工作室（helpers）中"),
+        ));
+    }
 }
 
 fn is_application_no(no: &str) -> bool {
@@ -1267,6 +1281,16 @@ mod tests {
         assert_eq!(
             r.field_text("helpers").as_deref(),
             Some("bridge-li，rail-chen（待接受）")
+        );
+        let stranger = problem("status: claimed\nlead: rail-chen\n");
+        let Ok((_, warnings)) = parse_document("tunnel-zhang/p", &stranger, &known) else {
+            panic!("a lead from outside still reads");
+        };
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.field == "lead" && w.message.contains("既不是")),
+            "{warnings:?}"
         );
         // Older problems (open / solved only) keep working.
         for old in ["status: open\n", "status: solved\nsolved_date: 2026-04-04\n", ""] {
