@@ -572,6 +572,17 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
     };
     let all = problems(&mut b);
     assert!(all.contains(&PROBLEM.to_string()) && all.contains(&"power-chen/open-problem".to_string()));
+    // Every control of the filters and of the offer form is a 24 px target.
+    let small = b.eval(
+        "[...document.querySelectorAll('.board-filters select, .board-filters input, .board-filters button, .problem-action input:not([type=hidden]), .problem-action button')].filter(e => { const r = e.getBoundingClientRect(); return r.height < 24 || r.width < 24; }).map(e => e.name || e.textContent)",
+    );
+    assert_eq!(small, json!([]), "targets under 24 px");
+    assert!(
+        b.eval("document.querySelectorAll('.problem-action input[name=comment]').length")
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
     // No sideways scroll on a phone.
     let widths = b.eval("[document.documentElement.scrollWidth, window.innerWidth]");
     assert!(
