@@ -68,6 +68,14 @@ pub struct BoardFilter {
     pub overdue: bool,
 }
 
+/// How many problems on the board an alliance has.
+#[derive(Debug, Clone, Serialize)]
+pub struct AllianceCount {
+    pub id: String,
+    pub name: String,
+    pub count: usize,
+}
+
 /// A studio on the board, by id and name.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct StudioRef {
@@ -117,6 +125,9 @@ pub struct Board {
     pub items: Vec<BoardItem>,
     /// Problems of each state among those the other filters let through.
     pub by_state: BTreeMap<String, usize>,
+    /// Problems shown under each alliance (a problem of a studio in two
+    /// alliances counts under each), most first.
+    pub by_alliance: Vec<AllianceCount>,
     /// Overdue problems among those shown.
     pub overdue: usize,
 }
@@ -263,7 +274,20 @@ pub fn board(engine: &Engine, viewer: &Viewer, filter: &BoardFilter, today: Date
             .then(b.age_days.cmp(&a.age_days))
             .then_with(|| a.id.cmp(&b.id))
     });
+    let mut by_alliance: Vec<AllianceCount> = Vec::new();
+    for a in items.iter().flat_map(|i| &i.alliances) {
+        match by_alliance.iter_mut().find(|c| c.id == a.id) {
+            Some(c) => c.count += 1,
+            None => by_alliance.push(AllianceCount {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                count: 1,
+            }),
+        }
+    }
+    by_alliance.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
     Ok(Board {
+        by_alliance,
         today: today.to_string(),
         total: items.len(),
         overdue: items.iter().filter(|i| i.overdue).count(),

@@ -191,6 +191,8 @@ pub struct BoardPage {
     pub states: Vec<(String, String, usize, bool)>,
     /// (id, name, chosen)
     pub alliances: Vec<(String, String, bool)>,
+    /// Problems shown per alliance, each a link that filters by it.
+    pub by_alliance: Vec<problems::AllianceCount>,
     pub studios: Vec<(String, String, bool)>,
     /// (value, label, chosen)
     pub priorities: Vec<(String, String, bool)>,
@@ -296,6 +298,7 @@ pub async fn board_page(
         _ => String::new(),
     };
     let page = BoardPage {
+        by_alliance: board.by_alliance.clone(),
         state_choice,
         banner: done_text(&query_value(query.as_deref(), "done")),
         back: if kept.is_empty() {
@@ -354,6 +357,7 @@ pub async fn board_api(
         "total": board.total,
         "overdue": board.overdue,
         "by_state": board.by_state,
+        "by_alliance": board.by_alliance,
         "items": items,
     })))
 }

@@ -428,6 +428,12 @@ fn the_board_filters_and_refuses_unknown_values_with_a_reason() {
     let (app, u) = app();
     let all = board(&app, Some(&u.staff), "");
     let ids = board_ids(&all);
+    // By alliance, among what each may see.
+    assert_eq!(
+        all["by_alliance"],
+        json!([{"id": "tunnel", "name": "隧道工程创新工作室联盟", "count": 3}, {"id": "four-electric", "name": "四电工程创新工作室联盟", "count": 1}])
+    );
+    assert_eq!(board(&app, None, "")["by_alliance"][0]["count"], 2);
     // Default: the problems still being worked on, highest priority first.
     assert!(ids.contains(&PROBLEM.to_string()) && ids.contains(&"power-chen/open-problem".to_string()));
     assert_eq!(ids[0], PROBLEM, "high priority first: {ids:?}");
