@@ -575,7 +575,21 @@ pub async fn step_form(
     crate::web::unblock(move || publisher.problem_step(&current.viewer, &target, step, problems::today())).await??;
     let back = safe_back(&form.back, &id);
     let sep = if back.contains('?') { '&' } else { '?' };
-    Ok(Redirect::to(&format!("{back}{sep}done={action}")).into_response())
+    Ok(Redirect::to(&location(&format!("{back}{sep}done={action}"))).into_response())
+}
+
+/// A path as a `Location` header carries it: bytes outside printable
+/// ASCII (an id's Chinese characters) percent-encoded.
+fn location(path: &str) -> String {
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_graphic() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// What a problem's page shows of the board: the item with its actions and
@@ -603,6 +617,10 @@ mod tests {
 
     #[test]
     fn steps_are_read_from_the_path_and_forms_come_back_home() {
+        assert_eq!(
+            location("/records/a/管片 x?done=help"),
+            "/records/a/%E7%AE%A1%E7%89%87%20x?done=help"
+        );
         assert_eq!(api_action("a/b/help"), Some(("a/b", "help")));
         assert_eq!(api_action("a/solve"), Some(("a", "solve")));
         assert_eq!(api_action("a/b/approve"), None);

@@ -536,6 +536,40 @@ fn the_board_forms_need_the_csrf_token_and_come_back() {
     ));
     assert_eq!(r.status, 422);
     assert!(r.body.contains("本工作室已在协作名单中"), "{}", r.body);
+    // A problem with a Chinese id comes back to its own page.
+    let id = "tunnel-zhang/渗水难题";
+    std::fs::write(
+        app.content().join(format!("{id}.md")),
+        "---\ntitle: 中文编号的难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2024-02-01\nvisibility: public\nstatus: open\n---\n\n正文。\n",
+    )
+    .unwrap();
+    assert!(app.wait_for(std::time::Duration::from_secs(10), |a| {
+        board_ids(&board(a, None, "")).contains(&id.to_string())
+    }));
+    let r = app
+        .request(
+            "POST",
+            &format!("/problems/{}", enc(id).replace("%2F", "/")),
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            Some(
+                format!(
+                    "action=help&csrf={csrf}&comment={}&back={}",
+                    enc("派人"),
+                    enc(&format!("/records/{id}"))
+                )
+                .as_bytes(),
+            ),
+        )
+        .unwrap();
+    assert_eq!(r.status, 303, "{}", r.body);
+    let back = r.header("location").unwrap().to_string();
+    assert_eq!(back, format!("/records/{}?done=help", enc(id).replace("%2F", "/")));
+    let page = app.request("GET", &back, &[("cookie", &cookie)], None).unwrap();
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("已提出协助") && page.body.contains("中文编号的难题"));
     // The same step as a form to the JSON route (scripts): the CSRF header.
     let r = app
         .request(
