@@ -406,6 +406,10 @@ pub fn check(root: &Path) -> std::io::Result<Checked> {
     problems.extend(profiles.problems.iter().cloned());
     // Who may see each valid record, for the exhibits' checks below.
     let mut audiences: HashMap<String, (Visibility, String)> = HashMap::new();
+    let mut problem_ids: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // Problems naming solutions, with where: a solution must be a record
+    // of another kind, which only the whole folder tells.
+    let mut solutions: Vec<(String, usize, Vec<String>)> = Vec::new();
     for file in scan.documents.iter().filter(|d| d.section == Section::Records) {
         let path = root.join(&file.rel);
         let found = match std::fs::read_to_string(&path) {
@@ -413,6 +417,16 @@ pub fn check(root: &Path) -> std::io::Result<Checked> {
                 Ok((doc, warnings)) => {
                     if let Document::Record(r) = doc {
                         audiences.insert(r.id.clone(), (r.effective_visibility(), file.rel.clone()));
+                        if r.kind == super::Kind::Problem {
+                            problem_ids.insert(r.id.clone());
+                            if !r.solved_by.is_empty() {
+                                let line = super::front_matter::split(&text)
+                                    .ok()
+                                    .and_then(|(fm, _)| fm.get("solved_by").map(|(_, l)| l))
+                                    .unwrap_or(1);
+                                solutions.push((path.display().to_string(), line, r.solved_by.clone()));
+                            }
+                        }
                     }
                     warnings
                 }
@@ -425,6 +439,18 @@ pub fn check(root: &Path) -> std::io::Result<Checked> {
             path: shown.clone(),
             problem,
         }));
+    }
+    for (path, line, ids) in solutions {
+        for id in ids.iter().filter(|id| problem_ids.contains(*id)) {
+            problems.push(FileProblem {
+                path: path.clone(),
+                problem: Problem::error(
+                    line,
+                    "solved_by",
+                    format!("“{id}”是另一个难题，不是解决方案：请写解决它的成果、专利或工法的编号"),
+                ),
+            });
+        }
     }
     problems.extend(check_exhibits(root, &profiles, &audiences));
     problems.sort_by(|a, b| (&a.path, a.problem.line).cmp(&(&b.path, b.problem.line)));
@@ -623,6 +649,34 @@ mod tests {
             scan.problems.iter().any(|p| p.path.ends_with("link.md")),
             "{:?}",
             scan.problems
+        );
+    }
+
+    #[test]
+    fn a_solution_is_a_record_of_another_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("studios")).unwrap();
+        std::fs::create_dir_all(root.join("s")).unwrap();
+        std::fs::write(root.join("studios/s.md"), "---\nkind: studio\nname: 甲\n---\n").unwrap();
+        let record = |kind: &str, extra: &str| {
+            format!("---\ntitle: 记录\nkind: {kind}\nstudio: s\ndate: 2024-01-01\n{extra}---\n正文\n")
+        };
+        std::fs::write(root.join("s/method.md"), record("method", "")).unwrap();
+        std::fs::write(root.join("s/other.md"), record("problem", "status: open\n")).unwrap();
+        std::fs::write(
+            root.join("s/p.md"),
+            record("problem", "status: solved\nsolved_by: [s/method, s/other]\n"),
+        )
+        .unwrap();
+        let checked = check(root).unwrap();
+        let errors: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].ends_with(
+                "p.md:7: solved_by: “s/other”是另一个难题，不是解决方案：请写解决它的成果、专利或工法的编号"
+            ),
+            "{errors:?}"
         );
     }
 }

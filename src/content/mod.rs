@@ -20,8 +20,8 @@ use serde::Serialize;
 use fields::{FieldReader, map_int, map_str};
 
 pub use spec::{
-    AWARD_LEVELS, CATEGORIES, Choice, KINDS, METHOD_LEVELS, PATENT_STATUSES, PATENT_TYPES, PROBLEM_STATUSES,
-    REVIEW_STATES, STUDIO_TYPES, VISIBILITIES,
+    AWARD_LEVELS, CATEGORIES, Choice, KINDS, METHOD_LEVELS, PATENT_STATUSES, PATENT_TYPES, PRIORITIES,
+    PROBLEM_STATUSES, REVIEW_STATES, STUDIO_TYPES, VISIBILITIES,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,6 +194,21 @@ pub struct Application {
     pub note: Option<String>,
 }
 
+/// A studio helping with a problem (劳模帮帮团): an offer until the
+/// problem's studio accepts it. Written as a bare id, it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Helper {
+    pub studio: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<Date>,
+    pub accepted: bool,
+}
+
+/// Longest comment of a helper's offer, in characters.
+pub const HELPER_COMMENT_CHARS: usize = 300;
+
 /// An achievement, patent, method or problem.
 #[derive(Debug, Clone, Serialize)]
 pub struct Record {
@@ -246,6 +261,17 @@ pub struct Record {
     /// Problems: when it was solved (counted in that year's figures).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub solved_date: Option<Date>,
+    /// Problems: the studio leading the work on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    /// Problems: studios that offered help, accepted or not yet.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub helpers: Vec<Helper>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// Problems: the date it should be solved by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<Date>,
     /// `pending` or `returned` while staff have not approved it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<String>,
@@ -293,6 +319,22 @@ impl Record {
             "scope" => opt(&self.scope),
             "solved_by" => list(&self.solved_by),
             "solved_date" => self.solved_date.map(|d| d.to_string()),
+            "lead" => opt(&self.lead),
+            "helpers" => (!self.helpers.is_empty()).then(|| {
+                self.helpers
+                    .iter()
+                    .map(|h| {
+                        if h.accepted {
+                            h.studio.clone()
+                        } else {
+                            format!("{}（待接受）", h.studio)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("，")
+            }),
+            "priority" => opt(&self.priority),
+            "due" => self.due.map(|d| d.to_string()),
             "related" => list(&self.related),
             "review" => opt(&self.review),
             "review_comment" => opt(&self.review_comment),
@@ -678,6 +720,10 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         scope: None,
         solved_by: Vec::new(),
         solved_date: None,
+        lead: None,
+        helpers: Vec::new(),
+        priority: None,
+        due: None,
         review: None,
         review_comment: None,
         extra: BTreeMap::new(),
@@ -722,8 +768,21 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
         }
         Some(Kind::Problem) => {
             record.status = r.choice("status", PROBLEM_STATUSES);
+            let solved = record.status.as_deref() == Some("solved");
+            let solved_by_line = r.line_of("solved_by");
             record.solved_by = r.string_list("solved_by");
             check_record_refs(r, "solved_by", &record.solved_by, known);
+            if !record.solved_by.is_empty() && !solved && record.status.is_some() {
+                r.error(
+                    "solved_by",
+                    solved_by_line,
+                    "只有已解决（status: solved）的难题才写解决方案；请把 status 改为 solved，或删去 solved_by",
+                );
+            }
+            if record.solved_by.iter().any(|s| s == id) {
+                r.error("solved_by", solved_by_line, "难题不能由它自己解决");
+            }
+            read_board_fields(r, &mut record, studio.as_deref(), date, known);
             let line = r.line_of("solved_date");
             record.solved_date = r.date("solved_date");
             if let Some(solved) = record.solved_date {
@@ -745,6 +804,140 @@ fn read_record(r: &mut FieldReader, id: &str, kind: Option<Kind>, body: &str, kn
     record.review_comment = review_comment;
     record.summary = summary.unwrap_or_else(|| render::first_paragraph(body, 300));
     (title.is_some() && studio.is_some() && date.is_some() && kind.is_some()).then_some(record)
+}
+
+/// The problem board's fields: `lead` and each helper are studios checked
+/// like `partners` (unknown with the closest id, the owner as a helper,
+/// a helper listed twice), `priority` a choice, `due` a date not before
+/// the problem was posted.
+fn read_board_fields(
+    r: &mut FieldReader,
+    record: &mut Record,
+    owner: Option<&str>,
+    posted: Option<Date>,
+    known: &KnownIds,
+) {
+    let lead_line = r.line_of("lead");
+    record.lead = r.string("lead", spec::max_chars("studio"));
+    if let Some(lead) = &record.lead
+        && !known.studios.contains(lead)
+    {
+        let message = unknown_ref("牵头工作室", lead, &known.studios);
+        r.error("lead", lead_line, message);
+    }
+    record.priority = r.choice("priority", spec::PRIORITIES);
+    let due_line = r.line_of("due");
+    record.due = r.date("due");
+    if let (Some(due), Some(posted)) = (record.due, posted)
+        && due < posted
+    {
+        r.error("due", due_line, format!("期限 {due} 早于难题的发布日期 {posted}"));
+    }
+    r.mark_used("helpers");
+    let line = r.line_of("helpers");
+    let items = match r.raw("helpers") {
+        None | Some(serde_yaml_ng::Value::Null) => Vec::new(),
+        Some(serde_yaml_ng::Value::Sequence(items)) => items.clone(),
+        Some(serde_yaml_ng::Value::String(s)) => vec![serde_yaml_ng::Value::String(s.clone())],
+        Some(_) => {
+            r.error(
+                "helpers",
+                line,
+                "应为列表，每项写工作室编号，或 {studio: …, comment: …, date: …, accepted: true}",
+            );
+            Vec::new()
+        }
+    };
+    let mut seen = HashSet::new();
+    for item in items {
+        let helper = match item {
+            serde_yaml_ng::Value::String(s) if !s.trim().is_empty() => Helper {
+                studio: s.trim().to_string(),
+                comment: None,
+                date: None,
+                accepted: true,
+            },
+            serde_yaml_ng::Value::Mapping(m) => {
+                let Some(studio) = map_str(&m, "studio") else {
+                    r.error("helpers", line, "每个协作工作室都需要 studio（工作室编号）");
+                    continue;
+                };
+                let comment = map_str(&m, "comment");
+                if comment
+                    .as_ref()
+                    .is_some_and(|c| c.chars().count() > HELPER_COMMENT_CHARS)
+                {
+                    r.error(
+                        "helpers",
+                        line,
+                        format!("“{studio}”的说明过长：最多 {HELPER_COMMENT_CHARS} 个字符"),
+                    );
+                }
+                let date = match map_str(&m, "date") {
+                    None => None,
+                    Some(text) => match Date::parse(&text) {
+                        Some(d) => Some(d),
+                        None => {
+                            r.error(
+                                "helpers",
+                                line,
+                                format!("“{studio}”的日期“{text}”无效，应写成 YYYY-MM-DD"),
+                            );
+                            None
+                        }
+                    },
+                };
+                let accepted = match m.get("accepted") {
+                    None | Some(serde_yaml_ng::Value::Null) => true,
+                    Some(serde_yaml_ng::Value::Bool(b)) => *b,
+                    Some(_) => {
+                        r.error("helpers", line, format!("“{studio}”的 accepted 应为 true 或 false"));
+                        true
+                    }
+                };
+                Helper {
+                    studio,
+                    comment,
+                    date,
+                    accepted,
+                }
+            }
+            _ => {
+                r.error(
+                    "helpers",
+                    line,
+                    "每项应写工作室编号，或 {studio: …, comment: …, date: …, accepted: true}",
+                );
+                continue;
+            }
+        };
+        let p = helper.studio.as_str();
+        let message = if !known.studios.contains(p) {
+            unknown_ref("协作工作室", p, &known.studios)
+        } else if owner == Some(p) {
+            format!("协作工作室“{p}”就是提出难题的工作室，无需再列为协作方")
+        } else if !seen.insert(p.to_string()) {
+            format!("协作工作室“{p}”重复列出")
+        } else {
+            record.helpers.push(helper);
+            continue;
+        };
+        r.error("helpers", line, message);
+    }
+    // The board lets only the studio itself or a helper lead; a file
+    // naming another studio still reads, with a word of warning.
+    if let Some(lead) = &record.lead
+        && known.studios.contains(lead)
+        && owner != Some(lead.as_str())
+        && !record.helpers.iter().any(|h| &h.studio == lead)
+    {
+        r.problems.push(Problem::new(
+            Severity::Warning,
+            lead_line,
+            "lead",
+            format!("牵头工作室“{lead}”既不是提出难题的工作室，也不在协作工作室（helpers）中"),
+        ));
+    }
 }
 
 fn is_application_no(no: &str) -> bool {
@@ -1057,6 +1250,79 @@ mod tests {
     }
 
     const GOOD: &str = "---\ntitle: 盾构管片错台快速修复工法\nkind: method\nstudio: tunnel-zhang\ndate: 2023-06-18\ntags: [盾构, 管片]\nvisibility: public\nmethod_code: QB-SD-2023-07\nlevel: enterprise\nbenefit: 85.6\nawards:\n  - {name: 科技进步奖, level: enterprise, year: 2023}\napplied_in:\n  - {project: 深圳地铁14号线, year: 2023}\n---\n\n第一段正文。\n\n## 工艺原理\n";
+
+    #[test]
+    fn board_fields_are_read_and_checked_like_partners() {
+        let known = KnownIds {
+            studios: [
+                "tunnel-zhang".to_string(),
+                "bridge-li".to_string(),
+                "rail-chen".to_string(),
+            ]
+            .into(),
+            ..KnownIds::default()
+        };
+        let problem = |extra: &str| {
+            format!("---\ntitle: 难题\nkind: problem\nstudio: tunnel-zhang\ndate: 2026-03-03\n{extra}---\n正文\n")
+        };
+        let good = problem(
+            "status: in_progress\nlead: bridge-li\npriority: high\ndue: 2026-09-30\nhelpers:\n  - bridge-li\n  - {studio: rail-chen, comment: 可派人, date: 2026-04-01, accepted: false}\n",
+        );
+        let Ok((Document::Record(r), warnings)) = parse_document("tunnel-zhang/p", &good, &known) else {
+            panic!("a problem on the board");
+        };
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(r.lead.as_deref(), Some("bridge-li"));
+        assert_eq!(r.priority.as_deref(), Some("high"));
+        assert_eq!(r.due.map(|d| d.to_string()).as_deref(), Some("2026-09-30"));
+        assert_eq!(r.helpers.len(), 2);
+        assert!(r.helpers[0].accepted && !r.helpers[1].accepted);
+        assert_eq!(r.helpers[1].comment.as_deref(), Some("可派人"));
+        assert_eq!(
+            r.field_text("helpers").as_deref(),
+            Some("bridge-li，rail-chen（待接受）")
+        );
+        let stranger = problem("status: claimed\nlead: rail-chen\n");
+        let Ok((_, warnings)) = parse_document("tunnel-zhang/p", &stranger, &known) else {
+            panic!("a lead from outside still reads");
+        };
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.field == "lead" && w.message.contains("既不是")),
+            "{warnings:?}"
+        );
+        // Older problems (open / solved only) keep working.
+        for old in ["status: open\n", "status: solved\nsolved_date: 2026-04-04\n", ""] {
+            assert!(parse_document("tunnel-zhang/p", &problem(old), &known).is_ok(), "{old}");
+        }
+        for (extra, field, says) in [
+            ("lead: bridg-li\n", "lead", "是否应为“bridge-li”"),
+            ("helpers: [bridge-li, bridge-li]\n", "helpers", "重复"),
+            ("helpers: [tunnel-zhang]\n", "helpers", "就是提出难题的工作室"),
+            ("helpers: [rail-chan]\n", "helpers", "是否应为“rail-chen”"),
+            ("helpers:\n  - {comment: 无名}\n", "helpers", "studio"),
+            ("helpers:\n  - {studio: rail-chen, date: 明天}\n", "helpers", "日期"),
+            (
+                "helpers:\n  - {studio: rail-chen, accepted: 也许}\n",
+                "helpers",
+                "accepted",
+            ),
+            ("helpers: 3\n", "helpers", "每项"),
+            ("priority: urgent\n", "priority", "不是可选值"),
+            ("due: 2026-01-01\n", "due", "早于"),
+            ("due: 2026-02-30\n", "due", "不是有效日期"),
+            ("status: open\nsolved_by: [tunnel-zhang/a]\n", "solved_by", "只有已解决"),
+            ("status: closed\nsolved_date: 2026-05-05\n", "solved_date", "只有已解决"),
+            ("status: done\n", "status", "不是可选值"),
+        ] {
+            let problems = parse_document("tunnel-zhang/p", &problem(extra), &known).expect_err(extra);
+            assert!(
+                problems.iter().any(|p| p.field == field && p.message.contains(says)),
+                "{extra}: {problems:?}"
+            );
+        }
+    }
 
     #[test]
     fn every_described_field_is_read_from_the_record() {

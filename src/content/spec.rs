@@ -44,7 +44,21 @@ pub const PATENT_STATUSES: &[Choice] = &[
     c("rejected", "已驳回", "Rejected"),
     c("withdrawn", "已撤回", "Withdrawn"),
 ];
-pub const PROBLEM_STATUSES: &[Choice] = &[c("open", "待解决", "Open"), c("solved", "已解决", "Solved")];
+/// A problem's states on the board (劳模帮帮团): open → claimed (a lead
+/// studio took it on) → in_progress → solved or closed.
+pub const PROBLEM_STATUSES: &[Choice] = &[
+    c("open", "待解决", "Open"),
+    c("claimed", "已认领", "Claimed"),
+    c("in_progress", "攻关中", "In progress"),
+    c("solved", "已解决", "Solved"),
+    c("closed", "已关闭", "Closed"),
+];
+/// How soon a problem should be solved, as the alliance meeting ranks it.
+pub const PRIORITIES: &[Choice] = &[
+    c("high", "高", "High"),
+    c("medium", "中", "Medium"),
+    c("low", "低", "Low"),
+];
 pub const METHOD_LEVELS: &[Choice] = &[
     c("national", "国家级", "National"),
     c("provincial", "省部级", "Provincial"),
@@ -119,6 +133,8 @@ pub enum Shape {
     Integer(i64, i64),
     /// Stars by year (`{2023: 4, 2024: 5}`), each 1–5.
     StarHistory,
+    /// Helping studios: a studio id, or `{studio, comment, date, accepted}` each.
+    Helpers,
 }
 
 /// One field of a record's front matter.
@@ -246,6 +262,22 @@ pub const RECORD_FIELDS: &[FieldSpec] = &[
         &[Kind::Problem],
         eg("2024-03-15", f("solved_date", "解决日期", "Solved on", Shape::Date)),
     ),
+    only(
+        &[Kind::Problem],
+        eg("bridge-li", f("lead", "牵头工作室", "Lead studio", Shape::Studio)),
+    ),
+    only(
+        &[Kind::Problem],
+        eg(
+            "- {studio: rail-chen, comment: 可提供监测设备, date: 2026-03-01, accepted: true}",
+            f("helpers", "协作工作室", "Helping studios", Shape::Helpers),
+        ),
+    ),
+    only(
+        &[Kind::Problem],
+        f("priority", "优先级", "Priority", Shape::Choice(PRIORITIES)),
+    ),
+    only(&[Kind::Problem], eg("2026-12-31", f("due", "期限", "Due", Shape::Date))),
     f("visibility", "可见范围", "Visibility", Shape::Choice(VISIBILITIES)),
     eg(
         "85.6（万元）",
@@ -382,6 +414,7 @@ fn shape_text(shape: Shape) -> String {
         Shape::Applications => "应用列表".into(),
         Shape::Integer(min, max) => format!("整数（{min}–{max}）"),
         Shape::StarHistory => "年份 → 星级（1–5）".into(),
+        Shape::Helpers => "协作工作室列表".into(),
     }
 }
 

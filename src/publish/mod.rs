@@ -15,6 +15,7 @@
 pub mod drafts;
 mod exhibits;
 mod history;
+pub mod problems;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use serde::Serialize;
 
 pub use exhibits::ExhibitSaved;
 pub use history::{Audience, History, Version, diff};
+pub use problems::Step;
 
 use crate::auth::{Role, Viewer};
 use crate::content::{Document, Problem, REVIEW_STATES, Record, parse_document};
@@ -345,6 +347,7 @@ impl Publisher {
         let clean = set_review(text, None)?;
         let record = self.parse(id, &clean)?;
         Self::may_write(viewer, &record.studio)?;
+        self.check_solutions(viewer, &record)?;
         let current = match (&pending, &existing) {
             (Some(p), _) if !staff => Some(p),
             (_, e) => e.as_ref(),
@@ -418,6 +421,25 @@ impl Publisher {
                 let _ = self.engine.sync_paths(rels, true);
             }
             return Err(e);
+        }
+        Ok(())
+    }
+
+    /// A problem's solutions must be records of another kind: a problem
+    /// named in `solved_by` is refused. Judged among what the writer may
+    /// see, so the answer tells nothing of a hidden record (an id that
+    /// names nothing visible is the form's and `check`'s warning).
+    fn check_solutions(&self, viewer: &Viewer, record: &Record) -> Result<(), PublishError> {
+        for id in &record.solved_by {
+            if let Some(found) = self.engine.locate(id, viewer)?
+                && found.card.kind == crate::content::Kind::Problem.as_str()
+            {
+                return Err(PublishError::Invalid(vec![Problem::error(
+                    1,
+                    "solved_by",
+                    format!("“{id}”是另一个难题，不是解决方案：请写解决它的成果、专利或工法的编号"),
+                )]));
+            }
         }
         Ok(())
     }

@@ -73,6 +73,9 @@ impl Engine {
         // The owner studio's own term: the `studio` facet also holds a
         // joint record's partners, who gain no access by it.
         doc.add_text(f.audience, Audience::owner(&record.studio));
+        for solution in &record.solved_by {
+            doc.add_text(f.solves, solution);
+        }
         let mut facet = |which: FacetField, value: &str| doc.add_text(f.facet(which), value);
         facet(FacetField::Kind, record.kind.as_str());
         facet(FacetField::Studio, &record.studio);

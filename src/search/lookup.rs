@@ -39,6 +39,21 @@ impl Engine {
         }
     }
 
+    /// The visible records naming `id` among their solutions (a problem's
+    /// `solved_by`), as cards, at most `limit`.
+    pub fn solved_with(&self, id: &str, viewer: &Viewer, limit: usize) -> Result<Vec<Card>, SearchError> {
+        let searcher = self.searcher();
+        let mut clauses = vec![(Occur::Must, exact(self.fields.solves, id))];
+        clauses.extend(self.visibility_filter(viewer).map(|q| (Occur::Must, q)));
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        top.into_iter()
+            .map(|(_, address)| Ok(self.load(&searcher, address)?.card))
+            .collect()
+    }
+
     /// Reads, checks and returns a visible record's file as it is now.
     pub fn read_record(&self, id: &str, viewer: &Viewer) -> Result<Option<(Record, Located)>, SearchError> {
         let Some(located) = self.locate(id, viewer)? else {
@@ -81,6 +96,24 @@ impl Engine {
         viewer: &Viewer,
         limit: usize,
     ) -> Result<Vec<(Hit, f32)>, SearchError> {
+        Ok(self
+            .like_text_explained(text, exclude, None, viewer, limit)?
+            .into_iter()
+            .map(|(hit, share, _)| (hit, share))
+            .collect())
+    }
+
+    /// `like_text`, leaving out records of `skip_kind` (a problem's
+    /// suggested solutions are never other problems), with the text's
+    /// distinctive words each record holds: why it was suggested.
+    pub fn like_text_explained(
+        &self,
+        text: &str,
+        exclude: Option<&str>,
+        skip_kind: Option<&str>,
+        viewer: &Viewer,
+        limit: usize,
+    ) -> Result<Vec<(Hit, f32, Vec<String>)>, SearchError> {
         let snapshot = self.snapshot();
         let whole_words = self.query_words.get();
         let searcher = self.searcher();
@@ -145,6 +178,9 @@ impl Engine {
         if let Some(id) = exclude {
             clauses.push((Occur::MustNot, exact(self.fields.id, id)));
         }
+        if let Some(kind) = skip_kind {
+            clauses.push((Occur::MustNot, exact(self.fields.facet(super::FacetField::Kind), kind)));
+        }
         // More candidates than asked for: the best by similarity need not
         // be the best by score.
         let top = searcher.search(
@@ -167,9 +203,15 @@ impl Engine {
                 };
                 // A shared word in the title counts half again.
                 let share = (held(&haystack) + 0.5 * held(&title)) / (1.5 * all.max(f32::EPSILON));
+                let shared = weighted
+                    .iter()
+                    .filter(|(_, w)| haystack.contains(w.as_str()))
+                    .map(|(_, w)| w.clone())
+                    .collect();
                 Ok((
                     doc.into_hit(score, &Finder::new(&[]), &snapshot.analyzer),
                     share.min(1.0),
+                    shared,
                 ))
             })
             .collect::<Result<Vec<_>, SearchError>>()?;

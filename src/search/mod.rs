@@ -186,6 +186,27 @@ pub struct Card {
     /// Partner studios of a joint record (联合攻关), as (id, name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partners: Vec<Partner>,
+    /// A problem's lead studio, helpers, priority and due date, for the
+    /// problem board (`/problems`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub helpers: Vec<BoardHelper>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+}
+
+/// A helping studio of a problem as the board shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BoardHelper {
+    pub studio: String,
+    pub accepted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// A partner studio as cards and pages link it.
@@ -231,6 +252,19 @@ impl Card {
                     name: id.clone(),
                 })
                 .collect(),
+            lead: record.lead.clone(),
+            helpers: record
+                .helpers
+                .iter()
+                .map(|h| BoardHelper {
+                    studio: h.studio.clone(),
+                    accepted: h.accepted,
+                    comment: h.comment.clone(),
+                    date: h.date.map(|d| d.to_string()),
+                })
+                .collect(),
+            priority: record.priority.clone(),
+            due: record.due.map(|d| d.to_string()),
         }
     }
 }

@@ -6,7 +6,7 @@ use tantivy::schema::{
 };
 
 /// Bump when the schema or the stored card changes; an older index is rebuilt.
-pub const SCHEMA_VERSION: &str = "zhihui-schema-14";
+pub const SCHEMA_VERSION: &str = "zhihui-schema-16";
 
 pub const TOKENIZER: &str = "zh";
 
@@ -114,6 +114,9 @@ pub struct Fields {
     pub card: Field,
     /// Who may see the record, as filter terms (`Audience`).
     pub audience: Field,
+    /// A problem's solutions (`solved_by` ids), so a solution's page finds
+    /// the problems it solved by one term instead of reading every problem.
+    pub solves: Field,
     pub date: Field,
     pub benefit: Field,
     /// `sort=adoption`'s key: adoptions, then the record's date
@@ -174,6 +177,7 @@ pub fn build() -> (Schema, Fields) {
     let body_text = b.add_text_field("text", STORED);
     let card = b.add_text_field("card", STORED);
     let audience = b.add_text_field("audience", STRING);
+    let solves = b.add_text_field("solves", STRING);
     let date = b.add_i64_field("date", INDEXED | FAST);
     let benefit = b.add_f64_field("benefit", FAST);
     let adoption = b.add_i64_field(ADOPTION_FIELD, FAST);
@@ -191,6 +195,7 @@ pub fn build() -> (Schema, Fields) {
         text: body_text,
         card,
         audience,
+        solves,
         date,
         benefit,
         adoption,

@@ -170,6 +170,7 @@ impl RecordForm {
                 Shape::Applications => Some(Yaml::Sequence(
                     self.applied_rows().iter().map(|r| application(r)).collect(),
                 )),
+                Shape::Helpers => Some(Yaml::Sequence(rows(raw).iter().map(|r| helper(r)).collect())),
                 _ if field.required || !raw.trim().is_empty() => Some(text(raw)),
                 _ => None,
             };
@@ -197,6 +198,24 @@ impl RecordForm {
                 form.set(field.name, value);
             }
         }
+        // Helpers are rows `工作室编号 | 说明 | 日期`, `| 待接受` for an offer
+        // not yet accepted, so that editing a problem keeps them whole.
+        let helpers: Vec<String> = record
+            .helpers
+            .iter()
+            .map(|h| {
+                let mut cells = vec![
+                    h.studio.clone(),
+                    h.comment.clone().unwrap_or_default(),
+                    h.date.map(|d| d.to_string()).unwrap_or_default(),
+                ];
+                if !h.accepted {
+                    cells.push(OFFERED.to_string());
+                }
+                cells.join(" | ")
+            })
+            .collect();
+        form.set("helpers", helpers.join("\n"));
         let year = |y: Option<i64>| y.map(|y| y.to_string()).unwrap_or_default();
         for (i, a) in record.awards.iter().take(MAX_ROWS).enumerate() {
             form.set(&format!("award_name_{i}"), a.name.clone());
@@ -282,6 +301,14 @@ impl PublishPage {
             .collect()
     }
 
+    /// A field's label from the field table, in the page's language.
+    pub fn field_label(&self, field: &str) -> &'static str {
+        RECORD_FIELDS
+            .iter()
+            .find(|d| d.name == field)
+            .map_or("", |d| d.label(self.chrome.tr.is_en()))
+    }
+
     pub fn is(&self, field: &str, value: &str) -> bool {
         self.form.v(field) == value
     }
@@ -295,6 +322,29 @@ impl PublishPage {
             .flat_map(|d| d.choices().iter())
             .collect()
     }
+}
+
+/// How the form marks a helper's offer that is not accepted yet.
+const OFFERED: &str = "待接受";
+
+/// One helper from a form row `工作室编号 | 说明 | 日期 | 待接受`: a bare id
+/// when it says nothing more and is accepted.
+fn helper(row: &[String]) -> Yaml {
+    let cell = |i: usize| row.get(i).map_or("", |c| c.trim());
+    let accepted = !matches!(cell(3), OFFERED | "offered" | "false" | "否");
+    if cell(1).is_empty() && cell(2).is_empty() && accepted {
+        return Yaml::String(cell(0).to_string());
+    }
+    let mut m = Mapping::new();
+    m.insert("studio".into(), Yaml::String(cell(0).to_string()));
+    if !cell(1).is_empty() {
+        m.insert("comment".into(), Yaml::String(cell(1).to_string()));
+    }
+    if !cell(2).is_empty() {
+        m.insert("date".into(), Yaml::String(cell(2).to_string()));
+    }
+    m.insert("accepted".into(), Yaml::Bool(accepted));
+    Yaml::Mapping(m)
 }
 
 /// One award from a form row `名称 | 级别 | 年份`.

@@ -217,6 +217,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("adoptions_unit", "项", "projects"),
     ("problems_solved", "本室难题已解决", "Own problems solved"),
     ("problems_helped", "帮助他室解决难题", "Problems of others solved"),
+    ("problem_board", "难题榜", "Problem board"),
     (
         "figures_note",
         "统计仅含您有权查看的记录。",
@@ -510,6 +511,11 @@ const LABELS: &[(&str, &str, &str, &str)] = &[
     ("action", "return", "退回", "Returned"),
     ("action", "delete", "删除", "Deleted"),
     ("action", "attach", "上传附件", "Attached a file"),
+    ("action", "help", "提出协助", "Offered help"),
+    ("action", "accept_helper", "接受协助", "Accepted a helper"),
+    ("action", "set_lead", "指定牵头", "Set the lead"),
+    ("action", "state", "更改状态", "Changed the state"),
+    ("action", "solve", "标记为已解决", "Marked solved"),
 ];
 
 #[cfg(test)]

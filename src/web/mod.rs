@@ -11,7 +11,8 @@
 //! preview and novelty check), `form` (the publishing form), `exhibits`
 //! (exhibit pages, print boards, builder, offline copy), `review`,
 //! `history`, `files` (bundle files and uploads), `requests` (adoption
-//! requests, 申请对接), `feeds` (Atom feeds), `stats` (statistics,
+//! requests, 申请对接), `feeds` (Atom feeds), `problems` (the
+//! 劳模帮帮团 board, its print list and workflow steps), `stats` (statistics,
 //! their files and the annual report) and `session` (who is asking,
 //! signing in and out, the CSRF check); `params` reads and writes
 //! search URLs, `error` is the one `AppError`, `i18n` the interface's
@@ -31,6 +32,7 @@ mod history;
 pub mod i18n;
 mod pages;
 mod params;
+mod problems;
 mod records_api;
 mod requests;
 mod review;
@@ -110,6 +112,10 @@ pub fn router(state: AppState) -> Router {
         .route("/patents", get(pages::patents::patents_page))
         .route("/patents.ics", get(pages::patents::patents_ics))
         .route("/api/patents", get(pages::patents::api_patents))
+        .route("/problems", get(problems::board_page))
+        .route("/problems/print", get(problems::board_print))
+        .route("/problems/{*id}", post(problems::step_form))
+        .route("/api/problems", get(problems::board_api))
         .route("/alliances", get(pages::profiles::alliances))
         .route("/alliances/{id}", get(pages::profiles::alliance))
         .route("/exhibits", get(exhibits::list).post(exhibits::create))

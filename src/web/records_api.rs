@@ -100,7 +100,8 @@ pub struct ReviewBody {
     pub comment: String,
 }
 
-/// `POST /api/records/{id}/approve` and `POST /api/records/{id}/return`.
+/// `POST /api/records/{id}/approve` and `POST /api/records/{id}/return`;
+/// the problem board's steps (`…/help`, `…/accept`, …) go to `problems`.
 pub async fn review_action(
     State(state): State<AppState>,
     current: Current,
@@ -108,6 +109,10 @@ pub async fn review_action(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
+    if let Some((id, action)) = super::problems::api_action(&path) {
+        let (id, action) = (id.to_string(), action.to_string());
+        return super::problems::api_step(state, current, id, action, headers, body).await;
+    }
     current.check_csrf(csrf_header(&headers))?;
     let text = read_text(body, "记录文件").await?;
     let comment = serde_json::from_str::<ReviewBody>(&text).unwrap_or_default().comment;

@@ -11,6 +11,7 @@ mod feeds;
 mod hardening;
 mod joint;
 mod pages;
+mod problems;
 mod props;
 mod publish;
 mod quality;

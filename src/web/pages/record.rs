@@ -117,6 +117,14 @@ pub struct RecordPage {
     /// For its studio and staff: the reviewer's comment when it was last
     /// approved, with the time.
     pub approval: Option<(String, String)>,
+    /// A problem's place on the board (劳模帮帮团): state, lead, helpers,
+    /// the viewer's actions and suggested solutions.
+    pub problem: Option<crate::web::problems::ItemView>,
+    /// The visible problems this record solved (解决了难题).
+    pub solves: Vec<LinkItem>,
+    /// Where the board's forms come back to.
+    pub back: String,
+    pub loop_n: usize,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -189,6 +197,10 @@ fn record_page(
                     | "summary"
                     | "related"
                     | "solved_by"
+                    | "lead"
+                    | "helpers"
+                    | "priority"
+                    | "due"
                     | "review"
                     | "review_comment"
             )
@@ -312,9 +324,36 @@ fn record_page(
     } else {
         (None, None)
     };
+    let problem = if record.kind == crate::content::Kind::Problem {
+        Some(crate::web::problems::record_item(
+            state,
+            tr,
+            viewer,
+            card,
+            &record.body,
+        )?)
+    } else {
+        None
+    };
+    let solves = if record.kind == crate::content::Kind::Problem {
+        Vec::new()
+    } else {
+        crate::problems::solved_by_record(engine, viewer, &record.id)?
+            .into_iter()
+            .map(|(id, title)| LinkItem {
+                title,
+                url: format!("/records/{id}"),
+            })
+            .collect()
+    };
     let page = RecordPage {
+        problem,
+        solves,
+        back: format!("/records/{}", record.id),
+        loop_n: 1,
+        banner: crate::web::review::banner_text(tr, &done.done)
+            .or_else(|| crate::web::problems::record_banner(&done.done)),
         chrome,
-        banner: crate::web::review::banner_text(tr, &done.done),
         files_failed: done.files == "failed",
         waiting,
         approval,

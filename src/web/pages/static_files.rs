@@ -8,6 +8,7 @@ use crate::web::AppError;
 
 const STYLE: &str = include_str!("../../../templates/static/style.css");
 const STATS_STYLE: &str = include_str!("../../../templates/static/stats.css");
+const PROBLEMS_STYLE: &str = include_str!("../../../templates/static/problems.css");
 const SCRIPT: &str = include_str!("../../../templates/static/app.js");
 const EXHIBIT: &str = crate::exhibit::export::STYLE;
 const EXHIBIT_BUILDER: &str = include_str!("../../../templates/static/exhibit-builder.js");
@@ -17,6 +18,7 @@ pub async fn static_file(Path(file): Path<String>) -> Result<Response, AppError>
     let (body, content_type) = match file.as_str() {
         "style.css" => (STYLE, "text/css; charset=utf-8"),
         "stats.css" => (STATS_STYLE, "text/css; charset=utf-8"),
+        "problems.css" => (PROBLEMS_STYLE, "text/css; charset=utf-8"),
         "app.js" => (SCRIPT, "text/javascript; charset=utf-8"),
         "exhibit.css" => (EXHIBIT, "text/css; charset=utf-8"),
         "exhibit-builder.js" => (EXHIBIT_BUILDER, "text/javascript; charset=utf-8"),
