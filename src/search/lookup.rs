@@ -120,7 +120,10 @@ impl Engine {
         let total = searcher.num_docs().max(1) as f32;
         let mut words: Vec<QueryPiece> = Vec::new();
         for piece in snapshot.analyzer.query_pieces(&render::truncate_chars(text, 4000)) {
-            if piece.surface().chars().count() >= 2 && !words.contains(&piece) {
+            // A bare number (a ring count, a length) names no topic.
+            let surface = piece.surface();
+            let topical = surface.chars().count() >= 2 && !surface.chars().all(|c| c.is_ascii_digit() || c == '.');
+            if topical && !words.contains(&piece) {
                 words.push(piece);
             }
         }
