@@ -13,6 +13,7 @@ mod pages;
 mod props;
 mod publish;
 mod quality;
+mod ranking;
 mod recovery;
 mod search;
 mod security;
