@@ -30,6 +30,11 @@
 //! n-grams it starts sit at its position), every Latin word
 //! or code is one unit (a code with parts takes one per part), and every
 //! punctuation mark is one unit, so a phrase never runs across punctuation.
+//! A line break (the end of a paragraph, heading, list item or table row in
+//! the plain text of a body) is one unit too, and is indexed as `PARAGRAPH`,
+//! a term no query can produce: ranking reads where a record's paragraphs
+//! end from its positions, to reward the record whose query words stand
+//! together in one paragraph.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -43,7 +48,11 @@ use super::bitset::Bitset;
 
 /// Names the index-time analysis; bump when indexing the same text could
 /// give other terms, and every index is rebuilt.
-pub const INDEX_ANALYSIS: &str = "zh-ngram-3";
+pub const INDEX_ANALYSIS: &str = "zh-ngram-4";
+
+/// The term indexed at every line break: punctuation, which no query
+/// analysis turns into a term.
+pub const PARAGRAPH: &str = "¶";
 
 /// What an index-time token is; the query side picks by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +72,8 @@ pub enum TokenKind {
     Code,
     /// One part of a code, between its connectors.
     CodePart,
+    /// A line break (`PARAGRAPH`).
+    Break,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -356,9 +367,19 @@ fn is_connector(c: char) -> bool {
 
 /// A stretch of the normalised text with one treatment.
 enum Run {
-    Cjk { start: usize, end: usize },
-    Alnum { start: usize, end: usize },
+    Cjk {
+        start: usize,
+        end: usize,
+    },
+    Alnum {
+        start: usize,
+        end: usize,
+    },
     Punct,
+    /// A line break: one unit, like punctuation, and a term of its own.
+    Break {
+        at: usize,
+    },
     Space,
 }
 
@@ -393,7 +414,9 @@ fn runs(chars: &[char]) -> Vec<(Run, usize)> {
             (Run::Alnum { start, end: i }, parts)
         } else {
             i += 1;
-            if c.is_whitespace() {
+            if c == '\n' {
+                (Run::Break { at: start }, 1)
+            } else if c.is_whitespace() {
                 (Run::Space, 0)
             } else {
                 (Run::Punct, 1)
@@ -470,7 +493,7 @@ impl Analyzer {
         let mut out = Vec::new();
         for (run, _) in runs(&chars) {
             match run {
-                Run::Space | Run::Punct => {}
+                Run::Space | Run::Punct | Run::Break { .. } => {}
                 Run::Cjk { start, end } => {
                     let slice: String = chars[start..end].iter().collect();
                     let mut singles = String::new();
@@ -521,7 +544,7 @@ impl Analyzer {
         let mut out = Vec::new();
         for (run, unit) in runs(&chars) {
             match run {
-                Run::Space | Run::Punct => {}
+                Run::Space | Run::Punct | Run::Break { .. } => {}
                 Run::Cjk { start, end } => {
                     out.extend(
                         cjk_terms(&chars[start..end], indexed)
@@ -617,6 +640,13 @@ fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
     for (run, unit) in runs(&chars) {
         match run {
             Run::Space | Run::Punct => {}
+            Run::Break { at } => out.push(Tok {
+                text: PARAGRAPH.to_string(),
+                kind: TokenKind::Break,
+                position: unit,
+                start: at,
+                end: at + 1,
+            }),
             Run::Cjk { start, end } => {
                 for i in start..end {
                     let position = unit + i - start;
@@ -1024,6 +1054,35 @@ mod tests {
         );
         let t = terms("待处理事项");
         assert!(t.contains(&"处理".to_string()), "{t:?}");
+    }
+
+    #[test]
+    fn line_breaks_are_a_unit_and_a_paragraph_term_no_query_produces() {
+        let toks = ZhTokenizer::default().analyze("盾构\n管片 shield\ntunnel end");
+        let at = |text: &str| toks.iter().find(|t| t.text == text).map(|t| t.position);
+        let breaks: Vec<usize> = toks
+            .iter()
+            .filter(|t| t.kind == TokenKind::Break)
+            .map(|t| t.position)
+            .collect();
+        assert_eq!(breaks, vec![2, 6]);
+        assert!(
+            toks.iter()
+                .filter(|t| t.kind == TokenKind::Break)
+                .all(|t| t.text == PARAGRAPH)
+        );
+        // The break takes a unit: the words either side are not adjacent.
+        assert_eq!((at("盾构"), at("管片")), (Some(0), Some(3)));
+        assert_eq!((at("shield"), at("tunnel"), at("end")), (Some(5), Some(7), Some(8)));
+        // Spaces still take none, and no query turns the mark into a term.
+        assert_eq!(analyzer().query_pieces(PARAGRAPH), Vec::new());
+        assert_eq!(
+            analyzer()
+                .phrase_terms(&format!("盾构{PARAGRAPH}管片"), &WholeWords::default())
+                .len(),
+            2
+        );
+        assert!(!terms("盾构 管片").contains(&PARAGRAPH.to_string()));
     }
 
     #[test]

@@ -55,9 +55,11 @@ impl Engine {
         // The title also counts in the prose, as in BM25F: a title word adds
         // to the word's frequency in the record instead of outweighing, by
         // a separate score, a paragraph that holds every query word.
-        doc.add_text(f.body, &record.title);
+        // Each ends its own paragraph (`analysis::PARAGRAPH`): a query word
+        // in the title and another in the text do not stand in one passage.
+        doc.add_text(f.body, format!("{}\n", record.title));
         if !record.summary.is_empty() {
-            doc.add_text(f.body, &record.summary);
+            doc.add_text(f.body, format!("{}\n", record.summary));
         }
         doc.add_text(f.body, &body);
         doc.add_text(f.text, body);

@@ -15,6 +15,7 @@ mod problems;
 mod props;
 mod publish;
 mod quality;
+mod ranking;
 mod recovery;
 mod requests;
 mod search;
