@@ -252,3 +252,19 @@ fn decode_base64(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("DevTools sends base64")
 }
+
+/// Signs `name` (password `password-123`, as `publish::app_with_users` makes
+/// them) in through the login form and waits for the page `next`.
+pub fn sign_in(b: &mut Browser, app: &crate::support::TestApp, name: &str, next: &str) {
+    b.goto(&format!("{}/login?next={}", app.base, crate::support::enc(next)));
+    b.eval(&format!(
+        "document.querySelector('input[name=username]').value = '{name}'; document.querySelector('input[name=password]').value = 'password-123'; document.querySelector('form.stack').submit(); true"
+    ));
+    b.wait_for(
+        &format!(
+            "location.pathname === '{}' && document.readyState === 'complete'",
+            next.split('?').next().unwrap()
+        ),
+        "signed in",
+    );
+}

@@ -585,27 +585,13 @@ fn the_board_forms_need_the_csrf_token_and_come_back() {
     assert_eq!(r.status, 403, "{}", r.body);
 }
 
-fn sign_in_browser(b: &mut Browser, app: &TestApp, name: &str, next: &str) {
-    b.goto(&format!("{}/login?next={}", app.base, enc(next)));
-    b.eval(&format!(
-        "document.querySelector('input[name=username]').value = '{name}'; document.querySelector('input[name=password]').value = 'password-123'; document.querySelector('form.stack').submit(); true"
-    ));
-    b.wait_for(
-        &format!(
-            "location.pathname === '{}' && document.readyState === 'complete'",
-            next.split('?').next().unwrap()
-        ),
-        "signed in",
-    );
-}
-
 #[test]
 fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() {
     let Some(binary) = chromium() else { return };
     let (app, _u) = app();
     let mut b = Browser::start(binary);
     b.viewport(390, 844, true);
-    sign_in_browser(&mut b, &app, "pub-bridge", "/problems");
+    crate::chrome::sign_in(&mut b, &app, "pub-bridge", "/problems");
     let problems = |b: &mut Browser| -> Vec<String> {
         serde_json::from_value(b.eval("[...document.querySelectorAll('article.problem')].map(a => a.dataset.id)"))
             .unwrap()
@@ -672,7 +658,7 @@ fn in_chromium_the_board_filters_takes_help_shows_the_change_and_prints_on_a4() 
     // A's publisher accepts and sets the lead on the record's page.
     let mut a = Browser::start(binary);
     a.viewport(1280, 900, false);
-    sign_in_browser(&mut a, &app, "pub-tunnel", &format!("/records/{PROBLEM}"));
+    crate::chrome::sign_in(&mut a, &app, "pub-tunnel", &format!("/records/{PROBLEM}"));
     a.eval("document.querySelector('form.accept').submit(); true");
     a.wait_for(
         "location.search.includes('done=accept_helper') && document.readyState === 'complete'",

@@ -355,20 +355,6 @@ fn save_screenshot(b: &mut Browser, name: &str) {
     }
 }
 
-fn sign_in_browser(b: &mut Browser, app: &TestApp, name: &str, next: &str) {
-    b.goto(&format!("{}/login?next={}", app.base, enc(next)));
-    b.eval(&format!(
-        "document.querySelector('input[name=username]').value = '{name}'; document.querySelector('input[name=password]').value = 'password-123'; document.querySelector('form.stack').submit(); true"
-    ));
-    b.wait_for(
-        &format!(
-            "location.pathname === '{}' && document.readyState === 'complete'",
-            next.split('?').next().unwrap()
-        ),
-        "signed in",
-    );
-}
-
 /// Whether every image in `selector` has loaded and decoded.
 fn images_loaded(b: &mut Browser, selector: &str) -> serde_json::Value {
     b.eval(&format!(
@@ -382,7 +368,7 @@ fn desk_publish_with_a_picture_preview_review_and_approve_with_a_comment() {
     let (app, _) = app_with_users();
     let mut b = Browser::start(binary);
     b.viewport(1366, 900, false);
-    sign_in_browser(&mut b, &app, "pub-tunnel", "/publish?kind=method");
+    crate::chrome::sign_in(&mut b, &app, "pub-tunnel", "/publish?kind=method");
     b.eval(
         "const f = document.querySelector('#record-form');
          f.title.value = '接触网吊弦预配浏览器工法';
@@ -474,7 +460,7 @@ fn desk_publish_with_a_picture_preview_review_and_approve_with_a_comment() {
         "document.readyState === 'complete' && !document.querySelector('form.logout')",
         "signed out",
     );
-    sign_in_browser(&mut b, &app, "staff1", "/review/tunnel-zhang/hanger-browser");
+    crate::chrome::sign_in(&mut b, &app, "staff1", "/review/tunnel-zhang/hanger-browser");
     b.wait_for(
         "document.querySelector('.body img') && document.querySelector('.body img').complete",
         "review image",
