@@ -12,8 +12,7 @@
 //! `lookup.rs` finds a record by id, similar records and suggestions. The
 //! rest serves them: `analysis.rs` (folding, n-grams, the query's words),
 //! `query.rs` (the query language), `schema.rs`, `facets.rs` (counts),
-//! `visible.rs` (the visibility filter), `pruned.rs` (the best hits of a
-//! broad search without scoring every match), `bitset.rs`, `snippet.rs`,
+//! `visible.rs` (the visibility filter), `bitset.rs`, `snippet.rs`,
 //! `store.rs` (the index folder on disk: checks, clearing) and
 //! `segment_cache.rs` (values kept per index segment).
 //!
@@ -31,7 +30,6 @@ mod facets;
 pub use facets::MAX_FACET_LIMIT;
 mod lookup;
 mod pinyin;
-mod pruned;
 pub mod query;
 mod rank;
 pub mod schema;

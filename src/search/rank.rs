@@ -20,7 +20,6 @@ use super::analysis::{Analyzer, WholeWords};
 use super::document::Audience;
 use super::engine::Engine;
 use super::facets::{Counts, FacetCounts};
-use super::pruned::{self, PrunedTop};
 use super::query::{self, Compiler, Notice, ParsedQuery, Unit};
 use super::schema::FacetField;
 use super::snippet::{self, Finder, Needle, Span};
@@ -581,7 +580,7 @@ impl Engine {
     fn collect_ranked(
         &self,
         searcher: &Searcher,
-        query: &BooleanQuery,
+        query: &dyn Query,
         rule: Option<&Rule>,
         sort: Sort,
         positive: bool,
@@ -596,9 +595,6 @@ impl Engine {
                 } else {
                     offset + per_page
                 };
-                if positive && let Some(found) = self.collect_pruned(searcher, query, rule, depth)? {
-                    return Ok(found);
-                }
                 let top = TopDocs::with_limit(depth).order_by_score();
                 let (top, total, counts) = self.collect_visible(searcher, query, rule, (top, Count, facets))?;
                 (top, total, counts)
@@ -627,38 +623,6 @@ impl Engine {
             }
         };
         Ok(Collected { ranked, total, counts })
-    }
-
-    /// `collect_ranked` by relevance for a query of broad words
-    /// (`pruned::bound_of`) in two passes: totals and facets unscored, then
-    /// the best `depth` scored with pruning. None when the query is not of
-    /// that kind, or when a score beat its bound (the one pass then runs).
-    fn collect_pruned(
-        &self,
-        searcher: &Searcher,
-        query: &BooleanQuery,
-        rule: Option<&Rule>,
-        depth: usize,
-    ) -> Result<Option<Collected>, SearchError> {
-        let Some(bound) = pruned::bound_of(searcher, query, &self.fields.searched()) else {
-            return Ok(None);
-        };
-        let facets = FacetCounts { cache: &self.facets };
-        let (total, counts) = self.collect_visible(searcher, query, rule, (Count, facets))?;
-        if total == 0 {
-            return Ok(Some(Collected {
-                ranked: Vec::new(),
-                total,
-                counts,
-            }));
-        }
-        let top = PrunedTop::new(searcher, &bound, depth, rule, &self.visible)?;
-        let ranked = searcher.search(query, &top)?;
-        if !top.held() {
-            tracing::warn!("a score beat its pruning bound; answered by scoring every match");
-            return Ok(None);
-        }
-        Ok(Some(Collected { ranked, total, counts }))
     }
 
     /// Re-ranks `ranked` by proximity (`proximity_boosts`) and returns the

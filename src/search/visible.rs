@@ -28,7 +28,7 @@ impl VisibleCache {
         self.0.retain(segments);
     }
 
-    pub(super) fn get(&self, segment: &SegmentReader, rule: &Rule) -> tantivy::Result<Arc<Bitset>> {
+    fn get(&self, segment: &SegmentReader, rule: &Rule) -> tantivy::Result<Arc<Bitset>> {
         self.0.get(segment, &rule.key, || {
             let mut allowed = Bitset::new(segment.max_doc() as usize);
             let weight = rule
