@@ -18,6 +18,8 @@
 mod bare;
 #[path = "scale/generator.rs"]
 mod generator;
+#[path = "scale/jieba.rs"]
+mod jieba;
 #[path = "scale/queries.rs"]
 mod queries;
 
@@ -121,6 +123,10 @@ enum Phase {
     QueryLoop,
     /// The HTTP load at 1 client only.
     Http,
+    /// The bare engine's rebuild with jieba's words as terms instead of
+    /// our n-grams (same fields, documents, threads and memory), and both
+    /// analyses timed alone on the first 2000 records.
+    BareJieba,
     /// One file changed and synced over and over, for `--http-secs` seconds.
     SyncLoop,
     /// `/api/stats?by=alliance&by=kind`: its first answer (each segment's
@@ -438,6 +444,7 @@ fn run_phase(args: &Args, phase: Phase) -> Res<Metrics> {
         Phase::Http => phase_http(args),
         Phase::SyncLoop => phase_sync_loop(args),
         Phase::Stats => phase_stats(args),
+        Phase::BareJieba => phase_bare_jieba(args),
     }
 }
 
@@ -464,7 +471,7 @@ fn phase_bare(args: &Args) -> Res<Metrics> {
     m.insert("corpus.records".into(), docs.len() as f64);
     m.insert("corpus.mb".into(), mib(bytes));
     let dir = args.work().join("bare-index");
-    let (engine, elapsed) = bare::build(&dir, &docs, analyzer, whole_words(&content))?;
+    let (engine, elapsed) = bare::build(&dir, &docs, analyzer, whole_words(&content), None)?;
     let secs = elapsed.as_secs_f64();
     m.insert("bare.rebuild_s".into(), secs);
     m.insert("bare.rebuild_rps".into(), docs.len() as f64 / secs);
@@ -475,6 +482,64 @@ fn phase_bare(args: &Args) -> Res<Metrics> {
     m.insert("bare.index_mb".into(), mib(dir_stats(&dir).0));
     drop(docs);
     time_mix(&mut m, "bare.staff", &args.mix(), |spec| Ok(engine.search(spec)?))?;
+    Ok(m)
+}
+
+/// The bare engine indexing jieba's words (`jieba::JiebaTokenizer`):
+/// rebuild time, index size and peak memory, as `phase_bare` reports its
+/// own; then tokens per record and analysis time of each tokenizer over
+/// the title and body of the first 2000 records, on one thread.
+fn phase_bare_jieba(args: &Args) -> Res<Metrics> {
+    use tantivy::tokenizer::{TokenStream, Tokenizer};
+    let mut m = Metrics::new();
+    let content = args.content();
+    let analyzer = Arc::new(Analyzer::new(&dictionary(&content)));
+    let (docs, bytes) = bare::load(&content);
+    m.insert("corpus.records".into(), docs.len() as f64);
+    let jieba = jieba::JiebaTokenizer::new(&dictionary(&content));
+    let dir = args.work().join("bare-jieba-index");
+    let (engine, elapsed) = bare::build(&dir, &docs, analyzer, whole_words(&content), Some(jieba.clone()))?;
+    let secs = elapsed.as_secs_f64();
+    m.insert("jieba.rebuild_s".into(), secs);
+    m.insert("jieba.rebuild_rps".into(), docs.len() as f64 / secs);
+    m.insert("jieba.rebuild_mbps".into(), mib(bytes) / secs);
+    m.insert("jieba.rss_index".into(), peak_rss_mib(None));
+    m.insert("jieba.settle_s".into(), settle(&dir).as_secs_f64());
+    m.insert("jieba.index_mb".into(), mib(dir_stats(&dir).0));
+    drop(engine);
+    fs::remove_dir_all(&dir)?;
+    let sample = &docs[..docs.len().min(2000)];
+    let mut count = |mut tokenizer: Box<dyn FnMut(&str) -> usize>, name: &str| {
+        let started = Instant::now();
+        let tokens: usize = sample.iter().map(|d| tokenizer(&d.title) + tokenizer(&d.body)).sum();
+        let n = sample.len().max(1) as f64;
+        m.insert(format!("{name}.tokens_per_record"), tokens as f64 / n);
+        m.insert(format!("{name}.analysis_us"), started.elapsed().as_secs_f64() * 1e6 / n);
+    };
+    let mut grams = ZhTokenizer::new(SharedWords::new(Arc::new(whole_words(&content))));
+    count(
+        Box::new(move |text| {
+            let mut stream = grams.token_stream(text);
+            let mut n = 0;
+            while stream.advance() {
+                n += 1;
+            }
+            n
+        }),
+        "grams",
+    );
+    let mut words = jieba;
+    count(
+        Box::new(move |text| {
+            let mut stream = words.token_stream(text);
+            let mut n = 0;
+            while stream.advance() {
+                n += 1;
+            }
+            n
+        }),
+        "jieba",
+    );
     Ok(m)
 }
 

@@ -17,6 +17,7 @@ use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocum
 use zhihui::search::analysis::{Analyzer, QueryPiece, SharedWords, WholeWords, ZhTokenizer};
 
 use crate::generator;
+use crate::jieba::JiebaTokenizer;
 use crate::queries::QuerySpec;
 
 /// Same as the engine's `WRITER_MEMORY` and thread count.
@@ -24,8 +25,8 @@ const WRITER_MEMORY: usize = 200_000_000;
 const THREADS: usize = 2;
 
 pub struct BareDoc {
-    title: String,
-    body: String,
+    pub title: String,
+    pub body: String,
     codes: String,
     kind: String,
     studio: String,
@@ -158,6 +159,7 @@ pub fn build(
     docs: &[BareDoc],
     analyzer: Arc<Analyzer>,
     whole_words: WholeWords,
+    jieba: Option<JiebaTokenizer>,
 ) -> tantivy::Result<(Bare, Duration)> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
@@ -166,7 +168,11 @@ pub fn build(
     let (schema, f) = schema();
     let index = Index::create_in_dir(dir, schema)?;
     let whole_words = SharedWords::new(Arc::new(whole_words));
-    index.tokenizers().register("zh", ZhTokenizer::new(whole_words.clone()));
+    match jieba {
+        // The same fields and documents, indexed as jieba's words.
+        Some(jieba) => index.tokenizers().register("zh", jieba),
+        None => index.tokenizers().register("zh", ZhTokenizer::new(whole_words.clone())),
+    }
     let started = Instant::now();
     let mut writer = index.writer_with_num_threads(THREADS, WRITER_MEMORY)?;
     for d in docs {

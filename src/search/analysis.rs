@@ -633,11 +633,39 @@ fn stem(stemmer: &Stemmer, word: &str) -> String {
     }
 }
 
+/// A token as index-time analysis finds it. Its text is the normalised
+/// characters from `start` to `end` unless it owns another (a stem, a
+/// code, its parts and digits): Chinese text yields about three tokens a
+/// character, and giving each its own `String` was most of the
+/// allocations of a rebuild.
+struct Found {
+    text: Option<String>,
+    kind: TokenKind,
+    position: usize,
+    start: usize,
+    end: usize,
+}
+
 /// Index-time analysis: every term the text should be findable by.
 fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
     let chars: Vec<char> = normalize(text).chars().collect();
+    analyze_chars(stemmer, words, &chars)
+        .into_iter()
+        .map(|f| Tok {
+            text: f.text.unwrap_or_else(|| chars[f.start..f.end].iter().collect()),
+            kind: f.kind,
+            position: f.position,
+            start: f.start,
+            end: f.end,
+        })
+        .collect()
+}
+
+/// `analyze` over the normalised characters, texts not yet made.
+fn analyze_chars(stemmer: &Stemmer, words: &WholeWords, chars: &[char]) -> Vec<Found> {
     let mut out = Vec::with_capacity(chars.len() * 3);
-    for (run, unit) in runs(&chars) {
+    let mut alnum = Vec::new();
+    for (run, unit) in runs(chars) {
         match run {
             Run::Space | Run::Punct => {}
             Run::Break { at } => out.push(Tok {
@@ -650,8 +678,8 @@ fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
             Run::Cjk { start, end } => {
                 for i in start..end {
                     let position = unit + i - start;
-                    out.push(Tok {
-                        text: chars[i].to_string(),
+                    out.push(Found {
+                        text: None,
                         kind: TokenKind::Char,
                         position,
                         start: i,
@@ -659,8 +687,8 @@ fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
                     });
                     for (len, kind) in [(2, TokenKind::Bigram), (3, TokenKind::Trigram)] {
                         if i + len <= end {
-                            out.push(Tok {
-                                text: chars[i..i + len].iter().collect(),
+                            out.push(Found {
+                                text: None,
                                 kind,
                                 position,
                                 start: i,
@@ -670,8 +698,8 @@ fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
                     }
                 }
                 words.each_in(&chars[start..end], |from, to| {
-                    out.push(Tok {
-                        text: chars[start + from..start + to].iter().collect(),
+                    out.push(Found {
+                        text: None,
                         kind: TokenKind::Word,
                         position: unit + from,
                         start: start + from,
@@ -679,7 +707,16 @@ fn analyze(stemmer: &Stemmer, words: &WholeWords, text: &str) -> Vec<Tok> {
                     });
                 });
             }
-            Run::Alnum { start, end } => alnum_tokens(stemmer, &chars, start, end, unit, &mut out),
+            Run::Alnum { start, end } => {
+                alnum_tokens(stemmer, chars, start, end, unit, &mut alnum);
+                out.extend(alnum.drain(..).map(|t| Found {
+                    text: Some(t.text),
+                    kind: t.kind,
+                    position: t.position,
+                    start: t.start,
+                    end: t.end,
+                }));
+            }
         }
     }
     out
@@ -986,43 +1023,59 @@ impl ZhTokenizer {
     }
 }
 
-pub struct VecTokenStream {
-    tokens: Vec<Token>,
-    index: usize,
+/// The tokens of one text for tantivy, one `Token` refilled for each:
+/// no text is allocated per token.
+pub struct ZhTokenStream {
+    chars: Vec<char>,
+    found: Vec<Found>,
+    /// Byte offset in the analysed text of each character, and its end.
+    byte_at: Vec<usize>,
+    next: usize,
+    token: Token,
 }
 
 impl Tokenizer for ZhTokenizer {
-    type TokenStream<'a> = VecTokenStream;
+    type TokenStream<'a> = ZhTokenStream;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ZhTokenStream {
         let byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
-        let tokens = self
-            .analyze(text)
-            .into_iter()
-            .map(|t| Token {
-                offset_from: byte_at[t.start],
-                offset_to: byte_at[t.end],
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect();
-        VecTokenStream { tokens, index: 0 }
+        let chars: Vec<char> = normalize(text).chars().collect();
+        let found = analyze_chars(&self.stemmer, &self.words.get(), &chars);
+        ZhTokenStream {
+            chars,
+            found,
+            byte_at,
+            next: 0,
+            token: Token::default(),
+        }
     }
 }
 
-impl TokenStream for VecTokenStream {
+impl TokenStream for ZhTokenStream {
     fn advance(&mut self) -> bool {
-        self.index += 1;
-        self.index <= self.tokens.len()
+        let Some(found) = self.found.get(self.next) else {
+            return false;
+        };
+        self.next += 1;
+        let token = &mut self.token;
+        token.offset_from = self.byte_at[found.start];
+        token.offset_to = self.byte_at[found.end];
+        token.position = found.position;
+        token.position_length = 1;
+        token.text.clear();
+        match &found.text {
+            Some(text) => token.text.push_str(text),
+            None => token.text.extend(&self.chars[found.start..found.end]),
+        }
+        true
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.index - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.index - 1]
+        &mut self.token
     }
 }
 
@@ -1038,6 +1091,44 @@ mod tests {
 
     fn terms(text: &str) -> Vec<String> {
         terms_with(&ZhTokenizer::default(), text)
+    }
+
+    #[test]
+    fn token_stream_gives_each_token_of_analyze_with_its_own_text_and_offsets() {
+        let words = WholeWords::from_words(["一次合格率".to_string(), "同步注浆".to_string()]);
+        let mut tokenizer = ZhTokenizer::new(SharedWords::new(Arc::new(words)));
+        let texts = [
+            "",
+            "盾构管片错台",
+            "提高一次合格率，同步注浆",
+            "ＱＣ小组 Running the E21D 11/08 test",
+            "专利CN202110345678.9号，QB-SD-2023-07工法",
+            "全角，标点！与 emoji 🚇 混排 ABC123def",
+            "长".repeat(300).as_str(),
+        ]
+        .map(str::to_string);
+        for text in &texts {
+            let byte_at: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
+            let expected: Vec<(String, usize, usize, usize)> = tokenizer
+                .analyze(text)
+                .into_iter()
+                .map(|t| (t.text, t.position, byte_at[t.start], byte_at[t.end]))
+                .collect();
+            let mut stream = tokenizer.token_stream(text);
+            let mut got = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                got.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+            }
+            assert_eq!(got, expected, "{text}");
+            assert!(!stream.advance(), "a finished stream stays finished");
+        }
+        // Some tokens are their characters, others own their text (a stem,
+        // a code's digits): both kinds follow one another in one text.
+        let mixed = tokenizer.analyze("试验 running CN202110345678.9 管片");
+        assert!(mixed.iter().any(|t| t.text == "run"), "{mixed:?}");
+        assert!(mixed.iter().any(|t| t.text == "202110345678"), "{mixed:?}");
+        assert!(mixed.iter().any(|t| t.text == "管片"), "{mixed:?}");
     }
 
     fn terms_with(tokenizer: &ZhTokenizer, text: &str) -> Vec<String> {
