@@ -668,8 +668,8 @@ fn analyze_chars(stemmer: &Stemmer, words: &WholeWords, chars: &[char]) -> Vec<F
     for (run, unit) in runs(chars) {
         match run {
             Run::Space | Run::Punct => {}
-            Run::Break { at } => out.push(Tok {
-                text: PARAGRAPH.to_string(),
+            Run::Break { at } => out.push(Found {
+                text: Some(PARAGRAPH.to_string()),
                 kind: TokenKind::Break,
                 position: unit,
                 start: at,
