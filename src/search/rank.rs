@@ -28,10 +28,11 @@ use super::{Card, Hit, SearchError, SearchRequest, SearchResults, Sort};
 use crate::auth::Viewer;
 use crate::content::Visibility;
 
-/// How many best hits are re-ranked by proximity: a file whose paragraph
-/// holds every word is often past the 50th by BM25 alone
-/// (benches/quality.rs: R@10 0.825 at 50, 0.840 at 100, no better at 200).
-const RERANK_DEPTH: usize = 100;
+/// How many best hits are re-ranked by proximity. 100 found a few more
+/// files whose paragraph holds every word (benches/quality.rs: R@10 0.805
+/// at 50, 0.820 at 100, no better at 200) but cost 12 % of p50 at 100k
+/// (BENCHMARKS.md, "Depth back to 50").
+const RERANK_DEPTH: usize = 50;
 
 impl Engine {
     /// The clause every query carries: only what the viewer may see
