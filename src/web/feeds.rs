@@ -122,6 +122,24 @@ pub async fn records_feed(
 ) -> Result<Response, AppError> {
     let mut request = params::search_request(query.as_deref());
     request.q.clear();
+    // As under /feeds/{area}/{id}.atom: an unknown name is no feed, not an
+    // empty one a reader would follow in vain.
+    {
+        let snapshot = state.engine.snapshot();
+        let known = |field: &FacetField, value: &String| match field {
+            FacetField::Alliance => snapshot.profiles.alliances.contains_key(value),
+            FacetField::Studio => snapshot.profiles.studios.contains_key(value),
+            FacetField::Kind => crate::content::Kind::parse(value).is_some(),
+            _ => true,
+        };
+        if request
+            .filters
+            .iter()
+            .any(|(field, values)| values.iter().any(|v| !known(field, v)))
+        {
+            return Err(AppError::NotFound);
+        }
+    }
     let names = filter_names(&state, &request);
     let title = match names.is_empty() {
         true => "智汇 · 最新记录".to_string(),

@@ -79,7 +79,17 @@ fn board_filter(query: Option<&str>, state: &AppState) -> Result<BoardFilter, Ap
                 }
                 filter.studio = Some(value);
             }
-            "overdue" => filter.overdue = matches!(value.as_str(), "1" | "true" | "on" | "yes"),
+            "overdue" => {
+                filter.overdue = match value.as_str() {
+                    "1" | "true" | "on" | "yes" => true,
+                    "" | "0" | "false" | "off" | "no" => false,
+                    _ => {
+                        return Err(AppError::BadRequest(format!(
+                            "“只看已逾期”的取值“{value}”无效，应为 1 或 0"
+                        )));
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -164,6 +164,11 @@ fn feeds_hold_what_visitors_see_filtered_as_named() {
         "/feeds/things/tunnel.atom",
         "/feeds/alliances/nowhere/problems.atom",
         "/feeds/problems.atom?alliance=nowhere",
+        "/feeds/records.atom?alliance=nowhere",
+        "/feeds/records.atom?studio=nobody",
+        "/feeds/records.atom?kind=poem",
+        "/feeds/records.atom?kind=%E4",
+        "/feeds/records.atom?kind=method&studio=nobody",
     ] {
         assert_eq!(app.get(path).status, 404, "{path}");
     }

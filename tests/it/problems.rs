@@ -473,6 +473,7 @@ fn the_board_filters_and_refuses_unknown_values_with_a_reason() {
         ("?priority=urgent", "优先级“urgent”无效"),
         ("?alliance=nowhere", "找不到联盟"),
         ("?studio=bridge-lee", "是否应为“bridge-li”"),
+        ("?overdue=maybe", "取值“maybe”无效"),
     ] {
         let r = get_as(&app, None, &format!("/api/problems{query}"));
         assert_eq!(r.status, 400, "{query}");
