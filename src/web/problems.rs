@@ -193,9 +193,7 @@ fn compute(state: &AppState, viewer: &Viewer, filter: &BoardFilter) -> Result<(B
 #[template(path = "problems.html")]
 pub struct BoardPage {
     pub chrome: Chrome,
-    pub total: usize,
     pub overdue: usize,
-    pub today: String,
     pub items: Vec<ItemView>,
     /// (state, label, count, chosen)
     pub states: Vec<(String, String, usize, bool)>,
@@ -214,18 +212,43 @@ pub struct BoardPage {
     /// Where the board's forms come back to.
     pub back: String,
     pub banner: Option<&'static str>,
+    /// "共 3 项" / "3 problems".
+    pub total_text: String,
+    /// "（截至 …，北京时间）".
+    pub as_of_text: String,
+    /// "2 项已逾期" / "2 overdue".
+    pub overdue_text: String,
 }
 
 /// The words of a `?done=` banner after a step.
-fn done_text(done: &str) -> Option<&'static str> {
-    Some(match done {
-        "help" => "已提出协助，等待难题所在工作室接受",
-        "accept_helper" => "已接受协助",
-        "set_lead" => "已指定牵头工作室",
-        "state" => "状态已更新",
-        "solve" => "已标记为已解决",
+fn done_text(tr: Tr, done: &str) -> Option<&'static str> {
+    let key = match done {
+        "help" => "board_done_help",
+        "accept_helper" => "board_done_accept",
+        "set_lead" => "board_done_lead",
+        "state" => "board_done_state",
+        "solve" => "board_done_solve",
         _ => return None,
-    })
+    };
+    Some(tr.t(key))
+}
+
+/// "共 3 项" / "3 problems".
+fn total_text(tr: Tr, total: usize) -> String {
+    match (tr.is_en(), total) {
+        (true, 1) => "1 problem".to_string(),
+        (true, n) => format!("{n} problems"),
+        (false, n) => format!("共 {n} 项"),
+    }
+}
+
+/// "2 项已逾期" / "2 overdue".
+fn overdue_text(tr: Tr, overdue: usize) -> String {
+    if tr.is_en() {
+        format!("{overdue} overdue")
+    } else {
+        format!("{overdue} 项已逾期")
+    }
 }
 
 fn query_value(query: Option<&str>, key: &str) -> String {
@@ -310,7 +333,14 @@ pub async fn board_page(
     let page = BoardPage {
         by_alliance: board.by_alliance.clone(),
         state_choice,
-        banner: done_text(&query_value(query.as_deref(), "done")),
+        banner: done_text(tr, &query_value(query.as_deref(), "done")),
+        total_text: total_text(tr, board.total),
+        as_of_text: if tr.is_en() {
+            format!("(as of {}, Beijing time)", board.today)
+        } else {
+            format!("（截至 {}，北京时间）", board.today)
+        },
+        overdue_text: overdue_text(tr, board.overdue),
         back: if kept.is_empty() {
             "/problems".into()
         } else {
@@ -318,9 +348,7 @@ pub async fn board_page(
         },
         query: kept,
         chrome,
-        total: board.total,
         overdue: board.overdue,
-        today: board.today,
         items,
         states,
         alliances,
@@ -375,12 +403,13 @@ pub async fn board_api(
 #[derive(askama::Template)]
 #[template(path = "problems_print.html")]
 pub struct PrintPage {
+    pub tr: Tr,
     pub today: String,
-    pub total: usize,
-    pub overdue: usize,
     pub items: Vec<ItemView>,
     /// What the list holds, in words (the filters).
     pub scope: String,
+    /// "共 3 项，1 项已逾期" / "3 problems, 1 overdue".
+    pub counts: String,
     pub query: String,
 }
 
@@ -407,7 +436,7 @@ pub async fn board_print(
         scope.push(snapshot.profiles.studios.get(s).map_or(s.clone(), |x| x.name.clone()));
     }
     let states: Vec<String> = if filter.states.is_empty() {
-        vec!["未解决".to_string()]
+        vec![tr.t("board_unsolved").to_string()]
     } else {
         filter
             .states
@@ -415,20 +444,26 @@ pub async fn board_print(
             .map(|s| tr.label("status", s).into_owned())
             .collect()
     };
-    scope.push(states.join("、"));
-    scope.extend(
-        filter
-            .priorities
-            .iter()
-            .map(|p| format!("优先级{}", tr.label("priority", p))),
-    );
+    scope.push(states.join(tr.t("board_list_sep")));
+    scope.extend(filter.priorities.iter().map(|p| {
+        if tr.is_en() {
+            format!("priority {}", tr.label("priority", p))
+        } else {
+            format!("优先级{}", tr.label("priority", p))
+        }
+    }));
     if filter.overdue {
-        scope.push("已逾期".into());
+        scope.push(tr.t("board_overdue").into());
+    }
+    let mut counts = total_text(tr, board.total);
+    if board.overdue > 0 {
+        counts.push_str(if tr.is_en() { ", " } else { "，" });
+        counts.push_str(&overdue_text(tr, board.overdue));
     }
     let page = PrintPage {
+        tr,
+        counts,
         today: board.today,
-        total: board.total,
-        overdue: board.overdue,
         items: board
             .items
             .into_iter()
@@ -617,8 +652,8 @@ pub fn record_item(
 }
 
 /// The banner of a step done on a record's page.
-pub fn record_banner(done: &str) -> Option<&'static str> {
-    done_text(done)
+pub fn record_banner(tr: Tr, done: &str) -> Option<&'static str> {
+    done_text(tr, done)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::i18n::Tr;
 use super::pages::Chrome;
 use super::review::studio_name;
 use super::session::{Current, csrf_header};
@@ -63,10 +64,26 @@ pub struct RequestView {
     pub can_adopt: bool,
 }
 
-fn view(state: &AppState, viewer: &crate::auth::Viewer, r: &AdoptionRequest) -> RequestView {
+/// A request state's name in the interface's language (the Chinese is
+/// `State::label`).
+fn state_label(tr: Tr, s: RequestState) -> &'static str {
+    tr.t(match s {
+        RequestState::New => "request_state_new",
+        RequestState::Contacted => "request_state_contacted",
+        RequestState::Adopted => "request_state_adopted",
+        RequestState::Declined => "request_state_declined",
+    })
+}
+
+fn view(state: &AppState, tr: Tr, viewer: &crate::auth::Viewer, r: &AdoptionRequest) -> RequestView {
     let manage = Requests::may_manage(viewer, r);
     let next: Vec<(&'static str, &'static str)> = match manage {
-        true => r.state.next().iter().map(|s| (s.as_str(), s.label())).collect(),
+        true => r
+            .state
+            .next()
+            .iter()
+            .map(|s| (s.as_str(), state_label(tr, *s)))
+            .collect(),
         false => Vec::new(),
     };
     RequestView {
@@ -80,7 +97,7 @@ fn view(state: &AppState, viewer: &crate::auth::Viewer, r: &AdoptionRequest) -> 
         contact: r.contact.clone(),
         purpose: r.purpose.clone(),
         state: r.state.as_str(),
-        state_label: r.state.label(),
+        state_label: state_label(tr, r.state),
         created: state.clock.format(r.created),
         steps: r
             .steps
@@ -89,8 +106,8 @@ fn view(state: &AppState, viewer: &crate::auth::Viewer, r: &AdoptionRequest) -> 
                 (
                     state.clock.format(s.time),
                     s.by.clone(),
-                    s.from.label(),
-                    s.to.label(),
+                    state_label(tr, s.from),
+                    state_label(tr, s.to),
                     s.note.clone(),
                 )
             })
@@ -135,17 +152,23 @@ pub async fn list_page(
     let all = state.requests.list(&current.viewer);
     let filters = RequestState::ALL
         .iter()
-        .map(|s| (s.as_str(), s.label(), all.iter().filter(|r| r.state == *s).count()))
+        .map(|s| {
+            (
+                s.as_str(),
+                state_label(chrome.tr, *s),
+                all.iter().filter(|r| r.state == *s).count(),
+            )
+        })
         .collect();
     let items = all
         .iter()
         .filter(|r| filter.is_none_or(|f| r.state == f))
-        .map(|r| view(&state, &current.viewer, r))
+        .map(|r| view(&state, chrome.tr, &current.viewer, r))
         .collect();
     let banner = match query.done.as_str() {
-        "created" => Some("申请已提交，工作室会通过您留下的联系方式与您联系"),
-        "state" => Some("申请状态已更新"),
-        "adopted" => Some("申请已标记为已应用，应用推广记录已作为修改提交审核"),
+        "created" => Some(chrome.tr.t("request_done_created")),
+        "state" => Some(chrome.tr.t("request_done_state")),
+        "adopted" => Some(chrome.tr.t("request_done_adopted")),
         _ => None,
     };
     let page = RequestsPage {
@@ -373,4 +396,18 @@ pub async fn api_state(
     let change: Transition = json_body(&body)?;
     let done = move_on(&state, &current, id, change).await?;
     Ok(Json(done).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::Lang;
+
+    #[test]
+    fn state_names_follow_the_language_and_keep_the_chinese() {
+        for s in RequestState::ALL {
+            assert_eq!(state_label(Tr::new(Lang::Zh), s), s.label());
+            assert!(state_label(Tr::new(Lang::En), s).is_ascii());
+        }
+    }
 }

@@ -886,3 +886,152 @@ fn a_step_needs_no_review_and_reaches_a_change_waiting_for_it() {
     let r = step(&app, Some(&u.staff), SOLUTION, "state", json!({"state": "closed"}));
     assert_eq!(r.status, 422, "{}", r.body);
 }
+
+#[test]
+fn the_board_its_print_list_and_a_problem_page_switch_to_english() {
+    let (app, u) = app();
+    let offered = step(
+        &app,
+        Some(&u.bridge),
+        PROBLEM,
+        "help",
+        json!({"comment": "提供管片修复经验"}),
+    );
+    assert_eq!(offered.status, 200, "{}", offered.body);
+    let record = format!("/records/{PROBLEM}");
+    // Chinese strings of the board, its item, the print list and a
+    // problem's page; none may stay on the English pages.
+    let chinese = [
+        "劳模帮帮团",
+        "难题榜",
+        "一家有难题",
+        "全部联盟",
+        "未解决（默认）",
+        "只看已逾期",
+        "打印过堂清单",
+        "按联盟",
+        "优先级",
+        "已逾期",
+        "北京时间",
+        "牵头",
+        "协作",
+        "待接受",
+        "提出协助",
+        "我们来帮忙",
+        "接受 ",
+        "指定牵头",
+        "更改状态",
+        "状态改为",
+        "标记为已解决",
+        "可能可用的已有成果",
+        "共有词",
+        "过堂",
+        "序号",
+        "打印日期",
+        "已发布",
+        "返回难题榜",
+        "对接申请",
+        "已提出协助",
+    ];
+    let no_chinese = |what: &str, page: &str| {
+        for zh in chinese {
+            assert!(!page.contains(zh), "{what} still says {zh}: {page}");
+        }
+    };
+
+    // The board, as the problem's studio (it manages) and as the helper.
+    let own = get_as(&app, Some(&u.tunnel), "/problems?lang=en&done=help");
+    assert_eq!(own.status, 200, "{}", own.body);
+    for en in [
+        "<html lang=\"en\"",
+        "Model-worker help team · Problem board",
+        "All alliances",
+        "Unsolved (default)",
+        "Overdue only",
+        "Print the meeting list (A4)",
+        "Beijing time",
+        "Priority: ",
+        "Raised by",
+        "Lead",
+        "Helpers",
+        "(offer pending)",
+        "Accept help from 李明桥梁创新工作室",
+        "Set the lead",
+        "Overdue",
+        "Help offered: waiting for the problem",
+        "Adoption requests",
+    ] {
+        assert!(own.body.contains(en), "the board lacks {en}: {}", own.body);
+    }
+    assert!(own.body.contains(" problems</strong>"), "{}", own.body);
+    no_chinese("the board", &own.body);
+    // The helper may still offer help on the overdue problem.
+    let other = get_as(&app, Some(&u.bridge), "/problems?lang=en");
+    assert!(other.body.contains("Offer help"), "{}", other.body);
+    assert!(other.body.contains("We can help: what we offer"));
+    no_chinese("the board for another studio", &other.body);
+
+    // The printed list.
+    let print = get_as(&app, Some(&u.member), "/problems/print?lang=en");
+    assert_eq!(print.status, 200, "{}", print.body);
+    for en in [
+        "<html lang=\"en\">",
+        "Problem meeting list",
+        "← Back to the problem board",
+        "Alliance meeting · problems, item by item",
+        "Unsolved · ",
+        "overdue · Printed",
+        "Raised by / alliance",
+        "Meeting notes",
+        "(offer pending)",
+        " days</td>",
+    ] {
+        assert!(print.body.contains(en), "the print list lacks {en}: {}", print.body);
+    }
+    no_chinese("the print list", &print.body);
+
+    // A problem's page.
+    let page = get_as(&app, Some(&u.tunnel), &format!("{record}?lang=en&done=help"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    for en in [
+        "Model-worker help team",
+        "See the problem board",
+        "Posted",
+        "days ago",
+        "Accept help from",
+        "Help offered",
+    ] {
+        assert!(page.body.contains(en), "the record page lacks {en}: {}", page.body);
+    }
+    no_chinese("the record page", &page.body);
+
+    // Chinese stays the default, word for word.
+    let zh = get_as(&app, Some(&u.tunnel), "/problems?done=help").body;
+    for s in [
+        "劳模帮帮团 · 难题榜",
+        "打印过堂清单（A4）",
+        "只看已逾期",
+        "（截至 ",
+        "（待接受）",
+        "接受 李明桥梁创新工作室 的协助",
+        "指定牵头",
+        "已提出协助，等待难题所在工作室接受",
+        "对接申请",
+    ] {
+        assert!(zh.contains(s), "the Chinese board lacks {s}");
+    }
+    let zh = get_as(&app, None, "/problems/print").body;
+    for s in [
+        "联盟例会 · 难题逐项过堂清单",
+        "过堂意见",
+        "未解决 · 共 ",
+        "打印日期",
+        "<html lang=\"zh-CN\">",
+    ] {
+        assert!(zh.contains(s), "the Chinese print list lacks {s}: {zh}");
+    }
+    let zh = get_as(&app, Some(&u.tunnel), &record).body;
+    for s in ["<h2>劳模帮帮团</h2>", "查看难题榜", "（已 ", "牵头"] {
+        assert!(zh.contains(s), "the Chinese record page lacks {s}");
+    }
+}

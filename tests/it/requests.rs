@@ -504,3 +504,125 @@ fn adoptions_are_a_facet_by_year_a_sort_and_a_count_on_cards() {
     let plain = app.get(&format!("/search?q={}", enc("\"接触网磨耗\"")));
     assert!(!plain.body.contains("应用推广 "), "{}", plain.body);
 }
+
+#[test]
+fn the_request_pages_switch_to_english() {
+    let (app, u) = app_with_users();
+    let created = post_as(
+        &app,
+        &u.member,
+        "/api/requests",
+        &ask(RECORD, "中铁某局", "王工 138", "用于新线"),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let moved = post_as(
+        &app,
+        &u.tunnel,
+        &format!("/api/requests/{id}/state"),
+        &json!({"state": "contacted", "note": "电话沟通"}),
+    );
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let chinese = [
+        "对接申请",
+        "申请对接",
+        "新申请",
+        "已联系",
+        "已应用",
+        "未采纳",
+        "改为“",
+        "申请人",
+        "申请单位",
+        "联系方式",
+        "用途",
+        "备注",
+        "应用项目",
+        "成都地铁9号线",
+        "提交申请",
+        "申请已提交",
+        "全部",
+        "本工作室成果",
+        "您提交的",
+        "发布员",
+    ];
+    let no_chinese = |what: &str, page: &str| {
+        for zh in chinese {
+            assert!(!page.contains(zh), "{what} still says {zh}: {page}");
+        }
+    };
+
+    // The list, as the record's studio: states, steps, the adoption form.
+    let list = get_as(&app, Some(&u.tunnel), "/requests?lang=en&done=created");
+    assert_eq!(list.status, 200, "{}", list.body);
+    for en in [
+        "<html lang=\"en\"",
+        "<h1>Adoption requests</h1>",
+        "Request sent: the studio will get in touch",
+        "Requests for your studio",
+        ">All</a>",
+        "New (0)",
+        "Contacted (1)",
+        "Requested by member1",
+        "Requesting unit",
+        "Purpose",
+        ": New → Contacted (电话沟通)",
+        "When adopted, add it to the record",
+        "Chengdu Metro Line 9",
+        "Mark “Adopted”",
+        "Mark “Declined”",
+    ] {
+        assert!(list.body.contains(en), "the list lacks {en}: {}", list.body);
+    }
+    no_chinese("the list", &list.body);
+    let mine = get_as(&app, Some(&u.member), "/requests?lang=en&done=state");
+    assert!(mine.body.contains("The requests you made and where they stand."));
+    assert!(mine.body.contains("Request state changed"));
+    no_chinese("the asker's list", &mine.body);
+    let staff = get_as(&app, Some(&u.staff), "/requests?lang=en&state=contacted");
+    assert!(staff.body.contains("Requests the studios received"));
+    no_chinese("staff's list", &staff.body);
+
+    // The form, and the link to it on the record's page.
+    let new = format!("/requests/new?record={}&lang=en", enc("bridge-li/hanging-basket"));
+    let form = get_as(&app, Some(&u.member), &new);
+    assert_eq!(form.status, 200, "{}", form.body);
+    for en in [
+        "<h1>Request to adopt</h1>",
+        "Ask <strong>李明桥梁创新工作室</strong>",
+        "Requesting unit",
+        "Contact (name, phone or e-mail)",
+        "Purpose (which project",
+        "Send the request",
+        "Only the publishers of the record",
+    ] {
+        assert!(form.body.contains(en), "the form lacks {en}: {}", form.body);
+    }
+    no_chinese("the form", &form.body);
+    let record = get_as(&app, Some(&u.member), &format!("/records/{RECORD}?lang=en"));
+    assert!(record.body.contains(">Request to adopt</a>"), "{}", record.body);
+    assert!(!record.body.contains("申请对接"));
+
+    // Chinese stays the default, word for word.
+    let zh = get_as(&app, Some(&u.tunnel), "/requests?done=created").body;
+    for s in [
+        "<h1>对接申请</h1>",
+        "申请已提交，工作室会通过您留下的联系方式与您联系",
+        "本工作室成果收到的对接申请，以及您提交的申请。",
+        "已联系（1）",
+        "申请人 member1",
+        "：新申请 → 已联系（电话沟通）",
+        "成都地铁9号线",
+        "改为“已应用”",
+    ] {
+        assert!(zh.contains(s), "the Chinese list lacks {s}: {zh}");
+    }
+    let zh = get_as(&app, Some(&u.member), &new.replace("&lang=en", "")).body;
+    for s in [
+        "<h1>申请对接</h1>",
+        "联系方式（姓名、电话或邮箱）",
+        "提交申请",
+        "处理进度可在 ",
+    ] {
+        assert!(zh.contains(s), "the Chinese form lacks {s}: {zh}");
+    }
+}

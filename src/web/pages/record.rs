@@ -352,7 +352,7 @@ fn record_page(
         back: format!("/records/{}", record.id),
         loop_n: 1,
         banner: crate::web::review::banner_text(tr, &done.done)
-            .or_else(|| crate::web::problems::record_banner(&done.done)),
+            .or_else(|| crate::web::problems::record_banner(tr, &done.done)),
         chrome,
         files_failed: done.files == "failed",
         waiting,
