@@ -154,12 +154,27 @@ fn file_name(path: &Path) -> std::borrow::Cow<'_, str> {
 /// A few `stat`s and one small read. Said without server paths: it is
 /// shown to people, and the caller logs the folder.
 pub fn problem(dir: &Path, version: &str, searched: &[(PathBuf, u64)]) -> Option<String> {
+    // A merge may commit between reading meta.json and looking at the
+    // files, and remove files the older meta.json still named: a file
+    // missing while meta.json changed is looked at again against the new
+    // one, not taken for damage (which would rebuild the whole index).
+    let mut found = None;
+    for _ in 0..3 {
+        let before = fs::read(dir.join(META_FILE)).ok();
+        found = problem_against(dir, version, searched, before.as_deref());
+        if found.is_none() || fs::read(dir.join(META_FILE)).ok() == before {
+            break;
+        }
+    }
+    found
+}
+
+/// `problem`, with `meta` the bytes of meta.json read once.
+fn problem_against(dir: &Path, version: &str, searched: &[(PathBuf, u64)], meta: Option<&[u8]>) -> Option<String> {
     if !dir.is_dir() {
         return Some("索引目录已不存在".into());
     }
-    let meta = fs::read(dir.join(META_FILE))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let meta = meta.and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok());
     let Some(segments) = meta.as_ref().and_then(|m| m.get("segments")).and_then(|s| s.as_array()) else {
         return Some(format!("索引的 {META_FILE} 缺失或已损坏"));
     };
