@@ -20,6 +20,9 @@
 #[allow(dead_code)]
 #[path = "scale/generator.rs"]
 mod generator;
+#[allow(dead_code)]
+#[path = "scale/jieba.rs"]
+mod jieba;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -31,12 +34,12 @@ use std::time::Instant;
 
 use clap::Parser;
 use generator::Rng;
+use jieba::JiebaTokenizer;
 use jieba_rs::Jieba;
 use serde::Deserialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, TantivyDocument, Term};
 use zhihui::auth::Viewer;
 use zhihui::search::{Engine, SearchRequest};
@@ -141,65 +144,12 @@ fn mean(all: &[Scores]) -> Scores {
 
 // ---------------------------------------------------------------- baseline
 
-/// jieba's words, lower-cased, punctuation and spaces dropped.
-#[derive(Clone)]
-struct JiebaTokenizer(Arc<Jieba>);
-
-struct Tokens {
-    tokens: Vec<Token>,
-    at: usize,
-}
-
-impl TokenStream for Tokens {
-    fn advance(&mut self) -> bool {
-        self.at += 1;
-        self.at <= self.tokens.len()
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.at - 1]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.at - 1]
-    }
-}
-
-fn jieba_words(jieba: &Jieba, text: &str) -> Vec<(usize, usize, String)> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for t in jieba.cut(text, false) {
-        let start = offset;
-        offset += t.word.len();
-        if t.word.chars().any(char::is_alphanumeric) {
-            out.push((start, offset, t.word.to_lowercase()));
-        }
-    }
-    out
-}
-
-impl Tokenizer for JiebaTokenizer {
-    type TokenStream<'a> = Tokens;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        let tokens = jieba_words(&self.0, text)
-            .into_iter()
-            .enumerate()
-            .map(|(position, (from, to, text))| Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text,
-                position_length: 1,
-            })
-            .collect();
-        Tokens { tokens, at: 0 }
-    }
-}
-
 /// Plain BM25 over jieba words: one text field, no weights, OR of the words.
 struct Baseline {
     reader: tantivy::IndexReader,
     text: tantivy::schema::Field,
     id: tantivy::schema::Field,
-    jieba: Arc<Jieba>,
+    jieba: JiebaTokenizer,
 }
 
 impl Baseline {
@@ -213,7 +163,8 @@ impl Baseline {
         let text = b.add_text_field("text", options);
         let id = b.add_text_field("id", STRING | STORED);
         let index = Index::create_in_ram(b.build());
-        index.tokenizers().register("jieba", JiebaTokenizer(jieba.clone()));
+        let jieba = JiebaTokenizer::with(jieba, false);
+        index.tokenizers().register("jieba", jieba.clone());
         let mut writer = index.writer_with_num_threads(2, 200_000_000)?;
         for d in docs {
             let mut doc = TantivyDocument::default();
@@ -238,7 +189,9 @@ impl Baseline {
 
     fn search(&self, q: &str) -> Res<Vec<String>> {
         let searcher = self.reader.searcher();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = jieba_words(&self.jieba, q)
+        let clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .jieba
+            .words(q)
             .into_iter()
             .map(|(_, _, w)| {
                 let term = Term::from_field_text(self.text, &w);
@@ -340,11 +293,13 @@ fn sample(docs: &[Doc], base: &Baseline, n: usize, seed: u64, title_words: bool,
             Salience::File => doc.body.as_str(),
             Salience::Paragraph => paragraph,
         };
-        for (_, _, w) in jieba_words(&base.jieba, counted) {
+        for (_, _, w) in base.jieba.words(counted) {
             *tf.entry(w).or_default() += 1.0;
         }
         let mut seen = HashSet::new();
-        let mut words: Vec<(f64, String)> = jieba_words(&base.jieba, paragraph)
+        let mut words: Vec<(f64, String)> = base
+            .jieba
+            .words(paragraph)
             .into_iter()
             .map(|(_, _, w)| w)
             .filter(|w| is_cjk_word(w) && (title_words || !doc.title.contains(w.as_str())))

@@ -12,11 +12,13 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 #[derive(Clone)]
 pub struct JiebaTokenizer {
     jieba: Arc<Jieba>,
+    /// jieba's HMM for words its dictionary lacks.
+    hmm: bool,
 }
 
 impl JiebaTokenizer {
     /// jieba's own dictionary and the corpus's `dictionary.txt` (one word
-    /// a line, optionally a frequency and a tag).
+    /// a line, optionally a frequency and a tag), with the HMM.
     pub fn new(dictionary: &str) -> JiebaTokenizer {
         let mut jieba = Jieba::new();
         for line in dictionary.lines() {
@@ -28,7 +30,22 @@ impl JiebaTokenizer {
             let freq = parts.next().and_then(|f| f.parse().ok());
             jieba.add_word(word, freq, parts.next());
         }
-        JiebaTokenizer { jieba: Arc::new(jieba) }
+        JiebaTokenizer::with(Arc::new(jieba), true)
+    }
+
+    pub fn with(jieba: Arc<Jieba>, hmm: bool) -> JiebaTokenizer {
+        JiebaTokenizer { jieba, hmm }
+    }
+
+    /// The words of `text` as (byte start, byte end, lower-cased word),
+    /// spaces and punctuation left out.
+    pub fn words(&self, text: &str) -> Vec<(usize, usize, String)> {
+        self.jieba
+            .cut(text, self.hmm)
+            .into_iter()
+            .filter(|w| w.word.chars().any(char::is_alphanumeric))
+            .map(|w| (w.byte_start, w.byte_end, w.word.to_lowercase()))
+            .collect()
     }
 }
 
@@ -41,19 +58,18 @@ impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = Tokens;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        let mut tokens = Vec::new();
-        for word in self.jieba.cut(text, true) {
-            if !word.word.chars().any(char::is_alphanumeric) {
-                continue;
-            }
-            tokens.push(Token {
-                offset_from: word.byte_start,
-                offset_to: word.byte_end,
-                position: tokens.len(),
-                text: word.word.to_lowercase(),
+        let tokens = self
+            .words(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, (offset_from, offset_to, text))| Token {
+                offset_from,
+                offset_to,
+                position,
+                text,
                 position_length: 1,
-            });
-        }
+            })
+            .collect();
         Tokens { tokens, at: 0 }
     }
 }
