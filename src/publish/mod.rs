@@ -257,6 +257,19 @@ impl Publisher {
         Ok(Paths { rel, main, pending })
     }
 
+    /// The published file of `id`, its text and record, when `viewer` may
+    /// see it; else NotFound, so that nobody learns what exists beyond
+    /// what they may see. The caller holds the lock.
+    fn read_seen(&self, viewer: &Viewer, id: &str) -> Result<(Paths, String, Record), PublishError> {
+        let paths = self.paths(id)?;
+        let text = std::fs::read_to_string(&paths.main).map_err(|_| PublishError::NotFound(id.to_string()))?;
+        let record = self.parse(id, &text)?;
+        if !viewer.may_see(record.effective_visibility(), &record.studio) {
+            return Err(PublishError::NotFound(id.to_string()));
+        }
+        Ok((paths, text, record))
+    }
+
     fn parse(&self, id: &str, text: &str) -> Result<Record, PublishError> {
         let known = self.engine.snapshot().profiles.known_ids(None);
         match parse_document(id, text, &known) {
@@ -799,12 +812,7 @@ impl Publisher {
         let kind = attachment_type(bytes).ok_or(PublishError::UnsupportedFile)?;
         let name = attachment_name(requested_name, kind)?;
         let _guard = self.lock();
-        let paths = self.paths(id)?;
-        let text = std::fs::read_to_string(&paths.main).map_err(|_| PublishError::NotFound(id.to_string()))?;
-        let record = self.parse(id, &text)?;
-        if !viewer.may_see(record.effective_visibility(), &record.studio) {
-            return Err(PublishError::NotFound(id.to_string()));
-        }
+        let (paths, text, record) = self.read_seen(viewer, id)?;
         Self::may_write(viewer, &record.studio)?;
         let reviewed = !matches!(viewer.role, Role::Staff) && record.review.is_none();
         let root = self.engine.content_root().to_path_buf();

@@ -120,13 +120,7 @@ impl Publisher {
             return Err(PublishError::Unauthorized);
         }
         let _guard = self.lock();
-        let paths = self.paths(id)?;
-        let text = std::fs::read_to_string(&paths.main).map_err(|_| PublishError::NotFound(id.to_string()))?;
-        let record = self.parse(id, &text)?;
-        // Someone who may not see it is told it does not exist.
-        if !viewer.may_see(record.effective_visibility(), &record.studio) {
-            return Err(PublishError::NotFound(id.to_string()));
-        }
+        let (paths, text, record) = self.read_seen(viewer, id)?;
         if record.kind != Kind::Problem {
             return Err(invalid("kind", "只有攻关难题才有帮帮团的协作步骤"));
         }

@@ -261,14 +261,29 @@ pub struct PublishPage {
     pub files_base: String,
 }
 
+/// The error messages of a form's field, joined ("" when none), from
+/// (field, message) pairs.
+pub(super) fn error_for(errors: &[(String, String)], field: &str) -> String {
+    errors
+        .iter()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// `aria-invalid` and `aria-describedby` for a field with an error.
+pub(super) fn aria(errors: &[(String, String)], field: &str) -> String {
+    if errors.iter().any(|(f, _)| f == field) {
+        format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}\"")
+    } else {
+        String::new()
+    }
+}
+
 impl PublishPage {
-    /// `aria-invalid` and `aria-describedby` for a field with an error.
     pub fn aria(&self, field: &str) -> String {
-        if self.errors.iter().any(|(f, _)| f == field) {
-            format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}\"")
-        } else {
-            String::new()
-        }
+        aria(&self.errors, field)
     }
 
     /// Award levels, offered by their labels.
@@ -283,14 +298,8 @@ impl PublishPage {
     pub fn applied_rows(&self) -> Vec<[String; 3]> {
         self.form.shown_rows(&APPLIED_CELLS, "applied_in")
     }
-    /// The error message for a field, if any.
     pub fn error_for(&self, field: &str) -> String {
-        self.errors
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect::<Vec<_>>()
-            .join("；")
+        error_for(&self.errors, field)
     }
 
     /// Errors not tied to a field of the form.

@@ -197,19 +197,11 @@ pub struct RequestFormPage {
 
 impl RequestFormPage {
     pub fn error_for(&self, field: &str) -> String {
-        self.errors
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect::<Vec<_>>()
-            .join("；")
+        super::form::error_for(&self.errors, field)
     }
 
     pub fn aria(&self, field: &str) -> String {
-        match self.errors.iter().any(|(f, _)| f == field) {
-            true => format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}\""),
-            false => String::new(),
-        }
+        super::form::aria(&self.errors, field)
     }
 }
 

@@ -13,10 +13,9 @@ pub struct Datum {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    crate::content::render::escape_into(&mut out, s);
+    out
 }
 
 fn link_open(out: &mut String, url: &Option<String>) {
