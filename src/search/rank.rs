@@ -752,13 +752,7 @@ impl Engine {
     /// unit positions.
     fn paragraph_breaks(&self, searcher: &Searcher, docs: &[DocAddress]) -> Result<Vec<Vec<u32>>, SearchError> {
         let mut out = vec![Vec::new(); docs.len()];
-        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
-        for (i, address) in docs.iter().enumerate() {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push((address.doc_id, i));
-        }
+        let by_segment = by_segment(docs);
         let term = Term::from_field_text(self.fields.body, PARAGRAPH);
         for (segment, mut wanted) in by_segment {
             // Postings only move forward.
@@ -790,13 +784,7 @@ impl Engine {
         docs: &[DocAddress],
     ) -> Result<Vec<Vec<Span>>, SearchError> {
         let mut out = vec![Vec::new(); docs.len()];
-        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
-        for (i, address) in docs.iter().enumerate() {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push((address.doc_id, i));
-        }
+        let by_segment = by_segment(docs);
         for (segment, mut wanted) in by_segment {
             // Postings only move forward.
             wanted.sort_unstable();
@@ -1034,6 +1022,18 @@ fn units(terms: &[(usize, String)]) -> Option<usize> {
 /// the others scattered, or one long enough to hold every word somewhere.
 /// How close the words stand within the paragraph is not counted: on the
 /// quality bench it moved nothing but noise once the paragraph was known.
+/// `docs` grouped by segment, each with its index in `docs`.
+fn by_segment(docs: &[DocAddress]) -> BTreeMap<u32, Vec<(DocId, usize)>> {
+    let mut grouped: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
+    for (i, address) in docs.iter().enumerate() {
+        grouped
+            .entry(address.segment_ord)
+            .or_default()
+            .push((address.doc_id, i));
+    }
+    grouped
+}
+
 /// Spans and breaks are in unit positions (`occurrences`).
 fn proximity_boost(title: &[Span], body: &[Span], breaks: &[u32], needles: &[Vec<(usize, String)>]) -> f32 {
     let searchable = needles.iter().filter(|terms| !terms.is_empty()).count();
