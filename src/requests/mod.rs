@@ -60,12 +60,18 @@ impl State {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            State::New => "新申请",
-            State::Contacted => "已联系",
-            State::Adopted => "已应用",
-            State::Declined => "未采纳",
-        }
+        self.label_in(false)
+    }
+
+    /// The state's name in Chinese, or in English when `en`.
+    pub fn label_in(self, en: bool) -> &'static str {
+        let (zh, english) = match self {
+            State::New => ("新申请", "New"),
+            State::Contacted => ("已联系", "Contacted"),
+            State::Adopted => ("已应用", "Adopted"),
+            State::Declined => ("未采纳", "Declined"),
+        };
+        if en { english } else { zh }
     }
 
     /// The states a request may move to from this one: first the studio
@@ -566,6 +572,15 @@ fn this_year() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_state_has_its_own_name_in_each_language() {
+        for en in [false, true] {
+            let names: std::collections::HashSet<&str> = State::ALL.iter().map(|s| s.label_in(en)).collect();
+            assert_eq!(names.len(), State::ALL.len());
+            assert_eq!(names.iter().all(|n| n.is_ascii()), en, "{names:?}");
+        }
+    }
 
     #[test]
     fn only_forward_transitions_are_allowed() {

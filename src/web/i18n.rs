@@ -483,10 +483,6 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("request_project_example", "成都地铁9号线", "Chengdu Metro Line 9"),
     ("request_year", "年份", "Year"),
     ("request_applied_note", "说明", "Details"),
-    ("request_state_new", "新申请", "New"),
-    ("request_state_contacted", "已联系", "Contacted"),
-    ("request_state_adopted", "已应用", "Adopted"),
-    ("request_state_declined", "未采纳", "Declined"),
     (
         "request_done_created",
         "申请已提交，工作室会通过您留下的联系方式与您联系",
