@@ -19,6 +19,13 @@ use serde::Serialize;
 
 use fields::{FieldReader, map_int, map_str};
 
+/// Beijing time (UTC+8, no daylight saving): the day every date of the
+/// content is counted in.
+pub const BEIJING: time::UtcOffset = match time::UtcOffset::from_hms(8, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => time::UtcOffset::UTC,
+};
+
 pub use spec::{
     AWARD_LEVELS, CATEGORIES, Choice, KINDS, METHOD_LEVELS, PATENT_STATUSES, PATENT_TYPES, PRIORITIES,
     PROBLEM_STATUSES, REVIEW_STATES, STUDIO_TYPES, VISIBILITIES,

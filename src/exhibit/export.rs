@@ -54,7 +54,9 @@ pub fn esc(text: &str) -> String {
 
 /// `YYYY-MM-DD HH:MM` in Beijing time (UTC+8, no daylight saving).
 pub fn beijing_time(secs: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs + 8 * 3600).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = time::OffsetDateTime::from_unix_timestamp(secs)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(crate::content::BEIJING);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
         t.year(),

@@ -150,19 +150,15 @@ fn date_seconds(date: &str) -> Option<i64> {
     let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
     let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
     let date = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
-    let offset = beijing();
+    let offset = crate::content::BEIJING;
     Some(date.midnight().assume_offset(offset).unix_timestamp())
-}
-
-fn beijing() -> time::UtcOffset {
-    time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC)
 }
 
 /// RFC 3339 in Beijing time, as Atom's dates are.
 pub fn rfc3339(secs: i64) -> String {
     let at = time::OffsetDateTime::from_unix_timestamp(secs)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(beijing());
+        .to_offset(crate::content::BEIJING);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+08:00",
         at.year(),

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime};
 
 use crate::auth::{Role, Viewer};
 use crate::content::load::{self, Profiles};
@@ -135,8 +135,7 @@ pub struct Watch {
 
 /// Today in Beijing time, the day every date here is counted in.
 pub fn today_in_beijing() -> Date {
-    let offset = UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::now_utc().to_offset(offset).date()
+    OffsetDateTime::now_utc().to_offset(crate::content::BEIJING).date()
 }
 
 /// Whether a viewer has a patent watch, and over which studio: `Some(None)`

@@ -565,8 +565,11 @@ fn now() -> u64 {
 
 /// This year in Beijing time, the default year of an adoption.
 fn this_year() -> i64 {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    i64::from(time::OffsetDateTime::now_utc().to_offset(offset).year())
+    i64::from(
+        time::OffsetDateTime::now_utc()
+            .to_offset(crate::content::BEIJING)
+            .year(),
+    )
 }
 
 #[cfg(test)]

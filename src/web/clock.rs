@@ -14,7 +14,7 @@ pub struct Clock {
 impl Default for Clock {
     fn default() -> Clock {
         Clock {
-            offset: UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC),
+            offset: crate::content::BEIJING,
         }
     }
 }
