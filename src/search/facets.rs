@@ -155,40 +155,50 @@ impl SegmentFacets {
         &self.doc_slots[from as usize..self.starts[doc + 1] as usize]
     }
 
-    /// Counts `matched` (`matches` documents) by the cheapest way.
-    fn count(&self, matched: &Bitset, matches: usize) -> Vec<u32> {
+    /// Counts `matched` (`matches` documents) one by one, over the
+    /// matches or, when they are most of the segment, over the misses;
+    /// the values most documents hold from their bitsets instead, when
+    /// that costs less. Only the slots counted are listed, so adding them
+    /// up costs what the segment matched, not its number of values.
+    fn count(&self, matched: &Bitset, matches: usize) -> Counted {
         let max_doc = self.max_doc();
         let misses = max_doc - matches;
-        let one_by_one = matches.min(misses);
+        let of_misses = matches > misses;
         // Bitsets cost a word per 64 documents and common slot; one by one,
-        // the common slots cost one count per document counted.
-        let by_bits = self.common.len() * matched.words() < one_by_one * self.common_entries / max_doc.max(1);
-        let mut counts = if matches > misses {
-            // Totals less the misses. Deleted documents are misses, and in
-            // the totals.
-            let mut counts = self.totals.clone();
-            for doc in matched.zeros() {
-                for &slot in self.slots_of(doc, by_bits) {
-                    counts[slot as usize] -= 1;
+        // the common slots cost one count per document visited.
+        let by_bits = self.common.len() * matched.words() < matches.min(misses) * self.common_entries / max_doc.max(1);
+        let mut counts = vec![0u32; self.totals.len()];
+        let mut slots = Vec::new();
+        // Deleted documents are misses, and in the totals.
+        let docs = if of_misses { matched.zeros() } else { matched.ones() };
+        for doc in docs {
+            for &slot in self.slots_of(doc, by_bits) {
+                let n = &mut counts[slot as usize];
+                if *n == 0 {
+                    slots.push(slot);
                 }
-            }
-            counts
-        } else {
-            let mut counts = vec![0u32; self.totals.len()];
-            for doc in matched.ones() {
-                for &slot in self.slots_of(doc, by_bits) {
-                    counts[slot as usize] += 1;
-                }
-            }
-            counts
-        };
-        if by_bits {
-            for (slot, bits) in &self.common {
-                counts[*slot] = matched.shared(bits);
+                *n += 1;
             }
         }
-        counts
+        let mut counted: Vec<(u32, u32)> = slots.into_iter().map(|slot| (slot, counts[slot as usize])).collect();
+        if by_bits {
+            for (slot, bits) in &self.common {
+                let shared = matched.shared(bits);
+                let n = if of_misses { self.totals[*slot] - shared } else { shared };
+                if n > 0 {
+                    counted.push((*slot as u32, n));
+                }
+            }
+        }
+        Counted { of_misses, counted }
     }
+}
+
+/// A segment's counts, by slot, of the slots counted: of its matches, or of
+/// its misses (`of_misses`), to be taken off its totals.
+pub struct Counted {
+    of_misses: bool,
+    counted: Vec<(u32, u32)>,
 }
 
 /// Every value of every facet over a set of segments, sorted by name
@@ -199,6 +209,8 @@ struct Global {
     first: Vec<usize>,
     /// Segment slot to global slot, per segment.
     maps: HashMap<SegmentId, Vec<u32>>,
+    /// Each global slot's count over every document of these segments.
+    totals: Vec<u32>,
 }
 
 impl Global {
@@ -229,11 +241,27 @@ impl Global {
             names.extend(values.into_iter().map(str::to_owned));
         }
         first.push(names.len());
-        Global { names, first, maps }
+        let mut totals = vec![0u32; names.len()];
+        for segment in segments {
+            for (&n, &to) in segment.totals.iter().zip(&maps[&segment.segment]) {
+                totals[to as usize] += n;
+            }
+        }
+        Global {
+            names,
+            first,
+            maps,
+            totals,
+        }
     }
 
     fn covers(&self, segments: &[&SegmentFacets]) -> bool {
         segments.iter().all(|s| self.maps.contains_key(&s.segment))
+    }
+
+    /// Made from these segments and no other, so its totals are theirs.
+    fn is_of(&self, segments: &[&SegmentFacets]) -> bool {
+        self.maps.len() == segments.len() && self.covers(segments)
     }
 }
 
@@ -284,11 +312,11 @@ impl FacetCache {
 /// Every facet's counts over a query's matches, by global value.
 pub struct Counts {
     global: Arc<Global>,
-    counts: Vec<u64>,
+    counts: Vec<u32>,
 }
 
 impl Counts {
-    fn of(&self, field: FacetField) -> (usize, &[u64]) {
+    fn of(&self, field: FacetField) -> (usize, &[u32]) {
         let f = FacetField::ALL.iter().position(|&x| x == field).unwrap_or_default();
         let (from, to) = (self.global.first[f], self.global.first[f + 1]);
         (from, &self.counts[from..to])
@@ -311,7 +339,7 @@ impl Counts {
         let (from, counts) = self.of(field);
         self.global.names[from..from + counts.len()]
             .binary_search_by(|name| name.as_str().cmp(value))
-            .map_or(0, |at| counts[at])
+            .map_or(0, |at| u64::from(counts[at]))
     }
 
     /// `field`'s values that `keep` accepts, the `limit` most frequent
@@ -320,7 +348,7 @@ impl Counts {
     pub fn top(&self, field: FacetField, limit: usize, keep: impl Fn(&str) -> bool) -> FacetValues {
         let (from, counts) = self.of(field);
         let names = &self.global.names[from..from + counts.len()];
-        let mut heap: BinaryHeap<Reverse<(u64, Reverse<usize>)>> = BinaryHeap::new();
+        let mut heap: BinaryHeap<Reverse<(u32, Reverse<usize>)>> = BinaryHeap::new();
         let mut distinct = 0;
         for (at, &n) in counts.iter().enumerate() {
             if n == 0 || !keep(&names[at]) {
@@ -335,7 +363,7 @@ impl Counts {
                 heap.push(entry);
             }
         }
-        let mut best: Vec<(u64, usize)> = heap.into_iter().map(|Reverse((n, Reverse(at)))| (n, at)).collect();
+        let mut best: Vec<(u32, usize)> = heap.into_iter().map(|Reverse((n, Reverse(at)))| (n, at)).collect();
         match field {
             // The most frequent years, read as a time line, newest first.
             FacetField::Year | FacetField::AdoptionYear => best.sort_unstable_by(|a, b| names[b.1].cmp(&names[a.1])),
@@ -343,7 +371,7 @@ impl Counts {
         }
         FacetValues {
             field,
-            values: best.into_iter().map(|(n, at)| (names[at].clone(), n)).collect(),
+            values: best.into_iter().map(|(n, at)| (names[at].clone(), u64::from(n))).collect(),
             distinct,
         }
     }
@@ -402,7 +430,7 @@ pub struct SegmentFacetCounts {
 /// One segment's counts, by value slot, still to be named.
 pub struct SegmentCounts {
     facets: Arc<SegmentFacets>,
-    counts: Vec<u32>,
+    counted: Counted,
 }
 
 impl Collector for FacetCounts<'_> {
@@ -423,17 +451,48 @@ impl Collector for FacetCounts<'_> {
     }
 
     /// Each segment's counts are added into one array over the global
-    /// values, through the segment's map: no value is named here.
+    /// values, through the segment's map: no value is named here. The
+    /// array starts from the totals when most segments counted their
+    /// misses, so a search over nearly everything adds up little.
     fn merge_fruits(&self, fruits: Vec<SegmentCounts>) -> tantivy::Result<Counts> {
         let segments: Vec<&SegmentFacets> = fruits.iter().map(|f| &*f.facets).collect();
         let global = self.cache.global(&segments);
-        let mut counts = vec![0u64; global.names.len()];
+        let slots = |of_misses: bool| -> usize {
+            fruits
+                .iter()
+                .filter(|f| f.counted.of_misses == of_misses)
+                .map(|f| f.facets.totals.len())
+                .sum()
+        };
+        let from_totals = global.is_of(&segments) && slots(true) > slots(false);
+        let mut counts = if from_totals {
+            global.totals.clone()
+        } else {
+            vec![0u32; global.names.len()]
+        };
         for fruit in &fruits {
             let Some(map) = global.maps.get(&fruit.facets.segment) else {
                 continue;
             };
-            for (&n, &to) in fruit.counts.iter().zip(map) {
-                counts[to as usize] += u64::from(n);
+            let Counted { of_misses, counted } = &fruit.counted;
+            // A segment counted the other way than the array started: its
+            // totals taken off, or added.
+            if *of_misses != from_totals {
+                for (&n, &to) in fruit.facets.totals.iter().zip(map) {
+                    if from_totals {
+                        counts[to as usize] -= n;
+                    } else {
+                        counts[to as usize] += n;
+                    }
+                }
+            }
+            for &(slot, n) in counted {
+                let to = map[slot as usize] as usize;
+                if *of_misses {
+                    counts[to] -= n;
+                } else {
+                    counts[to] += n;
+                }
             }
         }
         Ok(Counts { global, counts })
@@ -450,7 +509,7 @@ impl SegmentCollector for SegmentFacetCounts {
 
     fn harvest(self) -> SegmentCounts {
         SegmentCounts {
-            counts: self.facets.count(&self.matched, self.matches),
+            counted: self.facets.count(&self.matched, self.matches),
             facets: self.facets,
         }
     }
@@ -462,6 +521,7 @@ mod tests {
     use crate::search::schema;
     use std::ops::Bound;
     use tantivy::collector::DocSetCollector;
+    use tantivy::indexer::NoMergePolicy;
     use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
     use tantivy::schema::IndexRecordOption;
     use tantivy::{Index, TantivyDocument, Term};
@@ -513,6 +573,9 @@ mod tests {
                 doc
             })
             .collect();
+        // Three segments of 2000, so a query can match most of one and
+        // little of another: each counts its own way.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         for (i, doc) in docs.iter().enumerate() {
             let mut d = TantivyDocument::new();
             d.add_i64(fields.date, i as i64);
@@ -520,9 +583,12 @@ mod tests {
                 d.add_text(fields.facet(*field), value);
             }
             writer.add_document(d).unwrap();
+            if i % 2000 == 1999 {
+                writer.commit().unwrap();
+            }
         }
-        writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
+        assert_eq!(searcher.segment_readers().len(), 3);
         let cache = FacetCache::default();
 
         let all = searcher.search(&AllQuery, &FacetCounts { cache: &cache }).unwrap();
@@ -545,7 +611,19 @@ mod tests {
         };
         // Each way of counting: common values by their bitsets or one by
         // one, over the matches or over the misses. Document i has date i.
-        for (range, outside) in [(0..2000, true), (100..110, true), (100..150, false), (0..2500, false)] {
+        // Across segments, also those counted unlike the others.
+        let ranges = [
+            (0..2000, true),
+            (100..110, true),
+            (100..150, false),
+            (0..2500, false),
+            (0..2100, false),
+            (0..3900, false),
+            (1900..2100, false),
+            (1900..4100, true),
+            (0..6000, true),
+        ];
+        for (range, outside) in ranges {
             let query: Box<dyn Query> = if outside {
                 Box::new(BooleanQuery::new(vec![
                     (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
