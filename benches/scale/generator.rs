@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{LazyLock, OnceLock};
 
 /// Bump when the generated text changes: an existing corpus is then rebuilt.
-const GENERATOR_VERSION: &str = "zhihui-scale-generator-1";
+const GENERATOR_VERSION: &str = "zhihui-scale-generator-2";
 const LAWREF_VERSION: &str = "zhihui-scale-lawref-1";
 
 /// The staff files of the demo content: the same segmentation and synonyms
@@ -895,7 +895,9 @@ pub fn record(seed: u64, i: u64) -> Generated {
                 "publication_no: CN{}{suffix}",
                 w.rng.range(100_000_000, 999_999_999)
             );
-            let _ = writeln!(fm, "filing_date: {}", date(w.rng, filing_year));
+            // Filed on or before the record's date, which is the grant date.
+            let filed = date(w.rng, filing_year).min(record_date.clone());
+            let _ = writeln!(fm, "filing_date: {filed}");
             if status == "granted" || status == "expired" {
                 let _ = writeln!(fm, "grant_date: {record_date}");
             }
@@ -938,8 +940,13 @@ pub fn record(seed: u64, i: u64) -> Generated {
         Kind::Problem => {
             let _ = writeln!(fm, "status: {}", if solved { "solved" } else { "open" });
             if solved && i > 10 {
-                let j = w.rng.range(i.saturating_sub(5000), i - 1);
-                let _ = writeln!(fm, "solved_by: [{}]", meta_of(seed, j).id);
+                // A solution is a record of another kind, never a problem.
+                let solution = (0..8)
+                    .map(|_| meta_of(seed, w.rng.range(i.saturating_sub(5000), i - 1)))
+                    .find(|other| other.kind != Kind::Problem);
+                if let Some(solution) = solution {
+                    let _ = writeln!(fm, "solved_by: [{}]", solution.id);
+                }
             }
         }
     }

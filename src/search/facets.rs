@@ -371,7 +371,10 @@ impl Counts {
         }
         FacetValues {
             field,
-            values: best.into_iter().map(|(n, at)| (names[at].clone(), u64::from(n))).collect(),
+            values: best
+                .into_iter()
+                .map(|(n, at)| (names[at].clone(), u64::from(n)))
+                .collect(),
             distinct,
         }
     }
