@@ -442,13 +442,7 @@ impl Engine {
     /// Which of `units` each document holds.
     fn held(&self, searcher: &Searcher, units: &[Unit], docs: &[DocAddress]) -> Result<Vec<Vec<bool>>, SearchError> {
         let mut out = vec![vec![false; units.len()]; docs.len()];
-        let mut by_segment: BTreeMap<u32, Vec<(DocId, usize)>> = BTreeMap::new();
-        for (i, address) in docs.iter().enumerate() {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push((address.doc_id, i));
-        }
+        let mut by_segment = by_segment(docs);
         for (u, unit) in units.iter().enumerate() {
             let weight = unit.query.weight(EnableScoring::disabled_from_searcher(searcher))?;
             for (segment, wanted) in &mut by_segment {
