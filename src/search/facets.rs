@@ -49,20 +49,20 @@ pub const MAX_FACET_LIMIT: usize = 500;
 const COMMON: usize = 32;
 
 /// Every facet of one segment, decoded. Each value of each facet has a slot
-/// in one flat array of counts, and each document is stored as the list of
+/// in one flat array of counts, and each document is stored as the lists of
 /// slots it counts, of every facet it has a value in (a record holds few of
-/// the kind-specific ones: a patent has no 工法 level), common slots first.
-/// Counting a document is then a run of increments, with no branch on the
-/// facet or on a missing value.
+/// the kind-specific ones: a patent has no 工法 level): its common slots in
+/// one list, its rare ones in another. Counting a document is then a run
+/// of increments, with no branch on the facet or on a missing value; and
+/// when the common slots are counted from their bitsets, the rare lists,
+/// packed together, are all that is read.
 pub struct SegmentFacets {
     segment: SegmentId,
     /// Value names per facet, in `FacetField::ALL` order.
     names: Vec<Vec<String>>,
-    /// Document `d`'s slots are `doc_slots[starts[d]..starts[d + 1]]`, its
-    /// common ones (those in `common`) before `rare_starts[d]`.
-    starts: Vec<u32>,
-    rare_starts: Vec<u32>,
-    doc_slots: Vec<u32>,
+    /// Each document's slots of values in `common`, and of the others.
+    common_slots: Lists,
+    rare_slots: Lists,
     /// Each slot's count over all documents, deleted ones too.
     totals: Vec<u32>,
     /// The common slots, each with the bitset of its documents, and how
@@ -96,16 +96,15 @@ impl SegmentFacets {
             columns.push((base, column.ords().clone()));
         }
         let mut totals = vec![0u32; slots];
-        let mut starts = Vec::with_capacity(max_doc + 1);
-        let mut doc_slots = Vec::new();
+        let mut all = Lists::with_capacity(max_doc);
         for doc in 0..max_doc as DocId {
-            starts.push(doc_slots.len() as u32);
-            for (base, ords) in &columns {
-                doc_slots.extend(ords.values_for_doc(doc).map(|ord| base + ord as u32));
-            }
+            all.push(
+                columns
+                    .iter()
+                    .flat_map(|(base, ords)| ords.values_for_doc(doc).map(move |ord| base + ord as u32)),
+            );
         }
-        starts.push(doc_slots.len() as u32);
-        for &slot in &doc_slots {
+        for &slot in &all.items {
             totals[slot as usize] += 1;
         }
         let is_common: Vec<bool> = totals.iter().map(|&n| n as usize * COMMON >= max_doc).collect();
@@ -117,42 +116,29 @@ impl SegmentFacets {
         for (i, (slot, _)) in common.iter().enumerate() {
             common_index[*slot] = i;
         }
-        let mut rare_starts = Vec::with_capacity(max_doc);
-        let mut common_entries = 0;
+        let mut common_slots = Lists::with_capacity(max_doc);
+        let mut rare_slots = Lists::with_capacity(max_doc);
         for doc in 0..max_doc {
-            let list = &mut doc_slots[starts[doc] as usize..starts[doc + 1] as usize];
-            list.sort_unstable_by_key(|&slot| !is_common[slot as usize]);
-            let common_here = list.iter().take_while(|&&slot| is_common[slot as usize]).count();
-            for &slot in &list[..common_here] {
+            let list = all.of(doc);
+            common_slots.push(list.iter().copied().filter(|&slot| is_common[slot as usize]));
+            rare_slots.push(list.iter().copied().filter(|&slot| !is_common[slot as usize]));
+            for &slot in common_slots.of(doc) {
                 common[common_index[slot as usize]].1.insert(doc);
             }
-            common_entries += common_here;
-            rare_starts.push(starts[doc] + common_here as u32);
         }
         Ok(SegmentFacets {
             segment: segment.segment_id(),
             names,
-            starts,
-            rare_starts,
-            doc_slots,
+            common_entries: common_slots.items.len(),
+            common_slots,
+            rare_slots,
             totals,
             common,
-            common_entries,
         })
     }
 
     fn max_doc(&self) -> usize {
-        self.rare_starts.len()
-    }
-
-    /// The slots document `doc` counts: all of them, or only its rare ones.
-    fn slots_of(&self, doc: usize, rare_only: bool) -> &[u32] {
-        let from = if rare_only {
-            self.rare_starts[doc]
-        } else {
-            self.starts[doc]
-        };
-        &self.doc_slots[from as usize..self.starts[doc + 1] as usize]
+        self.rare_slots.len()
     }
 
     /// Counts `matched` (`matches` documents) one by one, over the
@@ -170,14 +156,20 @@ impl SegmentFacets {
         let mut counts = vec![0u32; self.totals.len()];
         let mut slots = Vec::new();
         // Deleted documents are misses, and in the totals.
-        let docs = if of_misses { matched.zeros() } else { matched.ones() };
-        for doc in docs {
-            for &slot in self.slots_of(doc, by_bits) {
+        let mut visit = |list: &[u32]| {
+            for &slot in list {
                 let n = &mut counts[slot as usize];
                 if *n == 0 {
                     slots.push(slot);
                 }
                 *n += 1;
+            }
+        };
+        let docs = if of_misses { matched.zeros() } else { matched.ones() };
+        for doc in docs {
+            visit(self.rare_slots.of(doc));
+            if !by_bits {
+                visit(self.common_slots.of(doc));
             }
         }
         let mut counted: Vec<(u32, u32)> = slots.into_iter().map(|slot| (slot, counts[slot as usize])).collect();
@@ -191,6 +183,38 @@ impl SegmentFacets {
             }
         }
         Counted { of_misses, counted }
+    }
+}
+
+/// A list of slots per document, packed one after another.
+struct Lists {
+    /// Document `d`'s are `items[starts[d]..starts[d + 1]]`.
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Lists {
+    fn with_capacity(docs: usize) -> Lists {
+        let mut starts = Vec::with_capacity(docs + 1);
+        starts.push(0);
+        Lists {
+            starts,
+            items: Vec::new(),
+        }
+    }
+
+    /// Appends the next document's list.
+    fn push(&mut self, slots: impl Iterator<Item = u32>) {
+        self.items.extend(slots);
+        self.starts.push(self.items.len() as u32);
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn of(&self, doc: usize) -> &[u32] {
+        &self.items[self.starts[doc] as usize..self.starts[doc + 1] as usize]
     }
 }
 
