@@ -65,10 +65,8 @@ pub struct SegmentFacets {
     rare_slots: Lists,
     /// Each slot's count over all documents, deleted ones too.
     totals: Vec<u32>,
-    /// The common slots, each with the bitset of its documents, and how
-    /// many of them the documents hold in all.
+    /// The common slots, each with the bitset of its documents.
     common: Vec<(usize, Bitset)>,
-    common_entries: usize,
 }
 
 impl SegmentFacets {
@@ -129,7 +127,6 @@ impl SegmentFacets {
         Ok(SegmentFacets {
             segment: segment.segment_id(),
             names,
-            common_entries: common_slots.items.len(),
             common_slots,
             rare_slots,
             totals,
@@ -144,15 +141,16 @@ impl SegmentFacets {
     /// Counts `matched` (`matches` documents) one by one, over the
     /// matches or, when they are most of the segment, over the misses;
     /// the values most documents hold from their bitsets instead, when
-    /// that costs less. Only the slots counted are listed, so adding them
-    /// up costs what the segment matched, not its number of values.
+    /// that costs less. Only the slots counted are listed, so the merge
+    /// adds up what the segment counted, not every one of its values.
     fn count(&self, matched: &Bitset, matches: usize) -> Counted {
         let max_doc = self.max_doc();
         let misses = max_doc - matches;
         let of_misses = matches > misses;
         // Bitsets cost a word per 64 documents and common slot; one by one,
         // the common slots cost one count per document visited.
-        let by_bits = self.common.len() * matched.words() < matches.min(misses) * self.common_entries / max_doc.max(1);
+        let by_bits =
+            self.common.len() * matched.words() < matches.min(misses) * self.common_slots.items.len() / max_doc.max(1);
         let mut counts = vec![0u32; self.totals.len()];
         let mut slots = Vec::new();
         // Deleted documents are misses, and in the totals.
